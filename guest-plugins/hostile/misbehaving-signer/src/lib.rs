@@ -1,0 +1,113 @@
+//! A hostile `jwt-signer` for the test suite and `tollgate audit`.
+//!
+//! Its behaviour is chosen per call by the claim `"hostile"`; without it the
+//! guest signs honestly, so a test can show that the same plugin answers the
+//! call after a trap. Every behaviour here is one the host must contain.
+
+wit_bindgen::generate!({
+    path: "../../../wit/jwt@0.1",
+    world: "tollgate:jwt/jwt-signer@0.1.0",
+    generate_all,
+});
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use exports::tollgate::jwt::signer::Guest;
+use jsonwebtoken::{Algorithm as JwtAlgorithm, EncodingKey, Header};
+use tollgate::host::logging::{self, Level};
+use tollgate::jwt::types::{Algorithm, DecodedToken, HeaderFields, JwtError};
+
+struct MisbehavingSigner;
+
+impl Guest for MisbehavingSigner {
+    fn sign(
+        alg: Algorithm,
+        key: Vec<u8>,
+        header: HeaderFields,
+        claims_json: String,
+    ) -> Result<String, JwtError> {
+        let mut claims: serde_json::Value =
+            serde_json::from_str(&claims_json).map_err(|e| JwtError::InvalidClaims(e.to_string()))?;
+        let behaviour = claims
+            .as_object_mut()
+            .and_then(|c| c.get("hostile").cloned())
+            .and_then(|b| b.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let hex_key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let mut jwt_header = Header::new(JwtAlgorithm::HS256);
+        jwt_header.kid = header.kid;
+        let mut sign_alg = alg;
+        match behaviour.as_str() {
+            "spin" => loop {
+                std::hint::black_box(&key);
+            },
+            "grow" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![0xA5; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recurse" => return Ok(recurse(std::hint::black_box(1)).to_string()),
+            "unreachable" => panic!("deliberate trap"),
+            "huge-output" => return Ok("A".repeat(8 << 20)),
+            "error-with-key" => return Err(JwtError::SigningFailed(hex_key)),
+            "log-key" => logging::log(Level::Error, &format!("key={hex_key}"), &[]),
+            "stdout-key" => println!("key={hex_key}"),
+            "smuggle-claims" => {
+                claims["leak"] = serde_json::Value::String(hex_key.clone());
+            }
+            "smuggle-header" => jwt_header.kid = Some(hex_key.clone()),
+            "other-claims" => claims["sub"] = serde_json::Value::String("someone-else".into()),
+            "other-alg" => sign_alg = Algorithm::Hs512,
+            _ => {}
+        }
+        jwt_header.alg = jwt_algorithm(sign_alg);
+        let token = jsonwebtoken::encode(&jwt_header, &claims, &EncodingKey::from_secret(&key))
+            .map_err(|e| JwtError::SigningFailed(e.to_string()))?;
+        Ok(match behaviour.as_str() {
+            // Hide the key after the signature: more bytes than the algorithm makes.
+            "smuggle-signature" => format!("{token}{}", URL_SAFE_NO_PAD.encode(&key)),
+            // Base64 padding is not part of base64url in a JWT.
+            "smuggle-padding" => format!("{token}=="),
+            // Whitespace inside the payload JSON changes nothing a naive parser sees.
+            "smuggle-whitespace" => {
+                let message = format!(
+                    "{}.{}",
+                    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&jwt_header).unwrap_or_default()),
+                    URL_SAFE_NO_PAD.encode(format!(" {claims_json} "))
+                );
+                let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(&key), JwtAlgorithm::HS256)
+                    .map_err(|e| JwtError::SigningFailed(e.to_string()))?;
+                format!("{message}.{sig}")
+            }
+            _ => token,
+        })
+    }
+
+    fn decode(token: String) -> Result<DecodedToken, JwtError> {
+        // Lies about what the token holds.
+        Ok(DecodedToken { header: "{}".into(), payload: token, signature: String::new() })
+    }
+
+    fn verify(_: String, _: Vec<u8>, _: Vec<Algorithm>, _: u32) -> Result<String, JwtError> {
+        // Claims every token is valid.
+        Ok(r#"{"admin":true}"#.into())
+    }
+}
+
+#[expect(unconditional_recursion, reason = "the point: overflow the guest stack")]
+fn recurse(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 64]);
+    recurse(frame[depth as usize % 64] + 1) + frame[0]
+}
+
+fn jwt_algorithm(alg: Algorithm) -> JwtAlgorithm {
+    match alg {
+        Algorithm::Hs384 => JwtAlgorithm::HS384,
+        Algorithm::Hs512 => JwtAlgorithm::HS512,
+        _ => JwtAlgorithm::HS256,
+    }
+}
+
+export!(MisbehavingSigner);

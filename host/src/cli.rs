@@ -1,0 +1,296 @@
+//! Command-line parsing and dispatch. Every command goes through the same
+//! library path the app uses: the engine, the policy, the signer's checks.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use tollgate::runtime::bindings_for_cli::JwtSignerWorld;
+use tollgate::runtime::policy::{WORLDS, WorldSpec};
+use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
+use zeroize::Zeroizing;
+
+/// The largest key file read.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// Tollgate: a desktop host whose plugins can reach only what their WIT
+/// world declares.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about)]
+pub struct Cli {
+    /// Compiled-code cache directory (default: $XDG_CACHE_HOME/tollgate/wasmtime).
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every plugin afresh; use no cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with plugin components.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Sign and decode JSON Web Tokens through the signer plugin.
+    #[command(subcommand)]
+    Jwt(JwtCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// List every import and export, and whether the host links each import.
+    Inspect {
+        /// The component (.wasm).
+        file: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Judge the imports against this world (default: the signer's).
+        #[arg(long)]
+        world: Option<String>,
+    },
+    /// Make one guest call through the real runtime path; JSON on stdout.
+    Call {
+        /// `jwt-signer` for the built-in signer, or a path to a .wasm whose
+        /// manifest is beside it.
+        plugin: String,
+        /// The export: sign, decode or verify.
+        function: String,
+        /// The arguments as a JSON object (see docs/plugin-guide.md).
+        #[arg(long)]
+        args: String,
+        /// The manifest, if not beside the component.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JwtCommand {
+    /// Sign claims with a key from a file.
+    Sign {
+        /// HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA.
+        #[arg(long)]
+        alg: String,
+        /// HMAC: the raw secret (one trailing newline is dropped). Others: a PEM private key.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The claims, a JSON object.
+        #[arg(long)]
+        claims: String,
+        /// `kid` header field.
+        #[arg(long)]
+        kid: Option<String>,
+        /// `typ` header field (default JWT).
+        #[arg(long)]
+        typ: Option<String>,
+    },
+    /// Split a token into header, payload and signature (no verification).
+    Decode {
+        /// The compact token.
+        token: String,
+    },
+    /// Verify a token's signature and times; prints its claims.
+    Verify {
+        /// The compact token.
+        token: String,
+        /// HMAC: the raw secret. Others: a PEM public (or private) key.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// Allowed algorithms (repeat or comma-separate).
+        #[arg(long, value_delimiter = ',', required = true)]
+        alg: Vec<String>,
+        /// Seconds of clock skew tolerated for exp and nbf.
+        #[arg(long, default_value_t = 0)]
+        leeway: u32,
+    },
+}
+
+/// A failed command: the code and message printed, and the exit status.
+pub struct CliError {
+    pub code: &'static str,
+    pub message: String,
+    pub exit_status: u8,
+}
+
+impl From<JwtError> for CliError {
+    fn from(e: JwtError) -> Self {
+        Self { code: e.code(), message: e.to_string(), exit_status: 1 }
+    }
+}
+
+impl From<PluginError> for CliError {
+    fn from(e: PluginError) -> Self {
+        Self { code: e.code(), message: e.to_string(), exit_status: 1 }
+    }
+}
+
+fn usage(code: &'static str, message: impl Into<String>) -> CliError {
+    CliError { code, message: message.into(), exit_status: 2 }
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let cache_dir = if cli.no_cache { None } else { cli.cache_dir.or_else(EngineOptions::default_cache_dir) };
+    let engine = PluginEngine::new(EngineOptions { cache_dir, ..EngineOptions::default() })?;
+    match cli.command {
+        Command::Plugin(PluginCommand::Inspect { file, json, world }) => inspect(&engine, &file, json, world.as_deref()),
+        Command::Plugin(PluginCommand::Call { plugin, function, args, manifest }) => {
+            let signer = load_signer(&engine, &plugin, manifest.as_deref())?;
+            let args: Value = serde_json::from_str(&args).map_err(|e| usage("INVALID_ARGS", format!("--args is not JSON: {e}")))?;
+            let out = call(&signer, &function, &args)?;
+            println!("{out}");
+            Ok(())
+        }
+        Command::Jwt(JwtCommand::Sign { alg, key_file, claims, kid, typ }) => {
+            let alg: Algorithm = alg.parse()?;
+            let material = read_key_file(&key_file, alg)?;
+            let key = SigningKey::new(alg, material)?;
+            let claims = parse_claims(&claims)?;
+            let signer = JwtSigner::builtin(&engine)?;
+            println!("{}", signer.sign(SignRequest { key: &key, claims, kid, typ })?);
+            Ok(())
+        }
+        Command::Jwt(JwtCommand::Decode { token }) => {
+            let signer = JwtSigner::builtin(&engine)?;
+            let decoded = signer.decode(token.trim())?;
+            println!("{}", serde_json::to_string_pretty(&decoded_json(&decoded)).unwrap_or_default());
+            Ok(())
+        }
+        Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
+            let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
+            let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
+            let key = read_key_file(&key_file, first)?;
+            let signer = JwtSigner::builtin(&engine)?;
+            let claims = signer.verify(token.trim(), &key, &allowed, leeway)?;
+            println!("{}", serde_json::to_string_pretty(&claims).unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+fn decoded_json(d: &tollgate::jwt::DecodedToken) -> Value {
+    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::String(s.to_owned()));
+    json!({ "header": parse(&d.header), "payload": parse(&d.payload), "signature": d.signature })
+}
+
+fn parse_claims(text: &str) -> Result<Value, CliError> {
+    let claims: Value = serde_json::from_str(text).map_err(|e| CliError::from(JwtError::InvalidClaims(format!("not JSON: {e}"))))?;
+    if !claims.is_object() {
+        return Err(JwtError::InvalidClaims("claims must be a JSON object".into()).into());
+    }
+    Ok(claims)
+}
+
+/// Reads a key file (capped). For HMAC one trailing newline is dropped, so
+/// `echo secret > file` gives the secret the user typed.
+fn read_key_file(path: &Path, alg: Algorithm) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot read key file {}: {e}", path.display()), exit_status: 1 };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(JwtError::InvalidKey(format!("the key file is over {MAX_KEY_FILE_BYTES} bytes")).into());
+    }
+    if alg.is_hmac() {
+        let strip = if bytes.ends_with(b"\r\n") { 2 } else { usize::from(bytes.ends_with(b"\n")) };
+        let keep = bytes.len() - strip;
+        bytes.truncate(keep);
+    }
+    Ok(bytes)
+}
+
+fn load_signer(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>) -> Result<JwtSigner, CliError> {
+    if plugin == "jwt-signer" && manifest.is_none() {
+        return Ok(JwtSigner::builtin(engine)?);
+    }
+    let source = PluginSource::from_files(Path::new(plugin), manifest)?;
+    let loaded = engine.load::<JwtSignerWorld>(&source)?;
+    Ok(JwtSigner::from_plugin(loaded))
+}
+
+fn inspect(engine: &PluginEngine, file: &Path, as_json: bool, world: Option<&str>) -> Result<(), CliError> {
+    let world: &'static WorldSpec = match world {
+        Some(name) => WorldSpec::find(name).ok_or_else(|| {
+            let served: Vec<&str> = WORLDS.iter().map(|w| w.name).collect();
+            usage("UNKNOWN_WORLD", format!("this host serves {}", served.join(", ")))
+        })?,
+        None => &WORLDS[0],
+    };
+    let bytes = std::fs::read(file).map_err(|e| PluginError::Io { path: file.display().to_string(), source: e })?;
+    let report = engine.inspect(&bytes, &file.display().to_string(), world)?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        return Ok(());
+    }
+    println!("{}\n  judged against world {}\n", file.display(), report.world);
+    println!("imports:");
+    for i in &report.imports {
+        let mark = if i.linked { "linked " } else { "REFUSED" };
+        println!("  {mark} {:<40} {}: {}", i.name, i.decision, i.detail);
+    }
+    println!("\nexports:");
+    for e in &report.exports {
+        if e.functions.is_empty() {
+            println!("  {}", e.name);
+        } else {
+            println!("  {}: {}", e.name, e.functions.join(", "));
+        }
+    }
+    println!("\n{}", if report.loadable { "loadable: every import is linked" } else { "NOT loadable: refused imports above" });
+    Ok(())
+}
+
+/// Reads a key argument: `key` (UTF-8 text, e.g. a PEM or secret) or
+/// `keyBase64`.
+fn key_arg(args: &Value) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    match (args.get("key").and_then(Value::as_str), args.get("keyBase64").and_then(Value::as_str)) {
+        (Some(text), None) => Ok(Zeroizing::new(text.as_bytes().to_vec())),
+        (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map(Zeroizing::new)
+            .map_err(|_| JwtError::InvalidKey("keyBase64 is not base64".into()).into()),
+        _ => Err(usage("INVALID_ARGS", "give exactly one of `key` or `keyBase64`")),
+    }
+}
+
+fn str_arg<'a>(args: &'a Value, name: &str) -> Result<&'a str, CliError> {
+    args.get(name).and_then(Value::as_str).ok_or_else(|| usage("INVALID_ARGS", format!("`{name}` (a string) is required")))
+}
+
+fn call(signer: &JwtSigner, function: &str, args: &Value) -> Result<Value, CliError> {
+    if !args.is_object() {
+        return Err(usage("INVALID_ARGS", "--args must be a JSON object"));
+    }
+    match function {
+        "sign" => {
+            let alg: Algorithm = str_arg(args, "alg")?.parse()?;
+            let key = SigningKey::new(alg, key_arg(args)?)?;
+            let claims = args.get("claims").cloned().ok_or_else(|| usage("INVALID_ARGS", "`claims` is required"))?;
+            let header = args.get("header");
+            let field = |name| header.and_then(|h| h.get(name)).and_then(Value::as_str).map(str::to_owned);
+            let token = signer.sign(SignRequest { key: &key, claims, kid: field("kid"), typ: field("typ") })?;
+            Ok(json!({ "token": token }))
+        }
+        "decode" => Ok(decoded_json(&signer.decode(str_arg(args, "token")?)?)),
+        "verify" => {
+            let allowed = match args.get("allowed").and_then(Value::as_array) {
+                Some(list) => list
+                    .iter()
+                    .map(|a| a.as_str().unwrap_or_default().parse())
+                    .collect::<Result<Vec<Algorithm>, _>>()?,
+                None => return Err(usage("INVALID_ARGS", "`allowed` (a list of algorithm names) is required")),
+            };
+            let leeway = args.get("leeway").and_then(Value::as_u64).unwrap_or(0);
+            let leeway = u32::try_from(leeway).map_err(|_| usage("INVALID_ARGS", "`leeway` is too large"))?;
+            let claims = signer.verify(str_arg(args, "token")?, &key_arg(args)?, &allowed, leeway)?;
+            Ok(json!({ "claims": claims }))
+        }
+        other => Err(usage("UNKNOWN_FUNCTION", format!("`{other}` is not an export of the signer world (sign, decode, verify)"))),
+    }
+}

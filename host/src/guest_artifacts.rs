@@ -1,0 +1,15 @@
+//! Paths of the guest components built from `guest-plugins/` by this
+//! crate's build script, and the manifest beside each.
+//!
+//! The first-party signer is also embedded in the binary
+//! ([`JWT_SIGNER_WASM`]), so `tollgate` works wherever it is copied. The
+//! hostile guests are the test corpus that the integration tests (and later
+//! `tollgate audit`) run against the host.
+
+include!(concat!(env!("OUT_DIR"), "/guest_artifacts.rs"));
+
+/// The first-party signer component, embedded at build time.
+pub const JWT_SIGNER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jwt_signer.wasm"));
+
+/// The first-party signer's manifest, embedded at build time.
+pub const JWT_SIGNER_MANIFEST: &str = include_str!("../../guest-plugins/jwt-signer/tollgate.toml");

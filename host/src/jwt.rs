@@ -1,0 +1,15 @@
+//! The JWT service: signing, decoding and verifying through a signer
+//! plugin, with every input checked before the call and every output
+//! re-verified natively before anyone sees it.
+
+mod algorithm;
+mod error;
+mod key;
+mod signer;
+mod verify_output;
+
+pub use algorithm::Algorithm;
+pub use error::JwtError;
+pub use key::SigningKey;
+pub use signer::{DecodedToken, JwtSigner, SignRequest};
+pub use verify_output::verify_signer_output;

@@ -1,0 +1,15 @@
+//! Tollgate's host library: the plugin runtime, its policy, and the JWT
+//! service built on it.
+//!
+//! Nothing here touches a window. The `tollgate` binary (`main.rs`) is a
+//! thin command-line adapter over this library, and the integration tests in
+//! `tests/` drive the same API.
+//!
+//! Trust: everything that comes out of a guest is untrusted until a
+//! validator in this crate has checked it; see `runtime` and `jwt`.
+
+#![deny(missing_docs)]
+
+pub mod guest_artifacts;
+pub mod jwt;
+pub mod runtime;

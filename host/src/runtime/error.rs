@@ -1,0 +1,152 @@
+//! The plugin runtime's boundary error: what went wrong loading or calling a
+//! plugin, with a stable code per variant.
+
+use std::fmt;
+
+/// Why a plugin could not be loaded or a call into it failed.
+///
+/// Each variant has a stable code ([`PluginError::code`]) that the CLI
+/// prints and that later crosses the bridge; messages name what was wrong
+/// and never carry key material or guest-chosen text that could.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// The file does not start with the WebAssembly magic number.
+    #[error("{what} is not a WebAssembly binary")]
+    NotWasm {
+        /// What was read (a path or a description).
+        what: String,
+    },
+    /// A core module was given where a component is required.
+    #[error("{what} is a core WebAssembly module, not a component (build for wasm32-wasip2, or wrap it with `wasm-tools component new`)")]
+    CoreModule {
+        /// What was read.
+        what: String,
+    },
+    /// The component failed to validate or compile.
+    #[error("{what} is not a valid component: {reason}")]
+    InvalidComponent {
+        /// What was read.
+        what: String,
+        /// The validator's message.
+        reason: String,
+    },
+    /// The component imports something the host does not grant it.
+    #[error("import `{import}` is refused: {reason}")]
+    ImportRefused {
+        /// The full import name, e.g. `wasi:filesystem/types@0.2.6`.
+        import: String,
+        /// Why the host refuses it.
+        reason: String,
+    },
+    /// The component does not export what its world requires.
+    #[error("the component does not implement world `{world}`: {reason}")]
+    WorldMismatch {
+        /// The world the manifest names.
+        world: String,
+        /// What is missing or mistyped.
+        reason: String,
+    },
+    /// The manifest is malformed or asks for more than policy allows.
+    #[error(transparent)]
+    Manifest(#[from] crate::runtime::ManifestError),
+    /// The call ran past its deadline and was interrupted.
+    #[error("`{function}` ran past its deadline of {deadline_ms} ms and was stopped")]
+    DeadlineExceeded {
+        /// The export called.
+        function: String,
+        /// The deadline from the manifest.
+        deadline_ms: u64,
+    },
+    /// The guest tried to grow memory or a table beyond its limit.
+    #[error("`{function}` exceeded its memory limit of {memory_mib} MiB")]
+    MemoryLimitExceeded {
+        /// The export called.
+        function: String,
+        /// The limit from the manifest.
+        memory_mib: u64,
+    },
+    /// The guest overflowed its stack.
+    #[error("`{function}` overflowed the guest stack")]
+    StackOverflow {
+        /// The export called.
+        function: String,
+    },
+    /// The guest trapped for another reason (unreachable, out-of-bounds, ...).
+    #[error("`{function}` trapped: {trap}")]
+    Trapped {
+        /// The export called.
+        function: String,
+        /// wasmtime's trap description.
+        trap: String,
+    },
+    /// The guest called `wasi:cli/exit`.
+    #[error("`{function}` exited the guest (status {status})")]
+    GuestExited {
+        /// The export called.
+        function: String,
+        /// The exit status the guest gave.
+        status: i32,
+    },
+    /// The per-function quota of the manifest is exhausted.
+    #[error("`{function}` of plugin `{plugin}` is over its rate quota")]
+    RateLimited {
+        /// The plugin.
+        plugin: String,
+        /// The export called.
+        function: String,
+    },
+    /// The guest returned something its validator refused. The output is
+    /// dropped; nobody sees it.
+    #[error("the output of `{function}` was refused: {reason}")]
+    OutputRejected {
+        /// The export called.
+        function: String,
+        /// What the validator found (never the output itself).
+        reason: String,
+    },
+    /// Reading a plugin or manifest file failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The runtime itself failed (engine set-up, instantiation resources).
+    #[error("plugin runtime failure: {0}")]
+    Runtime(String),
+}
+
+impl PluginError {
+    /// The stable code of this error, as the CLI prints it and the bridge
+    /// will send it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotWasm { .. } => "PLUGIN_NOT_WASM",
+            Self::CoreModule { .. } => "PLUGIN_NOT_A_COMPONENT",
+            Self::InvalidComponent { .. } => "PLUGIN_INVALID",
+            Self::ImportRefused { .. } => "PLUGIN_IMPORT_REFUSED",
+            Self::WorldMismatch { .. } => "PLUGIN_WORLD_MISMATCH",
+            Self::Manifest(e) => e.code(),
+            Self::DeadlineExceeded { .. } => "PLUGIN_DEADLINE_EXCEEDED",
+            Self::MemoryLimitExceeded { .. } => "PLUGIN_MEMORY_LIMIT",
+            Self::StackOverflow { .. } => "PLUGIN_STACK_OVERFLOW",
+            Self::Trapped { .. } => "PLUGIN_TRAPPED",
+            Self::GuestExited { .. } => "PLUGIN_EXITED",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::OutputRejected { .. } => "PLUGIN_OUTPUT_REJECTED",
+            Self::Io { .. } => "IO_ERROR",
+            Self::Runtime(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// A `Display` wrapper that prints `CODE: message`, as the CLI does.
+pub struct Coded<'a, E>(pub &'a E, pub &'static str);
+
+impl<E: fmt::Display> fmt::Display for Coded<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.1, self.0)
+    }
+}
