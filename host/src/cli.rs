@@ -8,7 +8,7 @@ use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
-use tollgate::runtime::bindings_for_cli::JwtSignerWorld;
+use tollgate::runtime::worlds::JwtSignerWorld;
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
 use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use zeroize::Zeroizing;

@@ -27,6 +27,6 @@ pub use plugin::{InstanceReuse, Plugin, PluginSource, WorldBindings};
 pub use policy::HostPolicy;
 
 /// The generated world types callers name (e.g. `Plugin<JwtSignerWorld>`).
-pub mod bindings_for_cli {
+pub mod worlds {
     pub use super::bindings::JwtSigner as JwtSignerWorld;
 }

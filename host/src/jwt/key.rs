@@ -132,8 +132,9 @@ fn base64_len(b64: &str) -> usize {
     b64.len() * 3 / 4
 }
 
-/// A key to verify tokens with: an HMAC secret, or a PEM public key (a
-/// private key is accepted too; only its public half is used).
+/// A key to verify tokens with: an HMAC secret, or a PEM public key. A
+/// private key is refused: verifying never needs it, and a private key
+/// handed to a verifier is a key in the wrong place.
 pub(crate) fn verifying_key_for(alg: Algorithm, material: &[u8]) -> Result<DecodingKey, JwtError> {
     if material.len() > MAX_KEY_BYTES {
         return Err(JwtError::InvalidKey(format!("the key is over {MAX_KEY_BYTES} bytes")));
@@ -142,19 +143,18 @@ pub(crate) fn verifying_key_for(alg: Algorithm, material: &[u8]) -> Result<Decod
         check_hmac_secret(alg, material)?;
         return Ok(DecodingKey::from_secret(material));
     }
-    let public = match alg {
+    if material.windows(PRIVATE_KEY_LABEL.len()).any(|w| w == PRIVATE_KEY_LABEL) {
+        return Err(JwtError::InvalidKey(format!("{alg} verification takes the public key, not the private key")));
+    }
+    match alg {
         Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(material),
         Algorithm::EdDSA => DecodingKey::from_ed_pem(material),
         _ => DecodingKey::from_rsa_pem(material),
-    };
-    if let Ok(key) = public {
-        return Ok(key);
     }
-    let private = Zeroizing::new(material.to_vec());
-    SigningKey::new(alg, private)
-        .map(|k| k.verifying)
-        .map_err(|_| JwtError::InvalidKey(format!("the PEM is not a key for {alg}")))
+    .map_err(|_| JwtError::InvalidKey(format!("the PEM is not a public key for {alg}")))
 }
+
+const PRIVATE_KEY_LABEL: &[u8] = b"PRIVATE KEY-----";
 
 #[cfg(test)]
 mod tests {

@@ -32,12 +32,14 @@ pub enum PluginError {
         reason: String,
     },
     /// The component imports something the host does not grant it.
-    #[error("import `{import}` is refused: {reason}")]
+    #[error("import `{import}` is refused: {reason}{}", also_list(also))]
     ImportRefused {
-        /// The full import name, e.g. `wasi:filesystem/types@0.2.6`.
+        /// The first refused import's full name, e.g. `wasi:filesystem/types@0.2.6`.
         import: String,
         /// Why the host refuses it.
         reason: String,
+        /// Every other refused import, so one load names them all.
+        also: Vec<String>,
     },
     /// The component does not export what its world requires.
     #[error("the component does not implement world `{world}`: {reason}")]
@@ -140,6 +142,10 @@ impl PluginError {
             Self::Runtime(_) => "INTERNAL_ERROR",
         }
     }
+}
+
+fn also_list(also: &[String]) -> String {
+    if also.is_empty() { String::new() } else { format!(" (also refused: {})", also.join(", ")) }
 }
 
 /// A `Display` wrapper that prints `CODE: message`, as the CLI does.

@@ -149,9 +149,12 @@ impl PluginEngine {
         let mut linker = Linker::<PluginState>::new(self.engine());
         B::add_host_interfaces(&mut linker).map_err(runtime_error)?;
         wasi_shim::add_to_linker(&mut linker).map_err(runtime_error)?;
+        // Every import passed the policy; a failure here is a type mismatch
+        // between what the guest expects and what the host provides.
         let pre = linker.instantiate_pre(&component).map_err(|e| PluginError::ImportRefused {
             import: imports.join(", "),
             reason: format!("the host cannot link it: {e:#}"),
+            also: Vec::new(),
         })?;
         let pre = B::pre(pre).map_err(|e| PluginError::WorldMismatch {
             world: B::WORLD.to_owned(),
@@ -271,7 +274,10 @@ impl<B: WorldBindings> Plugin<B> {
         state.limits.table_denied = false;
         instance.store.set_epoch_deadline(self.deadline_ticks);
 
+        let started = std::time::Instant::now();
         let result = f(&instance.bindings, &mut instance.store);
+        tracing::debug!(plugin = %self.name, function, elapsed_us = started.elapsed().as_micros() as u64,
+            ok = result.is_ok(), "plugin call");
 
         let state = instance.store.data();
         let withheld = state.guard.end();

@@ -154,21 +154,25 @@ pub fn decide_import(world: &WorldSpec, import: &str) -> ImportDecision {
     ImportDecision::Refused("not declared by the plugin's world and not a WASI interface the host links")
 }
 
-/// Checks every import of a component before it is instantiated. The first
-/// refused import fails the load, named in the error.
+/// Checks every import of a component before it is instantiated. Any
+/// refused import fails the load; the error names the first and lists the
+/// rest.
 pub fn authorize_imports<'a>(
     world: &WorldSpec,
     imports: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), PluginError> {
-    for import in imports {
-        if let ImportDecision::Refused(reason) = decide_import(world, import) {
-            return Err(PluginError::ImportRefused {
-                import: import.to_owned(),
-                reason: reason.to_owned(),
-            });
-        }
-    }
-    Ok(())
+    let mut refused = imports
+        .into_iter()
+        .filter_map(|import| match decide_import(world, import) {
+            ImportDecision::Refused(reason) => Some((import, reason)),
+            _ => None,
+        });
+    let Some((import, reason)) = refused.next() else { return Ok(()) };
+    Err(PluginError::ImportRefused {
+        import: import.to_owned(),
+        reason: reason.to_owned(),
+        also: refused.map(|(i, _)| i.to_owned()).collect(),
+    })
 }
 
 #[cfg(test)]
@@ -199,10 +203,13 @@ mod tests {
     }
 
     #[test]
-    fn authorize_imports_names_the_first_refused_import() {
+    fn authorize_imports_names_every_refused_import() {
         let err = authorize_imports(signer(), ["wasi:io/streams@0.2.6", "wasi:filesystem/preopens@0.2.6"])
             .expect_err("refused");
         assert!(matches!(err, PluginError::ImportRefused { ref import, .. } if import == "wasi:filesystem/preopens@0.2.6"));
         assert!(err.to_string().contains("wasi:filesystem/preopens@0.2.6"));
+        let err = authorize_imports(signer(), ["wasi:sockets/tcp@0.2.6", "wasi:io/streams@0.2.6", "wasi:filesystem/types@0.2.6"])
+            .expect_err("refused");
+        assert!(err.to_string().contains("also refused: wasi:filesystem/types@0.2.6"), "{err}");
     }
 }

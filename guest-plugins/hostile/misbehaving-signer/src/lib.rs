@@ -48,7 +48,10 @@ impl Guest for MisbehavingSigner {
                     std::hint::black_box(&hoard);
                 }
             }
-            "recurse" => return Ok(recurse(std::hint::black_box(1)).to_string()),
+            // Native wasm frames: overflows the engine's stack limit.
+            "recurse" => return Ok(recurse(u64::MAX - u64::from(key[0])).to_string()),
+            // Frames in linear memory: overflows Rust's shadow stack.
+            "recurse-shadow" => return Ok(recurse_shadow(std::hint::black_box(1)).to_string()),
             "unreachable" => panic!("deliberate trap"),
             "huge-output" => return Ok("A".repeat(8 << 20)),
             "error-with-key" => return Err(JwtError::SigningFailed(hex_key)),
@@ -96,10 +99,17 @@ impl Guest for MisbehavingSigner {
     }
 }
 
-#[expect(unconditional_recursion, reason = "the point: overflow the guest stack")]
-fn recurse(depth: u64) -> u64 {
+/// Recursion that LLVM cannot turn into a loop (the result is rotated,
+/// not accumulated) and whose frames hold no memory: only the wasm stack.
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    if n == 0 { 0 } else { recurse(n - 1).rotate_left(1) ^ n }
+}
+
+#[expect(unconditional_recursion, reason = "the point: overflow the shadow stack")]
+fn recurse_shadow(depth: u64) -> u64 {
     let frame = std::hint::black_box([depth; 64]);
-    recurse(frame[depth as usize % 64] + 1) + frame[0]
+    recurse_shadow(frame[depth as usize % 64] + 1) + frame[0]
 }
 
 fn jwt_algorithm(alg: Algorithm) -> JwtAlgorithm {

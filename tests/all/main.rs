@@ -1,0 +1,11 @@
+//! Tollgate's integration tests: one binary, one module per topic. Every
+//! test goes through the real runtime with guests built from source by
+//! `host/build.rs`.
+
+mod cli;
+mod common;
+mod hostile_output;
+mod loading;
+mod secrets;
+mod signing;
+mod traps;

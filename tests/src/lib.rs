@@ -1,1 +1,0 @@
-//! Integration tests live in `all/`; this crate has no library code.
