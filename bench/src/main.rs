@@ -1,1 +1,156 @@
-fn main() {}
+//! `just bench`: Tollgate's benchmarks, printed as one JSON object.
+//!
+//! Everything is measured in one process and one run, so ratios compare
+//! like with like on a noisy shared machine. Each figure is the median of
+//! `ROUNDS` rounds; a ratio is the median of the per-round ratios.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Instant;
+
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use tollgate::guest_artifacts as artifacts;
+use tollgate::jwt::{Algorithm, JwtSigner, SignRequest, SigningKey};
+use tollgate::runtime::worlds::JwtSignerWorld;
+use tollgate::runtime::{EngineOptions, InstanceReuse, PluginEngine, PluginSource};
+use zeroize::Zeroizing;
+
+/// Rounds per measurement; the median is reported.
+const ROUNDS: usize = 7;
+
+/// A manifest with quotas at policy maximum, so the benchmark measures the
+/// signer, not the rate limiter's refusals.
+fn bench_manifest() -> String {
+    let limits_end = artifacts::JWT_SIGNER_MANIFEST.find("[quotas.").expect("the signer manifest has quotas");
+    let mut manifest = artifacts::JWT_SIGNER_MANIFEST[..limits_end].to_owned();
+    for function in ["sign", "decode", "verify"] {
+        manifest.push_str(&format!("[quotas.{function}]\nper-second = 1000000\nburst = 100000\n"));
+    }
+    manifest
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Mean time of one call over `iters` calls, in microseconds.
+fn time_us(iters: u32, mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(iters)
+}
+
+fn key_file(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct SignBench {
+    guest_us: f64,
+    native_us: f64,
+    ratio: f64,
+}
+
+fn bench_sign(signer: &JwtSigner, alg: Algorithm, material: &[u8], iters: u32) -> SignBench {
+    let key = SigningKey::new(alg, Zeroizing::new(material.to_vec())).expect("bench key");
+    let native_key = if alg.is_hmac() { EncodingKey::from_secret(material) } else { EncodingKey::from_rsa_pem(material).expect("rsa") };
+    let claims = json!({"sub": "bench", "name": "Ada Lovelace", "iat": 1_700_000_000u64, "exp": 4_000_000_000u64, "roles": ["a", "b"]});
+    let header = Header::new(alg.to_jsonwebtoken());
+    // Warm both paths up (and check they agree) before timing.
+    let guest = signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("guest sign");
+    let native = jsonwebtoken::encode(&header, &claims, &native_key).expect("native sign");
+    assert_eq!(guest, native, "{alg}: guest and native tokens differ");
+    let (mut guest_us, mut native_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let g = time_us(iters, || {
+            signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("guest sign");
+        });
+        let n = time_us(iters, || {
+            jsonwebtoken::encode(&header, &claims.clone(), &native_key).expect("native sign");
+        });
+        guest_us.push(g);
+        native_us.push(n);
+        ratios.push(g / n);
+    }
+    SignBench { guest_us: median(guest_us), native_us: median(native_us), ratio: median(ratios) }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn main() {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let engine = PluginEngine::new(EngineOptions { cache_dir: Some(cache.path().to_path_buf()), ..Default::default() }).expect("engine");
+    let source = PluginSource {
+        wasm: Cow::Borrowed(artifacts::JWT_SIGNER_WASM),
+        manifest: Cow::Owned(bench_manifest()),
+        what: "jwt-signer (bench manifest)".into(),
+    };
+
+    // Cold load: compile and fill the cache.
+    let started = Instant::now();
+    let plugin = engine.load::<JwtSignerWorld>(&source).expect("cold load");
+    let cold_load_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    // Warm load: from the compiled-code cache, as a second start would.
+    let mut warm_loads = Vec::new();
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        drop(engine.load::<JwtSignerWorld>(&source).expect("warm load"));
+        warm_loads.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+
+    let warm_load_ms = median(warm_loads);
+
+    // A fresh instance from InstancePre with the pooling allocator.
+    let instantiate_us = median((0..ROUNDS).map(|_| time_us(200, || plugin.check_instantiation().expect("instantiate"))).collect());
+
+    let warm = JwtSigner::from_plugin(plugin.with_reuse(InstanceReuse::Warm));
+    let hs_secret = b"benchmark-hmac-secret-0123456789abcdef".to_vec();
+    // `TOLLGATE_BENCH_PROFILE=1`: only HS256 through a warm instance, for a
+    // few seconds, to profile (e.g. under `perf record`).
+    if std::env::var_os("TOLLGATE_BENCH_PROFILE").is_some() {
+        let r = bench_sign(&warm, Algorithm::HS256, &hs_secret, 100_000);
+        println!("{}", json!({"hs256_guest_us": r.guest_us, "native_us": r.native_us}));
+        return;
+    }
+    let rsa = key_file("rsa2048.pem");
+    let hs_warm = bench_sign(&warm, Algorithm::HS256, &hs_secret, 2000);
+    let rs_warm = bench_sign(&warm, Algorithm::RS256, &rsa, 100);
+
+    let fresh = JwtSigner::from_plugin(engine.load::<JwtSignerWorld>(&source).expect("load"));
+    let hs_fresh = bench_sign(&fresh, Algorithm::HS256, &hs_secret, 2000);
+    let rs_fresh = bench_sign(&fresh, Algorithm::RS256, &rsa, 100);
+
+    let sign_json = |b: &SignBench, target: f64| {
+        json!({
+            "guest_us": round2(b.guest_us),
+            "native_us": round2(b.native_us),
+            "ratio": round2(b.ratio),
+            "target_ratio_max": target,
+            "meets_target": b.ratio <= target,
+        })
+    };
+    let report: Value = json!({
+        "rounds": ROUNDS,
+        "statistic": "median of rounds",
+        "hs256_sign_warm_instance": sign_json(&hs_warm, 3.0),
+        "rs256_sign_warm_instance": sign_json(&rs_warm, 3.0),
+        "hs256_sign_fresh_instance": sign_json(&hs_fresh, 3.0),
+        "rs256_sign_fresh_instance": sign_json(&rs_fresh, 3.0),
+        "fresh_instance_from_instance_pre_us": {
+            "value": round2(instantiate_us), "target_max": 20.0, "meets_target": instantiate_us <= 20.0,
+        },
+        "plugin_load_from_cache_ms": {
+            "value": round2(warm_load_ms), "target_max": 5.0, "meets_target": warm_load_ms <= 5.0,
+        },
+        "plugin_load_cold_ms": round2(cold_load_ms),
+        "cache_hits_misses": engine.cache_stats(),
+    });
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+}

@@ -39,9 +39,11 @@ impl Guest for Signer {
         claims_json: String,
     ) -> Result<String, JwtError> {
         let alg = jwt_algorithm(alg);
-        let claims: serde_json::Value = serde_json::from_str(&claims_json)
+        // Validate without building a tree, and sign the text as given: the
+        // host sends canonical JSON and expects exactly those bytes back.
+        let claims: &serde_json::value::RawValue = serde_json::from_str(&claims_json)
             .map_err(|e| JwtError::InvalidClaims(format!("claims are not JSON: {e}")))?;
-        if !claims.is_object() {
+        if !claims.get().starts_with('{') {
             return Err(JwtError::InvalidClaims("claims must be a JSON object".into()));
         }
         let key = encoding_key(alg, &key)?;

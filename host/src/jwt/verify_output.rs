@@ -31,16 +31,33 @@ pub const MAX_KID_BYTES: usize = 256;
 /// The longest `typ`.
 pub const MAX_TYP_BYTES: usize = 64;
 
-/// Rebuilds every object with its keys in sorted order, so the encoding
-/// is the same whether or not serde_json preserves insertion order.
+/// Whether this build's serde_json keeps object keys sorted (it does unless
+/// some dependency turns on its `preserve_order` feature).
+fn maps_are_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let probe: Value = serde_json::from_str(r#"{"b":0,"a":0}"#).unwrap_or(Value::Null);
+        probe.as_object().and_then(|m| m.keys().next()).is_some_and(|k| k == "a")
+    })
+}
+
+/// Every object with its keys in sorted order, so the encoding is the same
+/// whether or not serde_json preserves insertion order.
 pub(crate) fn canonical(value: Value) -> Value {
+    if maps_are_sorted() {
+        return value;
+    }
+    sort_keys(value)
+}
+
+fn sort_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> = map.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k, canonical(v))).collect::<Map<_, _>>())
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sort_keys(v))).collect::<Map<_, _>>())
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
         other => other,
     }
 }
@@ -235,6 +252,8 @@ mod tests {
 
     #[test]
     fn canonical_sorts_nested_keys() {
+        let v = sort_keys(json!({"b": {"z": 1, "a": 2}, "a": [{"y": 1, "x": 2}]}));
+        assert_eq!(serde_json::to_string(&v).expect("json"), r#"{"a":[{"x":2,"y":1}],"b":{"a":2,"z":1}}"#);
         let v = canonical(json!({"b": {"z": 1, "a": 2}, "a": [{"y": 1, "x": 2}]}));
         assert_eq!(serde_json::to_string(&v).expect("json"), r#"{"a":[{"x":2,"y":1}],"b":{"a":2,"z":1}}"#);
     }

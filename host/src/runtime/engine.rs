@@ -82,6 +82,9 @@ impl PluginEngine {
         let mut config = Config::new();
         config
             .epoch_interruption(true)
+            // 64x64->128 multiplies for guests' bignum arithmetic (RSA);
+            // see guest-plugins/.cargo/config.toml.
+            .wasm_wide_arithmetic(true)
             .max_wasm_stack(MAX_WASM_STACK_BYTES)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let cache = match &options.cache_dir {

@@ -225,6 +225,13 @@ impl<B: WorldBindings> Plugin<B> {
         *self.warm.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
+    /// Instantiates the plugin once in a fresh store and drops it: proves the
+    /// component instantiates under its limits, and measures what a
+    /// fresh-per-call instance costs.
+    pub fn check_instantiation(&self) -> Result<(), PluginError> {
+        self.instantiate().map(drop)
+    }
+
     /// Makes a new instance in a new store, under the manifest's limits.
     fn instantiate(&self) -> Result<Instance<B>, PluginError> {
         let memory_bytes = usize::try_from(self.manifest.limits.memory_mib << 20).unwrap_or(usize::MAX);

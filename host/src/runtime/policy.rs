@@ -30,8 +30,8 @@ impl Default for HostPolicy {
         Self {
             max_deadline_ms: 10_000,
             max_memory_mib: 256,
-            max_calls_per_second: 100_000,
-            max_burst: 10_000,
+            max_calls_per_second: 1_000_000,
+            max_burst: 100_000,
             default_quota: Quota { per_second: 100, burst: 20 },
         }
     }
