@@ -106,10 +106,20 @@ fn main() {
     }
 
     let warm_load_ms = median(warm_loads);
+    if std::env::var_os("TOLLGATE_BENCH_PROFILE").is_some_and(|v| v == "load") {
+        let us = time_us(300, || drop(engine.load::<JwtSignerWorld>(&source).expect("warm load")));
+        println!("{}", json!({"warm_load_us": us}));
+        return;
+    }
 
     // A fresh instance from InstancePre with the pooling allocator.
     let instantiate_us = median((0..ROUNDS).map(|_| time_us(200, || plugin.check_instantiation().expect("instantiate"))).collect());
 
+    if std::env::var_os("TOLLGATE_BENCH_PROFILE").is_some_and(|v| v == "instantiate") {
+        let us = time_us(200_000, || plugin.check_instantiation().expect("instantiate"));
+        println!("{}", json!({"instantiate_us": us}));
+        return;
+    }
     let warm = JwtSigner::from_plugin(plugin.with_reuse(InstanceReuse::Warm));
     let hs_secret = b"benchmark-hmac-secret-0123456789abcdef".to_vec();
     // `TOLLGATE_BENCH_PROFILE=1`: only HS256 through a warm instance, for a
@@ -150,7 +160,7 @@ fn main() {
             "value": round2(warm_load_ms), "target_max": 5.0, "meets_target": warm_load_ms <= 5.0,
         },
         "plugin_load_cold_ms": round2(cold_load_ms),
-        "cache_hits_misses": engine.cache_stats(),
+        "code_cache_hits_misses": engine.cache_stats(),
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

@@ -9,6 +9,7 @@
 //! and withheld while a call carries key material).
 
 pub(crate) mod bindings;
+mod code_cache;
 mod engine;
 mod error;
 mod host_api;

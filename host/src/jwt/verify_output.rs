@@ -237,10 +237,10 @@ fn check_times(claims: &Value, now: i64, leeway: i64) -> Result<(), JwtError> {
     if exp.saturating_add(leeway) <= now {
         return Err(JwtError::Expired);
     }
-    if let Some(nbf) = claims.get("nbf") {
-        if numeric_date("nbf", nbf)?.saturating_sub(leeway) > now {
-            return Err(JwtError::NotYetValid);
-        }
+    if let Some(nbf) = claims.get("nbf")
+        && numeric_date("nbf", nbf)?.saturating_sub(leeway) > now
+    {
+        return Err(JwtError::NotYetValid);
     }
     Ok(())
 }

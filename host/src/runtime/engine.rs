@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::Component;
-use wasmtime::{Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::runtime::code_cache::CodeCache;
 
 use crate::runtime::{HostPolicy, PluginError};
 
@@ -61,7 +63,7 @@ impl EngineOptions {
 pub struct PluginEngine {
     engine: Engine,
     policy: Arc<HostPolicy>,
-    cache: Option<Cache>,
+    cache: Option<Arc<CodeCache>>,
 }
 
 impl PluginEngine {
@@ -88,13 +90,9 @@ impl PluginEngine {
             .max_wasm_stack(MAX_WASM_STACK_BYTES)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let cache = match &options.cache_dir {
-            Some(dir) => {
-                let mut cc = CacheConfig::new();
-                cc.with_directory(dir);
-                let cache = Cache::new(cc).map_err(|e| PluginError::Runtime(format!("code cache at {}: {e:#}", dir.display())))?;
-                config.cache(Some(cache.clone()));
-                Some(cache)
-            }
+            Some(dir) => Some(Arc::new(CodeCache::open(dir).map_err(|e| {
+                PluginError::Runtime(format!("code cache at {}: {e}", dir.display()))
+            })?)),
             None => None,
         };
         let engine = Engine::new(&config).map_err(|e| PluginError::Runtime(format!("engine: {e:#}")))?;
@@ -115,7 +113,7 @@ impl PluginEngine {
 
     /// (hits, misses) of the compiled-code cache since start.
     pub fn cache_stats(&self) -> Option<(usize, usize)> {
-        self.cache.as_ref().map(|c| (c.cache_hits(), c.cache_misses()))
+        self.cache.as_ref().map(|c| c.stats())
     }
 
     /// Compiles (or loads from the cache) a component, refusing anything
@@ -128,7 +126,12 @@ impl PluginEngine {
             [0, b'a', b's', b'm', _, _, 1, 0, ..] => {}
             _ => return Err(PluginError::NotWasm { what: what.to_owned() }),
         }
-        Component::new(&self.engine, bytes).map_err(|e| PluginError::InvalidComponent {
+        let compile = || Component::new(&self.engine, bytes);
+        let compiled = match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, bytes, compile),
+            None => compile(),
+        };
+        compiled.map_err(|e| PluginError::InvalidComponent {
             what: what.to_owned(),
             reason: format!("{e:#}"),
         })

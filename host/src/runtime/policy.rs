@@ -144,10 +144,10 @@ pub fn decide_import(world: &WorldSpec, import: &str) -> ImportDecision {
         return ImportDecision::Refused("not declared by the plugin's world; the host links no such interface");
     }
     if let Some((_, decision)) = WASI_TABLE.iter().find(|(name, _)| *name == base) {
-        if let ImportDecision::CapabilityLess(_) = decision {
-            if !version.is_some_and(|v| v.starts_with(WASI_VERSION_PREFIX)) {
-                return ImportDecision::Refused("only WASI 0.2.x is linked");
-            }
+        if matches!(decision, ImportDecision::CapabilityLess(_))
+            && !version.is_some_and(|v| v.starts_with(WASI_VERSION_PREFIX))
+        {
+            return ImportDecision::Refused("only WASI 0.2.x is linked");
         }
         return *decision;
     }
