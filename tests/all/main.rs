@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod docs;
 mod hostile_output;
 mod loading;
 mod secrets;
