@@ -11,6 +11,7 @@ use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::worlds::JwtSignerWorld;
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
 use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
+use tollgate::worker::{WorkerOptions, WorkerPlugin, WorkerSigner, run_worker};
 use zeroize::Zeroizing;
 
 /// The largest key file read.
@@ -27,6 +28,9 @@ pub struct Cli {
     /// Compile every plugin afresh; use no cache.
     #[arg(long, global = true)]
     no_cache: bool,
+    /// Run the signer guest in a separate worker process.
+    #[arg(long, global = true)]
+    worker: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +43,19 @@ enum Command {
     /// Sign and decode JSON Web Tokens through the signer plugin.
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Internal: the plugin worker process the host starts (see docs/security/ipc-security.md).
+    #[command(hide = true)]
+    Worker {
+        /// The host's socket.
+        #[arg(long)]
+        socket: PathBuf,
+        /// A signer component instead of the built-in one.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Its manifest.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,7 +154,20 @@ fn usage(code: &'static str, message: impl Into<String>) -> CliError {
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let cache_dir = if cli.no_cache { None } else { cli.cache_dir.or_else(EngineOptions::default_cache_dir) };
-    let engine = PluginEngine::new(EngineOptions { cache_dir, ..EngineOptions::default() })?;
+    if let Command::Worker { socket, plugin, manifest } = &cli.command {
+        let plugin = WorkerPlugin { wasm: plugin.clone(), manifest: manifest.clone() };
+        return run_worker(socket, &plugin, cache_dir).map_err(|e| CliError { code: e.code(), message: e.to_string(), exit_status: 1 });
+    }
+    let engine = PluginEngine::new(EngineOptions { cache_dir: cache_dir.clone(), ..EngineOptions::default() })?;
+    let builtin = |engine: &PluginEngine| -> Result<JwtSigner, CliError> {
+        if !cli.worker {
+            return Ok(JwtSigner::builtin(engine)?);
+        }
+        let program = std::env::current_exe().map_err(|e| PluginError::WorkerStart(e.to_string()))?;
+        let mut options = WorkerOptions::new(program);
+        options.cache_dir = cache_dir.clone();
+        Ok(JwtSigner::from_backend(Box::new(WorkerSigner::new(options)?)))
+    };
     match cli.command {
         Command::Plugin(PluginCommand::Inspect { file, json, world }) => inspect(&engine, &file, json, world.as_deref()),
         Command::Plugin(PluginCommand::Call { plugin, function, args, manifest }) => {
@@ -152,21 +182,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let material = read_key_file(&key_file, alg)?;
             let key = SigningKey::new(alg, material)?;
             let claims = parse_claims(&claims)?;
-            let signer = JwtSigner::builtin(&engine)?;
+            let signer = builtin(&engine)?;
             println!("{}", signer.sign(SignRequest { key: &key, claims, kid, typ })?);
             Ok(())
         }
         Command::Jwt(JwtCommand::Decode { token }) => {
-            let signer = JwtSigner::builtin(&engine)?;
+            let signer = builtin(&engine)?;
             let decoded = signer.decode(token.trim())?;
             println!("{}", serde_json::to_string_pretty(&decoded_json(&decoded)).unwrap_or_default());
             Ok(())
         }
+        Command::Worker { .. } => Ok(()),
         Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
             let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
             let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
             let key = read_key_file(&key_file, first)?;
-            let signer = JwtSigner::builtin(&engine)?;
+            let signer = builtin(&engine)?;
             let claims = signer.verify(token.trim(), &key, &allowed, leeway)?;
             println!("{}", serde_json::to_string_pretty(&claims).unwrap_or_default());
             Ok(())

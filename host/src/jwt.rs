@@ -3,6 +3,7 @@
 //! re-verified natively before anyone sees it.
 
 mod algorithm;
+pub mod backend;
 mod error;
 mod key;
 mod signer;

@@ -13,3 +13,4 @@
 pub mod guest_artifacts;
 pub mod jwt;
 pub mod runtime;
+pub mod worker;

@@ -10,3 +10,4 @@ mod loading;
 mod secrets;
 mod signing;
 mod traps;
+mod worker;

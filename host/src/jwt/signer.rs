@@ -6,13 +6,12 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::Value;
-use zeroize::Zeroizing;
 
 use crate::guest_artifacts;
 use crate::jwt::verify_output::{signing_input, split_token, verify_natively, verify_signer_output, MAX_TOKEN_BYTES};
 use crate::jwt::{Algorithm, JwtError, SigningKey};
+use crate::jwt::backend::{GuestError, SignerBackend};
 use crate::runtime::bindings::JwtSigner as SignerWorld;
-use crate::runtime::bindings::tollgate::jwt::types::{self, HeaderFields};
 use crate::runtime::{Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
 
 /// The most algorithms one `verify` call may allow.
@@ -42,9 +41,9 @@ pub struct DecodedToken {
     pub signature: String,
 }
 
-/// A signer plugin behind the host's checks.
+/// A signer plugin behind the host's checks, wherever it runs.
 pub struct JwtSigner {
-    plugin: Plugin<SignerWorld>,
+    backend: Box<dyn SignerBackend>,
 }
 
 impl JwtSigner {
@@ -55,17 +54,17 @@ impl JwtSigner {
             manifest: Cow::Borrowed(guest_artifacts::JWT_SIGNER_MANIFEST),
             what: "built-in jwt-signer".into(),
         };
-        Ok(Self { plugin: engine.load(&source)? })
+        Ok(Self::from_plugin(engine.load(&source)?))
     }
 
-    /// Wraps an already loaded signer plugin.
+    /// Wraps an already loaded signer plugin, run in this process.
     pub fn from_plugin(plugin: Plugin<SignerWorld>) -> Self {
-        Self { plugin }
+        Self::from_backend(Box::new(plugin))
     }
 
-    /// The plugin underneath (its manifest, clock, reuse mode).
-    pub fn plugin(&self) -> &Plugin<SignerWorld> {
-        &self.plugin
+    /// Wraps any backend (e.g. a worker process, `crate::worker`).
+    pub fn from_backend(backend: Box<dyn SignerBackend>) -> Self {
+        Self { backend }
     }
 
     /// Signs through the guest, then verifies the token natively: header
@@ -76,11 +75,7 @@ impl JwtSigner {
         let alg = request.key.algorithm();
         let (message, claims_text) =
             signing_input(alg, request.kid.as_deref(), request.typ.as_deref(), request.claims)?;
-        let header = HeaderFields { kid: request.kid, typ: request.typ };
-        let key = request.key.material();
-        let result = self.plugin.call("sign", true, |bindings, store| {
-            bindings.tollgate_jwt_signer().call_sign(store, alg.to_wit(), key, &header, &claims_text)
-        })?;
+        let result = self.backend.sign(alg, request.key.material(), request.kid.as_deref(), request.typ.as_deref(), &claims_text)?;
         let token = result.map_err(|e| guest_error(e, true))?;
         if let Err(reason) = verify_signer_output(&token, &message, request.key) {
             return Err(self.rejected("sign", reason));
@@ -95,9 +90,7 @@ impl JwtSigner {
             return Err(JwtError::MalformedToken(format!("the token is over {MAX_TOKEN_BYTES} bytes")));
         }
         let native = split_token(token);
-        let result = self.plugin.call("decode", false, |bindings, store| {
-            bindings.tollgate_jwt_signer().call_decode(store, token)
-        })?;
+        let result = self.backend.decode(token)?;
         match (result, native) {
             (Ok(guest), Ok(native)) => {
                 if guest.header != native.header_json || guest.payload != native.payload_json || guest.signature != native.signature {
@@ -120,13 +113,9 @@ impl JwtSigner {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(JwtError::MalformedToken(format!("the token is over {MAX_TOKEN_BYTES} bytes")));
         }
-        let now = unix_seconds(&**self.plugin.clock());
+        let now = unix_seconds(&*self.backend.clock());
         let native = verify_natively(token, key, allowed, leeway, now);
-        let wit_allowed: Vec<_> = allowed.iter().map(|a| a.to_wit()).collect();
-        let key = Zeroizing::new(key.to_vec());
-        let result = self.plugin.call("verify", true, |bindings, store| {
-            bindings.tollgate_jwt_signer().call_verify(store, token, &key, &wit_allowed, leeway)
-        })?;
+        let result = self.backend.verify(token, key, allowed, leeway)?;
         match (result, native) {
             (Ok(guest_claims), Ok(native_claims)) => {
                 if guest_claims != native_claims {
@@ -149,7 +138,7 @@ impl JwtSigner {
     fn rejected(&self, function: &str, reason: String) -> JwtError {
         tracing::warn!(
             target: "tollgate::security",
-            plugin = %self.plugin.manifest().name,
+            plugin = %self.backend.plugin_name(),
             function,
             %reason,
             "signer output rejected"
@@ -160,8 +149,8 @@ impl JwtSigner {
 
 /// Maps a guest's error onto the host's. For a call that carried a key,
 /// the guest's text is dropped: a hostile signer could hide the key in it.
-fn guest_error(e: types::JwtError, carried_secret: bool) -> JwtError {
-    use types::JwtError as G;
+fn guest_error(e: GuestError, carried_secret: bool) -> JwtError {
+    use GuestError as G;
     let text = |m: String| if carried_secret { "refused by the signer".to_owned() } else { m.chars().take(200).collect() };
     match e {
         G::InvalidKey(m) => JwtError::InvalidKey(text(m)),

@@ -115,6 +115,29 @@ pub enum PluginError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The worker process died during the call (or between calls). The next
+    /// call starts a new worker.
+    #[error("the plugin worker process crashed; the call was lost")]
+    WorkerCrashed,
+    /// Workers crashed repeatedly; none is started until the cool-down ends.
+    #[error("the plugin worker crashed {crashes} times in a row; retrying in {retry_after_ms} ms")]
+    WorkerUnavailable {
+        /// Crashes that opened the breaker.
+        crashes: u32,
+        /// When a new worker will be tried.
+        retry_after_ms: u64,
+    },
+    /// A worker could not be started or did not authenticate in time.
+    #[error("cannot start the plugin worker: {0}")]
+    WorkerStart(String),
+    /// The runtime inside the worker failed; the worker's code and message.
+    #[error("{message}")]
+    InWorker {
+        /// The worker's code, if it is one of ours; else `INTERNAL_ERROR`.
+        code: &'static str,
+        /// The worker's message.
+        message: String,
+    },
     /// The runtime itself failed (engine set-up, instantiation resources).
     #[error("plugin runtime failure: {0}")]
     Runtime(String),
@@ -139,8 +162,24 @@ impl PluginError {
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::OutputRejected { .. } => "PLUGIN_OUTPUT_REJECTED",
             Self::Io { .. } => "IO_ERROR",
+            Self::WorkerCrashed => "WORKER_CRASHED",
+            Self::WorkerUnavailable { .. } => "WORKER_UNAVAILABLE",
+            Self::WorkerStart(_) => "WORKER_START_FAILED",
+            Self::InWorker { code, .. } => code,
             Self::Runtime(_) => "INTERNAL_ERROR",
         }
+    }
+
+    /// A code received from a worker, as one of ours (unknown ones become
+    /// `INTERNAL_ERROR`: a worker cannot invent codes).
+    pub fn known_code(code: &str) -> &'static str {
+        const KNOWN: &[&str] = &[
+            "PLUGIN_NOT_WASM", "PLUGIN_NOT_A_COMPONENT", "PLUGIN_INVALID", "PLUGIN_IMPORT_REFUSED",
+            "PLUGIN_WORLD_MISMATCH", "MANIFEST_INVALID", "MANIFEST_OVER_POLICY", "MANIFEST_UNKNOWN_WORLD",
+            "PLUGIN_DEADLINE_EXCEEDED", "PLUGIN_MEMORY_LIMIT", "PLUGIN_STACK_OVERFLOW", "PLUGIN_TRAPPED",
+            "PLUGIN_EXITED", "RATE_LIMITED", "PLUGIN_OUTPUT_REJECTED", "IO_ERROR",
+        ];
+        KNOWN.iter().find(|k| **k == code).copied().unwrap_or("INTERNAL_ERROR")
     }
 }
 

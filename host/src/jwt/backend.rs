@@ -1,0 +1,133 @@
+//! Where a signer's guest code runs: in this process, or in a worker
+//! process (`crate::worker`). `JwtSigner` checks inputs and outputs the same
+//! way for both; a backend only carries the call and brings back the
+//! guest's raw answer.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::jwt::Algorithm;
+use crate::runtime::bindings::JwtSigner as SignerWorld;
+use crate::runtime::bindings::tollgate::jwt::types::{self, HeaderFields};
+use crate::runtime::{HostClock, Plugin, PluginError};
+
+/// A guest's own error: the contract's variant, as data that can cross a
+/// process boundary. The message is the guest's and is untrusted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub enum GuestError {
+    InvalidKey(String),
+    InvalidClaims(String),
+    InvalidHeader(String),
+    MalformedToken(String),
+    AlgorithmNotAllowed(String),
+    InvalidSignature,
+    Expired,
+    NotYetValid,
+    MissingClaim(String),
+    InvalidClaimType(String),
+    SigningFailed(String),
+}
+
+impl From<types::JwtError> for GuestError {
+    fn from(e: types::JwtError) -> Self {
+        use types::JwtError as G;
+        match e {
+            G::InvalidKey(m) => Self::InvalidKey(m),
+            G::InvalidClaims(m) => Self::InvalidClaims(m),
+            G::InvalidHeader(m) => Self::InvalidHeader(m),
+            G::MalformedToken(m) => Self::MalformedToken(m),
+            G::AlgorithmNotAllowed(m) => Self::AlgorithmNotAllowed(m),
+            G::InvalidSignature => Self::InvalidSignature,
+            G::Expired => Self::Expired,
+            G::NotYetValid => Self::NotYetValid,
+            G::MissingClaim(m) => Self::MissingClaim(m),
+            G::InvalidClaimType(m) => Self::InvalidClaimType(m),
+            G::SigningFailed(m) => Self::SigningFailed(m),
+        }
+    }
+}
+
+/// The guest's decoded parts, raw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawDecoded {
+    /// Header JSON text.
+    pub header: String,
+    /// Payload JSON text.
+    pub payload: String,
+    /// Signature segment.
+    pub signature: String,
+}
+
+/// A guest call's outcome: the runtime failed (`Err`), or the guest
+/// answered (`Ok`), with a value or its own error.
+pub type GuestAnswer<T> = Result<Result<T, GuestError>, PluginError>;
+
+/// Carries signer calls to a guest and brings back its raw answers.
+pub trait SignerBackend: Send + Sync {
+    /// The plugin's name, for logs.
+    fn plugin_name(&self) -> &str;
+    /// The clock the host's own checks use.
+    fn clock(&self) -> Arc<dyn HostClock>;
+    /// `sign`; the call carries key material.
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String>;
+    /// `decode`.
+    fn decode(&self, token: &str) -> GuestAnswer<RawDecoded>;
+    /// `verify`; the call carries key material.
+    fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> GuestAnswer<String>;
+}
+
+impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
+    fn plugin_name(&self) -> &str {
+        (**self).plugin_name()
+    }
+    fn clock(&self) -> Arc<dyn HostClock> {
+        (**self).clock()
+    }
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
+        (**self).sign(alg, key, kid, typ, claims)
+    }
+    fn decode(&self, token: &str) -> GuestAnswer<RawDecoded> {
+        (**self).decode(token)
+    }
+    fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> GuestAnswer<String> {
+        (**self).verify(token, key, allowed, leeway)
+    }
+}
+
+impl SignerBackend for Plugin<SignerWorld> {
+    fn plugin_name(&self) -> &str {
+        &self.manifest().name
+    }
+
+    fn clock(&self) -> Arc<dyn HostClock> {
+        Plugin::clock(self).clone()
+    }
+
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
+        let header = HeaderFields { kid: kid.map(str::to_owned), typ: typ.map(str::to_owned) };
+        let key = zeroize::Zeroizing::new(key.to_vec());
+        let answer = self.call("sign", true, |b, store| {
+            b.tollgate_jwt_signer().call_sign(store, alg.to_wit(), &key, &header, claims)
+        })?;
+        Ok(answer.map_err(GuestError::from))
+    }
+
+    fn decode(&self, token: &str) -> GuestAnswer<RawDecoded> {
+        let answer = self.call("decode", false, |b, store| b.tollgate_jwt_signer().call_decode(store, token))?;
+        Ok(answer
+            .map(|d| RawDecoded { header: d.header, payload: d.payload, signature: d.signature })
+            .map_err(GuestError::from))
+    }
+
+    fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> GuestAnswer<String> {
+        let key = zeroize::Zeroizing::new(key.to_vec());
+        let allowed: Vec<_> = allowed.iter().map(|a| a.to_wit()).collect();
+        let answer = self.call("verify", true, |b, store| {
+            b.tollgate_jwt_signer().call_verify(store, token, &key, &allowed, leeway)
+        })?;
+        Ok(answer.map_err(GuestError::from))
+    }
+}

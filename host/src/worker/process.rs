@@ -1,0 +1,282 @@
+//! The host's handle on a worker process: start it with a fresh token,
+//! send it guest calls, notice when it dies, restart it, and stop
+//! restarting when it keeps dying (a circuit breaker).
+
+use std::collections::VecDeque;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::jwt::Algorithm;
+use crate::jwt::backend::{GuestAnswer, RawDecoded, SignerBackend};
+use crate::runtime::{HostClock, PluginError, SystemClock};
+use crate::worker::frame::{MAX_FRAME_BYTES, read_frame, write_frame};
+use crate::worker::protocol::{CallOutcome, Secret, SignerCall, WorkerRequest, WorkerResponse};
+use crate::worker::server::{HandshakeConfig, HandshakeServer};
+use crate::worker::serve::WorkerPlugin;
+use crate::worker::token::{generate_handshake_token, inject_handshake_token};
+
+/// How long a new worker has to start, load its plugin and authenticate.
+/// A cold compile of the signer takes about 0.6 s here; the rest is slack.
+pub const WORKER_START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long one call may take end to end: the policy's longest guest
+/// deadline (10 s) plus slack. A worker silent for longer is killed.
+pub const WORKER_CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How a worker is run.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// The `tollgate` binary (it runs `tollgate worker`).
+    pub program: PathBuf,
+    /// The plugin the worker loads.
+    pub plugin: WorkerPlugin,
+    /// The worker's compiled-code cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Handshake timeout and caps.
+    pub handshake: HandshakeConfig,
+    /// Crashes within `breaker_window` that open the breaker.
+    pub breaker_threshold: u32,
+    /// The window crashes are counted in.
+    pub breaker_window: Duration,
+    /// How long the breaker stays open.
+    pub breaker_cooldown: Duration,
+}
+
+impl WorkerOptions {
+    /// Defaults for `program`: 3 crashes in 30 s open the breaker for 10 s.
+    pub fn new(program: PathBuf) -> Self {
+        Self {
+            program,
+            plugin: WorkerPlugin::default(),
+            cache_dir: crate::runtime::EngineOptions::default_cache_dir(),
+            handshake: HandshakeConfig::default(),
+            breaker_threshold: 3,
+            breaker_window: Duration::from_secs(30),
+            breaker_cooldown: Duration::from_secs(10),
+        }
+    }
+}
+
+struct Live {
+    child: Child,
+    stream: UnixStream,
+}
+
+#[derive(Default)]
+struct State {
+    live: Option<Live>,
+    next_id: u64,
+    crashes: VecDeque<Instant>,
+    open_until: Option<Instant>,
+}
+
+/// A signer whose guest runs in a worker process.
+pub struct WorkerSigner {
+    options: WorkerOptions,
+    server: HandshakeServer,
+    state: Mutex<State>,
+    pid: AtomicU32,
+    clock: Arc<dyn HostClock>,
+}
+
+impl WorkerSigner {
+    /// Binds the socket; the worker starts on the first call.
+    pub fn new(options: WorkerOptions) -> Result<Self, PluginError> {
+        let server = HandshakeServer::bind(options.handshake)
+            .map_err(|e| PluginError::WorkerStart(format!("cannot listen: {e}")))?;
+        Ok(Self { options, server, state: Mutex::new(State::default()), pid: AtomicU32::new(0), clock: Arc::new(SystemClock) })
+    }
+
+    /// The running worker's pid, if one runs.
+    pub fn worker_pid(&self) -> Option<u32> {
+        Some(self.pid.load(Ordering::SeqCst)).filter(|&p| p != 0)
+    }
+
+    /// The handshake server (its socket path and counters).
+    pub fn server(&self) -> &HandshakeServer {
+        &self.server
+    }
+
+    /// Starts a worker now instead of on the first call.
+    pub fn start(&self) -> Result<(), PluginError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.ensure_live(&mut state).map(drop)
+    }
+
+    fn spawn(&self) -> Result<Live, PluginError> {
+        let token = generate_handshake_token().map_err(|e| PluginError::WorkerStart(e.to_string()))?;
+        let mut command = Command::new(&self.options.program);
+        command.arg("worker").arg("--socket").arg(self.server.socket_path());
+        if let Some(cache) = &self.options.cache_dir {
+            command.arg("--cache-dir").arg(cache);
+        } else {
+            command.arg("--no-cache");
+        }
+        if let Some(wasm) = &self.options.plugin.wasm {
+            command.arg("--plugin").arg(wasm);
+        }
+        if let Some(manifest) = &self.options.plugin.manifest {
+            command.arg("--manifest").arg(manifest);
+        }
+        // Nothing of the host's environment reaches the worker but its log
+        // filter: no session tokens, no display, no keychain address.
+        command.env_clear().stdin(Stdio::null());
+        if let Some(filter) = std::env::var_os("TOLLGATE_LOG") {
+            command.env("TOLLGATE_LOG", filter);
+        }
+        inject_handshake_token(&mut command, &token);
+        self.server.expect(token);
+        let mut child = command.spawn().map_err(|e| PluginError::WorkerStart(format!("cannot run {}: {e}", self.options.program.display())))?;
+        match self.server.wait_authenticated(WORKER_START_TIMEOUT) {
+            Some(stream) => {
+                self.pid.store(child.id(), Ordering::SeqCst);
+                Ok(Live { child, stream })
+            }
+            None => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                Err(PluginError::WorkerStart(format!("the worker did not authenticate in time (exit: {status:?})")))
+            }
+        }
+    }
+
+    fn ensure_live<'a>(&self, state: &'a mut State) -> Result<&'a mut Live, PluginError> {
+        let now = Instant::now();
+        if let Some(until) = state.open_until {
+            if now < until {
+                return Err(PluginError::WorkerUnavailable {
+                    crashes: state.crashes.len() as u32,
+                    retry_after_ms: until.duration_since(now).as_millis() as u64,
+                });
+            }
+            tracing::info!("worker circuit breaker closed after its cool-down");
+            state.open_until = None;
+            state.crashes.clear();
+        }
+        if state.live.is_none() {
+            let started = Instant::now();
+            match self.spawn() {
+                Ok(live) => {
+                    tracing::debug!(pid = live.child.id(), elapsed_ms = started.elapsed().as_millis() as u64, "worker started");
+                    state.live = Some(live);
+                }
+                Err(e) => {
+                    self.record_crash(state);
+                    return Err(e);
+                }
+            }
+        }
+        state.live.as_mut().ok_or(PluginError::WorkerCrashed)
+    }
+
+    fn record_crash(&self, state: &mut State) {
+        let now = Instant::now();
+        state.crashes.push_back(now);
+        while state.crashes.front().is_some_and(|t| now.duration_since(*t) > self.options.breaker_window) {
+            state.crashes.pop_front();
+        }
+        if state.crashes.len() as u32 >= self.options.breaker_threshold {
+            state.open_until = Some(now + self.options.breaker_cooldown);
+            tracing::error!(crashes = state.crashes.len(), cooldown_ms = self.options.breaker_cooldown.as_millis() as u64,
+                "plugin worker keeps crashing; circuit breaker open");
+        }
+    }
+
+    fn call(&self, call: SignerCall) -> Result<CallOutcome, PluginError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.next_id += 1;
+        let id = state.next_id;
+        let live = self.ensure_live(&mut state)?;
+        let body = zeroize::Zeroizing::new(
+            serde_json::to_vec(&WorkerRequest { id, call }).map_err(|e| PluginError::Runtime(e.to_string()))?,
+        );
+        let exchanged = write_frame(&mut live.stream, &body)
+            .map_err(|e| e.to_string())
+            .and_then(|()| read_frame(&mut live.stream, MAX_FRAME_BYTES, Some(Instant::now() + WORKER_CALL_TIMEOUT)).map_err(|e| e.to_string()))
+            .and_then(|frame| serde_json::from_slice::<WorkerResponse>(&frame).map_err(|e| e.to_string()))
+            .and_then(|r| if r.id == id { Ok(r.outcome) } else { Err("response for another call".into()) });
+        match exchanged {
+            Ok(outcome) => Ok(outcome),
+            Err(reason) => {
+                if let Some(mut live) = state.live.take() {
+                    let _ = live.child.kill();
+                    let status = live.child.wait().ok();
+                    tracing::warn!(reason, ?status, "plugin worker lost during a call");
+                }
+                self.pid.store(0, Ordering::SeqCst);
+                self.record_crash(&mut state);
+                Err(PluginError::WorkerCrashed)
+            }
+        }
+    }
+
+    fn text(&self, call: SignerCall) -> GuestAnswer<String> {
+        match self.call(call)? {
+            CallOutcome::Text { value } => Ok(Ok(value)),
+            CallOutcome::Guest { error } => Ok(Err(error)),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+fn unexpected(outcome: CallOutcome) -> PluginError {
+    match outcome {
+        CallOutcome::Runtime { code, message } => PluginError::InWorker { code: PluginError::known_code(&code), message },
+        _ => PluginError::Runtime("the worker answered with the wrong kind of outcome".into()),
+    }
+}
+
+impl Drop for WorkerSigner {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut live) = state.live.take() {
+            let _ = live.stream.shutdown(std::net::Shutdown::Both);
+            let _ = live.child.kill();
+            let _ = live.child.wait();
+        }
+    }
+}
+
+impl SignerBackend for WorkerSigner {
+    fn plugin_name(&self) -> &str {
+        "jwt-signer (worker)"
+    }
+
+    fn clock(&self) -> Arc<dyn HostClock> {
+        self.clock.clone()
+    }
+
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
+        self.text(SignerCall::Sign {
+            alg: alg.name().to_owned(),
+            key: Secret(STANDARD.encode(key)),
+            kid: kid.map(str::to_owned),
+            typ: typ.map(str::to_owned),
+            claims: claims.to_owned(),
+        })
+    }
+
+    fn decode(&self, token: &str) -> GuestAnswer<RawDecoded> {
+        match self.call(SignerCall::Decode { token: token.to_owned() })? {
+            CallOutcome::Decoded { parts } => Ok(Ok(parts)),
+            CallOutcome::Guest { error } => Ok(Err(error)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> GuestAnswer<String> {
+        self.text(SignerCall::Verify {
+            token: token.to_owned(),
+            key: Secret(STANDARD.encode(key)),
+            allowed: allowed.iter().map(|a| a.name().to_owned()).collect(),
+            leeway,
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! The worker process and its handshake: a correct token is accepted,
+//! everything else is refused and closed quickly; a crashed worker is
+//! replaced; repeated crashes open a circuit breaker.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tollgate::guest_artifacts as artifacts;
+use tollgate::jwt::{Algorithm, JwtSigner, SignRequest};
+use tollgate::worker::protocol::{HandshakeFailure, HandshakeReply};
+use tollgate::worker::{HandshakeConfig, HandshakeServer, WorkerOptions, WorkerPlugin, WorkerSigner, generate_handshake_token, send_handshake};
+
+use crate::common::signing_key;
+
+/// Every log record of the whole test process, from every thread.
+fn global_log() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || SharedWriter(sink.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buffer
+    })
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn server(timeout_ms: u64) -> HandshakeServer {
+    global_log();
+    HandshakeServer::bind(HandshakeConfig { timeout: Duration::from_millis(timeout_ms), ..Default::default() }).expect("bind")
+}
+
+/// Sends `token_hex` and returns the reply and how long until the host closed.
+fn attempt(server: &HandshakeServer, token_hex: &str) -> (HandshakeReply, Duration) {
+    let mut stream = UnixStream::connect(server.socket_path()).expect("connect");
+    let started = Instant::now();
+    let reply = send_handshake(&mut stream, token_hex, Duration::from_secs(5)).expect("reply");
+    (reply, closed_within(&mut stream, started))
+}
+
+fn closed_within(stream: &mut UnixStream, started: Instant) -> Duration {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    started.elapsed()
+}
+
+const FAILED_INVALID: HandshakeReply = HandshakeReply::HandshakeFailed { code: HandshakeFailure::InvalidToken };
+
+#[test]
+fn the_right_token_is_accepted_once_and_every_wrong_one_is_closed_within_200_ms() {
+    let server = server(2000);
+    let token = generate_handshake_token().expect("token");
+    let hex = token.to_hex().to_string();
+    server.expect(token);
+    let mut good = UnixStream::connect(server.socket_path()).expect("connect");
+    assert_eq!(send_handshake(&mut good, &hex, Duration::from_secs(5)).expect("reply"), HandshakeReply::HandshakeOk);
+    assert!(server.wait_authenticated(Duration::from_secs(5)).is_some(), "the authenticated stream is handed over");
+
+    let other = generate_handshake_token().expect("token");
+    let next = generate_handshake_token().expect("token");
+    server.expect(next);
+    let cases = [
+        ("replayed", hex.clone()),
+        ("wrong", other.to_hex().to_string()),
+        ("zero-filled", "0".repeat(64)),
+        ("short", hex[..62].to_owned()),
+        ("long", format!("{hex}00")),
+        ("non-hex", "z".repeat(64)),
+        ("empty", String::new()),
+    ];
+    for (name, presented) in cases {
+        let (reply, took) = attempt(&server, &presented);
+        assert_eq!(reply, FAILED_INVALID, "{name}");
+        assert!(took < Duration::from_millis(200), "{name}: closed after {took:?}");
+    }
+    assert!(server.failed_handshakes() >= 7);
+    let log = String::from_utf8_lossy(&global_log().lock().expect("log")).into_owned();
+    assert!(log.contains("worker handshake failed"), "failures are logged");
+    assert!(!log.contains(&hex) && !log.contains(&other.to_hex().to_string()), "a token reached the log");
+}
+
+#[test]
+fn silence_dribbling_and_a_4_gib_frame_are_refused() {
+    let server = server(300);
+    server.expect(generate_handshake_token().expect("token"));
+
+    let mut silent = UnixStream::connect(server.socket_path()).expect("connect");
+    let started = Instant::now();
+    let reply = tollgate::worker::frame::read_frame(&mut silent, 256, Some(Instant::now() + Duration::from_secs(5))).expect("reply");
+    let reply: HandshakeReply = serde_json::from_slice(&reply).expect("json");
+    assert_eq!(reply, HandshakeReply::HandshakeFailed { code: HandshakeFailure::Timeout });
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    let mut dribbler = UnixStream::connect(server.socket_path()).expect("connect");
+    let started = Instant::now();
+    dribbler.write_all(&90u32.to_be_bytes()).expect("len");
+    let mut refused = false;
+    for byte in br#"{"type":"HANDSHAKE","token":""#.iter() {
+        std::thread::sleep(Duration::from_millis(50));
+        if dribbler.write_all(&[*byte]).is_err() {
+            refused = true;
+            break;
+        }
+    }
+    let took = closed_within(&mut dribbler, started);
+    assert!(refused || took < Duration::from_secs(3), "a dribbling client was held for {took:?}");
+
+    let mut huge = UnixStream::connect(server.socket_path()).expect("connect");
+    let started = Instant::now();
+    huge.write_all(&u32::MAX.to_be_bytes()).expect("len");
+    let reply = tollgate::worker::frame::read_frame(&mut huge, 256, Some(Instant::now() + Duration::from_secs(5))).expect("reply");
+    assert_eq!(serde_json::from_slice::<HandshakeReply>(&reply).expect("json"), FAILED_INVALID);
+    assert!(closed_within(&mut huge, started) < Duration::from_millis(200));
+}
+
+#[test]
+fn two_hundred_unauthenticated_connections_are_capped_and_the_host_still_serves() {
+    let server = server(500);
+    let floods: Vec<UnixStream> = (0..200).filter_map(|_| UnixStream::connect(server.socket_path()).ok()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(server.shed_connections() > 0, "200 silent connections were all given a handshake thread");
+    drop(floods);
+    std::thread::sleep(Duration::from_millis(700));
+    let token = generate_handshake_token().expect("token");
+    let hex = token.to_hex().to_string();
+    server.expect(token);
+    let (reply, _) = attempt(&server, &hex);
+    assert_eq!(reply, HandshakeReply::HandshakeOk);
+}
+
+fn worker_options(plugin: WorkerPlugin) -> WorkerOptions {
+    let mut options = WorkerOptions::new(PathBuf::from(env!("CARGO_BIN_EXE_tollgate")));
+    options.plugin = plugin;
+    options.cache_dir = Some(std::env::temp_dir().join(format!("tollgate-test-cache-{}", std::process::id())));
+    options
+}
+
+fn misbehaving_plugin() -> WorkerPlugin {
+    WorkerPlugin {
+        wasm: Some(artifacts::MISBEHAVING_SIGNER_WASM_PATH.into()),
+        manifest: Some(artifacts::MISBEHAVING_SIGNER_MANIFEST_PATH.into()),
+    }
+}
+
+fn sign(signer: &JwtSigner, behaviour: &str) -> Result<String, tollgate::jwt::JwtError> {
+    let key = signing_key(Algorithm::HS256);
+    signer.sign(SignRequest { key: &key, claims: json!({"sub": "w", "hostile": behaviour}), kid: None, typ: None })
+}
+
+#[test]
+fn signing_through_the_worker_gives_the_in_process_token() {
+    let signer = JwtSigner::from_backend(Box::new(WorkerSigner::new(worker_options(WorkerPlugin::default())).expect("worker")));
+    let local = crate::common::signer();
+    for alg in [Algorithm::HS256, Algorithm::RS256, Algorithm::EdDSA] {
+        let key = signing_key(alg);
+        let request = || SignRequest { key: &key, claims: json!({"sub": "w", "exp": 4_000_000_000u64}), kid: None, typ: None };
+        let remote = signer.sign(request()).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(remote, local.sign(request()).expect("local"), "{alg}");
+        let claims = signer.verify(&remote, &crate::common::keys_for(alg).1, &[alg], 0).expect("verify in worker");
+        assert_eq!(claims["sub"], "w");
+    }
+    assert_eq!(signer.decode("not.a.token").expect_err("malformed").code(), "MALFORMED_TOKEN");
+}
+
+#[test]
+fn a_worker_killed_mid_call_fails_that_call_and_the_next_call_gets_a_new_worker() {
+    let backend = Arc::new(WorkerSigner::new(worker_options(misbehaving_plugin())).expect("worker"));
+    backend.start().expect("start");
+    let first_pid = backend.worker_pid().expect("running");
+    let killer = {
+        let pid = first_pid;
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let pid = rustix::process::Pid::from_raw(pid as i32).expect("pid");
+            rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("kill");
+        })
+    };
+    let signer = JwtSigner::from_backend(Box::new(backend.clone()));
+    let err = sign(&signer, "spin").expect_err("the worker died");
+    killer.join().expect("killer");
+    assert_eq!(err.code(), "WORKER_CRASHED", "{err}");
+    let started = Instant::now();
+    sign(&signer, "none").expect("the next call works");
+    eprintln!("restart to the next successful call: {:?}", started.elapsed());
+    assert_ne!(backend.worker_pid(), Some(first_pid), "a new worker runs");
+}
+
+#[test]
+fn repeated_crashes_open_the_circuit_breaker_until_its_cool_down_ends() {
+    let mut options = worker_options(misbehaving_plugin());
+    options.breaker_threshold = 2;
+    options.breaker_cooldown = Duration::from_millis(800);
+    let backend = Arc::new(WorkerSigner::new(options).expect("worker"));
+    let signer = JwtSigner::from_backend(Box::new(backend.clone()));
+    for round in 0..2 {
+        sign(&signer, "none").unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let pid = backend.worker_pid().expect("running");
+        rustix::process::kill_process(rustix::process::Pid::from_raw(pid as i32).expect("pid"), rustix::process::Signal::KILL)
+            .expect("kill");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(sign(&signer, "none").expect_err("dead").code(), "WORKER_CRASHED");
+    }
+    let err = sign(&signer, "none").expect_err("breaker open");
+    assert_eq!(err.code(), "WORKER_UNAVAILABLE", "{err}");
+    assert!(err.to_string().contains("retrying in"), "{err}");
+    std::thread::sleep(Duration::from_millis(900));
+    sign(&signer, "none").expect("the breaker closed after its cool-down");
+}
