@@ -26,9 +26,10 @@ run: build
 test:
     cargo clippy --locked --workspace --all-targets -- -D warnings
     cargo test --locked --workspace
+    scripts/verify-ipc-handshake
 
 # Benchmarks: one JSON object on stdout.
-bench:
+bench: build
     cargo run --release --locked -p tollgate-bench
 
 # What the host would link for a component: `just inspect path/to.wasm`.

@@ -79,6 +79,103 @@ fn bench_sign(signer: &JwtSigner, alg: Algorithm, material: &[u8], iters: u32) -
     SignBench { guest_us: median(guest_us), native_us: median(native_us), ratio: median(ratios) }
 }
 
+/// Per-call latencies of HS256 signing through `signer`, in microseconds.
+fn latencies_us(signer: &JwtSigner, calls: usize) -> Vec<f64> {
+    let key = SigningKey::new(Algorithm::HS256, Zeroizing::new(b"benchmark-hmac-secret-0123456789abcdef".to_vec())).expect("key");
+    let claims = json!({"sub": "bench", "exp": 4_000_000_000u64});
+    let mut out: Vec<f64> = (0..calls)
+        .map(|_| {
+            let started = Instant::now();
+            signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("sign");
+            started.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Worker figures: added latency per call vs in-process, handshake time,
+/// restart time after a crash.
+fn bench_worker(in_process: &JwtSigner, cache_dir: &Path) -> Value {
+    use tollgate::worker::{HandshakeConfig, HandshakeServer, WorkerOptions, WorkerSigner, generate_handshake_token, send_handshake};
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/tollgate");
+    if !program.exists() {
+        return json!({"skipped": format!("{} not built (just bench builds it)", program.display())});
+    }
+    let mut options = WorkerOptions::new(program);
+    options.cache_dir = Some(cache_dir.to_path_buf());
+    // Restarts are measured on purpose: keep the breaker out of the way.
+    options.breaker_threshold = u32::MAX;
+    // The built-in signer with the bench manifest's quotas, from files.
+    let wasm = cache_dir.join("bench-signer.wasm");
+    let manifest = cache_dir.join("bench-signer.toml");
+    std::fs::write(&wasm, artifacts::JWT_SIGNER_WASM).expect("write wasm");
+    std::fs::write(&manifest, bench_manifest()).expect("write manifest");
+    options.plugin.wasm = Some(wasm);
+    options.plugin.manifest = Some(manifest);
+    let backend = std::sync::Arc::new(WorkerSigner::new(options).expect("worker"));
+    let started = Instant::now();
+    backend.start().expect("start");
+    let first_start_ms = started.elapsed().as_secs_f64() * 1e3;
+    let worker = JwtSigner::from_backend(Box::new(backend.clone()));
+    latencies_us(&worker, 200);
+    latencies_us(in_process, 200);
+    let (mut p50s, mut p99s, mut local50, mut local99, mut remote50, mut remote99) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..ROUNDS {
+        let local = latencies_us(in_process, 1000);
+        let remote = latencies_us(&worker, 1000);
+        p50s.push(percentile(&remote, 0.5) - percentile(&local, 0.5));
+        p99s.push(percentile(&remote, 0.99) - percentile(&local, 0.99));
+        local50.push(percentile(&local, 0.5));
+        local99.push(percentile(&local, 0.99));
+        remote50.push(percentile(&remote, 0.5));
+        remote99.push(percentile(&remote, 0.99));
+    }
+    let handshake_us = median(
+        (0..50)
+            .map(|_| {
+                let server = HandshakeServer::bind(HandshakeConfig::default()).expect("bind");
+                let token = generate_handshake_token().expect("token");
+                let hex = token.to_hex();
+                server.expect(token);
+                let started = Instant::now();
+                let mut stream = std::os::unix::net::UnixStream::connect(server.socket_path()).expect("connect");
+                send_handshake(&mut stream, &hex, std::time::Duration::from_secs(5)).expect("handshake");
+                started.elapsed().as_secs_f64() * 1e6
+            })
+            .collect(),
+    );
+    let restarts: Vec<f64> = (0..5)
+        .map(|_| {
+            let pid = backend.worker_pid().expect("running");
+            let _ = std::process::Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let started = Instant::now();
+            let key = SigningKey::new(Algorithm::HS256, Zeroizing::new(b"benchmark-hmac-secret-0123456789abcdef".to_vec())).expect("key");
+            let sign = || worker.sign(SignRequest { key: &key, claims: json!({"n": 1}), kid: None, typ: None });
+            let first = sign();
+            assert!(first.is_err(), "the killed worker answered");
+            sign().expect("the next call works");
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    let added_p50 = median(p50s);
+    let restart_ms = median(restarts);
+    json!({
+        "hs256_sign_p50_us": {"in_process": round2(median(local50)), "worker": round2(median(remote50))},
+        "hs256_sign_p99_us": {"in_process": round2(median(local99)), "worker": round2(median(remote99))},
+        "added_p50_us": round2(added_p50), "added_p99_us": round2(median(p99s)),
+        "target_added_p50_us_max": 30.0, "meets_added_p50_target": added_p50 <= 30.0,
+        "handshake_us": round2(handshake_us),
+        "first_start_ms": round2(first_start_ms),
+        "restart_to_next_success_ms": round2(restart_ms), "target_restart_ms_max": 50.0, "meets_restart_target": restart_ms <= 50.0,
+    })
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -137,6 +234,8 @@ fn main() {
     let hs_fresh = bench_sign(&fresh, Algorithm::HS256, &hs_secret, 2000);
     let rs_fresh = bench_sign(&fresh, Algorithm::RS256, &rsa, 100);
 
+    let worker = bench_worker(&fresh, cache.path());
+
     let sign_json = |b: &SignBench, target: f64| {
         json!({
             "guest_us": round2(b.guest_us),
@@ -161,6 +260,7 @@ fn main() {
         },
         "plugin_load_cold_ms": round2(cold_load_ms),
         "code_cache_hits_misses": engine.cache_stats(),
+        "worker_process": worker,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

@@ -43,6 +43,9 @@ enum Command {
     /// Sign and decode JSON Web Tokens through the signer plugin.
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Check the worker handshake end to end: a correct client is accepted,
+    /// a zero-token client is closed within 200 ms. Exits 0 only if both hold.
+    IpcCheck,
     /// Internal: the plugin worker process the host starts (see docs/security/ipc-security.md).
     #[command(hide = true)]
     Worker {
@@ -193,6 +196,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Worker { .. } => Ok(()),
+        Command::IpcCheck => ipc_check(),
         Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
             let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
             let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
@@ -324,4 +328,41 @@ fn call(signer: &JwtSigner, function: &str, args: &Value) -> Result<Value, CliEr
         }
         other => Err(usage("UNKNOWN_FUNCTION", format!("`{other}` is not an export of the signer world (sign, decode, verify)"))),
     }
+}
+
+/// The deadline a refused client must be closed within.
+const IPC_CHECK_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_millis(200);
+
+fn ipc_check() -> Result<(), CliError> {
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+    use tollgate::worker::protocol::HandshakeReply;
+    use tollgate::worker::{HandshakeConfig, HandshakeServer, generate_handshake_token, send_handshake};
+
+    let fail = |message: String| CliError { code: "IPC_CHECK_FAILED", message, exit_status: 1 };
+    let server = HandshakeServer::bind(HandshakeConfig::default()).map_err(|e| fail(format!("bind: {e}")))?;
+    let token = generate_handshake_token().map_err(|e| fail(e.to_string()))?;
+    let hex = token.to_hex();
+    server.expect(token);
+
+    let mut good = UnixStream::connect(server.socket_path()).map_err(|e| fail(format!("connect: {e}")))?;
+    let started = Instant::now();
+    let reply = send_handshake(&mut good, &hex, Duration::from_secs(5)).map_err(|e| fail(format!("correct client: {e}")))?;
+    if reply != HandshakeReply::HandshakeOk {
+        return Err(fail(format!("correct client got {reply:?}")));
+    }
+    println!("ok: correct token -> HANDSHAKE_OK in {:?}", started.elapsed());
+
+    let mut zero = UnixStream::connect(server.socket_path()).map_err(|e| fail(format!("connect: {e}")))?;
+    let started = Instant::now();
+    let reply = send_handshake(&mut zero, &"0".repeat(64), Duration::from_secs(5)).map_err(|e| fail(format!("zero client: {e}")))?;
+    let _ = zero.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut zero, &mut rest);
+    let closed_after = started.elapsed();
+    if !matches!(reply, HandshakeReply::HandshakeFailed { .. }) || closed_after > IPC_CHECK_CLOSE_WITHIN {
+        return Err(fail(format!("zero-token client got {reply:?}, closed after {closed_after:?}")));
+    }
+    println!("ok: zero token -> {reply:?}, closed after {closed_after:?}");
+    Ok(())
 }

@@ -61,6 +61,22 @@ fn read_exact_by(stream: &mut UnixStream, buf: &mut [u8], deadline: Option<Insta
     Ok(())
 }
 
+/// Waits up to `spin` for `stream` to become readable without sleeping,
+/// then returns (readable or not). A blocked reader on a virtual machine
+/// pays for a vCPU wake-up (tens of microseconds) on every frame; a short
+/// poll loop on a reply that is about to arrive avoids it.
+pub fn spin_until_readable(stream: &UnixStream, spin: Duration) {
+    use rustix::net::{RecvFlags, recv};
+    let started = Instant::now();
+    let mut probe = [0u8; 1];
+    while started.elapsed() < spin {
+        match recv(stream, &mut probe, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
+            Err(rustix::io::Errno::AGAIN) => std::hint::spin_loop(),
+            _ => return,
+        }
+    }
+}
+
 /// Reads one frame of at most `max` bytes, finishing by `deadline`.
 pub fn read_frame(stream: &mut UnixStream, max: u32, deadline: Option<Instant>) -> Result<zeroize::Zeroizing<Vec<u8>>, FrameError> {
     let mut len = [0u8; 4];

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::jwt::Algorithm;
 use crate::jwt::backend::{GuestAnswer, RawDecoded, SignerBackend};
 use crate::runtime::{HostClock, PluginError, SystemClock};
-use crate::worker::frame::{MAX_FRAME_BYTES, read_frame, write_frame};
+use crate::worker::frame::{MAX_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
 use crate::worker::protocol::{CallOutcome, Secret, SignerCall, WorkerRequest, WorkerResponse};
 use crate::worker::server::{HandshakeConfig, HandshakeServer};
 use crate::worker::serve::WorkerPlugin;
@@ -29,6 +29,11 @@ pub const WORKER_START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long one call may take end to end: the policy's longest guest
 /// deadline (10 s) plus slack. A worker silent for longer is killed.
 pub const WORKER_CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long the host polls for a reply before sleeping on the socket.
+/// Longer than a typical small call (~50 us), short enough to cost little
+/// when a call is slow.
+pub const REPLY_SPIN: Duration = Duration::from_micros(200);
 
 /// How a worker is run.
 #[derive(Debug, Clone)]
@@ -199,6 +204,10 @@ impl WorkerSigner {
         );
         let exchanged = write_frame(&mut live.stream, &body)
             .map_err(|e| e.to_string())
+            .and_then(|()| {
+                spin_until_readable(&live.stream, REPLY_SPIN);
+                Ok(())
+            })
             .and_then(|()| read_frame(&mut live.stream, MAX_FRAME_BYTES, Some(Instant::now() + WORKER_CALL_TIMEOUT)).map_err(|e| e.to_string()))
             .and_then(|frame| serde_json::from_slice::<WorkerResponse>(&frame).map_err(|e| e.to_string()))
             .and_then(|r| if r.id == id { Ok(r.outcome) } else { Err("response for another call".into()) });
