@@ -204,10 +204,7 @@ impl WorkerSigner {
         );
         let exchanged = write_frame(&mut live.stream, &body)
             .map_err(|e| e.to_string())
-            .and_then(|()| {
-                spin_until_readable(&live.stream, REPLY_SPIN);
-                Ok(())
-            })
+            .map(|()| spin_until_readable(&live.stream, REPLY_SPIN))
             .and_then(|()| read_frame(&mut live.stream, MAX_FRAME_BYTES, Some(Instant::now() + WORKER_CALL_TIMEOUT)).map_err(|e| e.to_string()))
             .and_then(|frame| serde_json::from_slice::<WorkerResponse>(&frame).map_err(|e| e.to_string()))
             .and_then(|r| if r.id == id { Ok(r.outcome) } else { Err("response for another call".into()) });
