@@ -11,6 +11,7 @@
 pub mod frame;
 pub mod process;
 pub mod protocol;
+pub mod seccomp;
 pub mod serve;
 pub mod server;
 pub mod token;

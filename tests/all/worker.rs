@@ -144,14 +144,15 @@ fn two_hundred_unauthenticated_connections_are_capped_and_the_host_still_serves(
     let token = generate_handshake_token().expect("token");
     let hex = token.to_hex().to_string();
     server.expect(token);
-    let (reply, _) = attempt(&server, &hex);
-    assert_eq!(reply, HandshakeReply::HandshakeOk);
+    let mut stream = UnixStream::connect(server.socket_path()).expect("connect");
+    assert_eq!(send_handshake(&mut stream, &hex, Duration::from_secs(5)).expect("reply"), HandshakeReply::HandshakeOk);
 }
 
 fn worker_options(plugin: WorkerPlugin) -> WorkerOptions {
     let mut options = WorkerOptions::new(PathBuf::from(env!("CARGO_BIN_EXE_tollgate")));
     options.plugin = plugin;
-    options.cache_dir = Some(std::env::temp_dir().join(format!("tollgate-test-cache-{}", std::process::id())));
+    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    options.cache_dir = Some(CACHE.get_or_init(|| tempfile::tempdir().expect("cache dir")).path().to_path_buf());
     options
 }
 
@@ -225,4 +226,86 @@ fn repeated_crashes_open_the_circuit_breaker_until_its_cool_down_ends() {
     assert!(err.to_string().contains("retrying in"), "{err}");
     std::thread::sleep(Duration::from_millis(900));
     sign(&signer, "none").expect("the breaker closed after its cool-down");
+}
+
+#[test]
+fn every_hostile_behaviour_is_contained_in_the_worker_too() {
+    let backend = WorkerSigner::new(worker_options(misbehaving_plugin())).expect("worker");
+    let signer = JwtSigner::from_backend(Box::new(backend));
+    let cases = [
+        ("spin", "PLUGIN_DEADLINE_EXCEEDED"),
+        ("grow", "PLUGIN_MEMORY_LIMIT"),
+        ("recurse", "PLUGIN_STACK_OVERFLOW"),
+        ("recurse-shadow", "PLUGIN_TRAPPED"),
+        ("unreachable", "PLUGIN_TRAPPED"),
+        ("smuggle-claims", "PLUGIN_OUTPUT_REJECTED"),
+        ("huge-output", "PLUGIN_OUTPUT_REJECTED"),
+        ("log-key", ""),
+        ("stdout-key", ""),
+    ];
+    for (behaviour, code) in cases {
+        match sign(&signer, behaviour) {
+            Ok(_) => assert_eq!(code, "", "{behaviour} succeeded"),
+            Err(e) => assert_eq!(e.code(), code, "{behaviour}: {e}"),
+        }
+        sign(&signer, "none").unwrap_or_else(|e| panic!("after {behaviour} the worker does not answer: {e}"));
+    }
+    let token = sign(&signer, "none").expect("sign");
+    assert_eq!(signer.decode(&token).expect_err("lying decode").code(), "PLUGIN_OUTPUT_REJECTED");
+}
+
+#[test]
+fn the_worker_runs_under_seccomp_with_no_new_privileges_and_is_reaped_with_its_handle() {
+    let backend = WorkerSigner::new(worker_options(WorkerPlugin::default())).expect("worker");
+    backend.start().expect("start");
+    let pid = backend.worker_pid().expect("running");
+    // The filter is installed after the handshake; give it a moment.
+    std::thread::sleep(Duration::from_millis(100));
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).map(|l| l[name.len()..].trim().to_owned());
+    assert_eq!(field("Seccomp:").as_deref(), Some("2"), "no seccomp filter: {status}");
+    assert_eq!(field("NoNewPrivs:").as_deref(), Some("1"));
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    assert!(!stat.is_empty());
+    drop(backend);
+    std::thread::sleep(Duration::from_millis(100));
+    let gone = std::fs::read_to_string(format!("/proc/{pid}/status")).map(|s| s.contains("State:\tZ")).unwrap_or(true);
+    assert!(gone, "the worker outlived its handle");
+}
+
+#[test]
+fn a_peer_running_as_another_user_is_rejected_even_with_the_right_token() {
+    use std::os::unix::fs::PermissionsExt;
+    if rustix::process::getuid().as_raw() != 0 {
+        eprintln!("skipped: arranging a peer with another uid needs root");
+        return;
+    }
+    let server = server(2000);
+    let token = generate_handshake_token().expect("token");
+    let hex = token.to_hex().to_string();
+    server.expect(token);
+    // Open the private directory on purpose, so only the uid check stands.
+    let dir = server.socket_path().parent().expect("dir");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    std::fs::set_permissions(server.socket_path(), std::fs::Permissions::from_mode(0o666)).expect("chmod socket");
+    let client = r#"
+import json, os, socket, struct, sys
+os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+body = json.dumps({"type": "HANDSHAKE", "token": sys.argv[2]}).encode()
+s.sendall(struct.pack(">I", len(body)) + body)
+n = struct.unpack(">I", s.recv(4))[0]
+print(s.recv(n).decode())
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", client, server.socket_path().to_str().expect("utf8"), &hex])
+        .output()
+        .expect("python3");
+    let reply: HandshakeReply = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(reply, HandshakeReply::HandshakeFailed { code: HandshakeFailure::PeerRejected });
+    // The token was not consumed by the rejected peer: the real worker still gets in.
+    let mut stream = UnixStream::connect(server.socket_path()).expect("connect");
+    assert_eq!(send_handshake(&mut stream, &hex, Duration::from_secs(5)).expect("reply"), HandshakeReply::HandshakeOk);
 }

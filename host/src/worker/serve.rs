@@ -108,6 +108,13 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
         Err(e) => return Err(WorkerError::Handshake(e.to_string())),
     }
     drop(token);
+    // Start, before the filter, what the runtime would otherwise start
+    // lazily with calls the filter forbids (files in /proc and /sys).
+    wasmtime_wasi::runtime::in_tokio(async {});
+    let _ = std::thread::available_parallelism();
+    if let Err(e) = crate::worker::seccomp::install() {
+        tracing::warn!(error = %e, "worker runs without a seccomp filter");
+    }
     loop {
         spin_until_readable(&stream, NEXT_CALL_SPIN);
         let frame = match read_frame(&mut stream, MAX_FRAME_BYTES, None) {
@@ -120,9 +127,19 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
             Err(e) => return Err(WorkerError::Io(std::io::Error::other(format!("malformed request: {e}")))),
         };
         let outcome = execute(&signer, request.call);
-        let body = zeroize::Zeroizing::new(
+        let mut body = zeroize::Zeroizing::new(
             serde_json::to_vec(&WorkerResponse { id: request.id, outcome }).map_err(std::io::Error::other)?,
         );
+        if body.len() > MAX_FRAME_BYTES as usize {
+            // A guest's oversized answer must not take the worker down.
+            let outcome = CallOutcome::Runtime {
+                code: "PLUGIN_OUTPUT_REJECTED".into(),
+                message: format!("the guest's answer is {} bytes, over the {MAX_FRAME_BYTES}-byte frame limit", body.len()),
+            };
+            body = zeroize::Zeroizing::new(
+                serde_json::to_vec(&WorkerResponse { id: request.id, outcome }).map_err(std::io::Error::other)?,
+            );
+        }
         write_frame(&mut stream, &body)?;
     }
 }
