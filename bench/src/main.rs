@@ -152,7 +152,9 @@ fn bench_worker(in_process: &JwtSigner, cache_dir: &Path) -> Value {
     let restarts: Vec<f64> = (0..5)
         .map(|_| {
             let pid = backend.worker_pid().expect("running");
-            let _ = std::process::Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
             std::thread::sleep(std::time::Duration::from_millis(20));
             let started = Instant::now();
             let key = SigningKey::new(Algorithm::HS256, Zeroizing::new(b"benchmark-hmac-secret-0123456789abcdef".to_vec())).expect("key");
