@@ -1,46 +1,16 @@
 //! Secrets never reach the log: every record the runtime and the guests
 //! produce during signing is captured and searched for the key.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
 use tollgate::jwt::{Algorithm, JwtSigner, SignRequest};
-use tracing_subscriber::fmt::MakeWriter;
 
-use crate::common::{HMAC_SECRET, keys_for, misbehaving, signer, signing_key};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use crate::common::{HMAC_SECRET, LogCapture, keys_for, misbehaving, signer, signing_key};
 
 /// Runs `f` with every tracing record at every level captured (this thread).
 fn captured(f: impl FnOnce()) -> String {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let bytes = capture.0.lock().expect("capture").clone();
-    String::from_utf8_lossy(&bytes).into_owned()
+    let capture = LogCapture::default();
+    tracing::subscriber::with_default(capture.subscriber(), f);
+    capture.text()
 }
 
 /// Forms of `key` a leak could take: raw text, hex, base64, and every
