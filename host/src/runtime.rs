@@ -20,7 +20,7 @@ pub mod policy;
 mod wasi_shim;
 
 pub use engine::{EngineOptions, PluginEngine, EPOCH_TICK};
-pub use error::{Coded, PluginError};
+pub use error::PluginError;
 pub use host_api::{FixedClock, HostClock, PluginState, SystemClock, unix_seconds};
 pub use inspect::{ExportReport, ImportReport, Inspection};
 pub use manifest::{Limits, Manifest, ManifestError, Quota};

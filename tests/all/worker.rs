@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tollgate::guest_artifacts as artifacts;
 use tollgate::jwt::{Algorithm, JwtSigner, SignRequest};
+use tollgate::worker::frame::{MAX_HANDSHAKE_FRAME_BYTES, read_frame};
 use tollgate::worker::protocol::{HandshakeFailure, HandshakeReply};
 use tollgate::worker::{HandshakeConfig, HandshakeServer, WorkerOptions, WorkerPlugin, WorkerSigner, generate_handshake_token, send_handshake};
 
@@ -88,7 +89,7 @@ fn silence_dribbling_and_a_4_gib_frame_are_refused() {
 
     let mut silent = UnixStream::connect(server.socket_path()).expect("connect");
     let started = Instant::now();
-    let reply = tollgate::worker::frame::read_frame(&mut silent, 256, Some(Instant::now() + Duration::from_secs(5))).expect("reply");
+    let reply = read_frame(&mut silent, MAX_HANDSHAKE_FRAME_BYTES, Some(Instant::now() + Duration::from_secs(5))).expect("reply");
     let reply: HandshakeReply = serde_json::from_slice(&reply).expect("json");
     assert_eq!(reply, HandshakeReply::HandshakeFailed { code: HandshakeFailure::Timeout });
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
@@ -110,7 +111,7 @@ fn silence_dribbling_and_a_4_gib_frame_are_refused() {
     let mut huge = UnixStream::connect(server.socket_path()).expect("connect");
     let started = Instant::now();
     huge.write_all(&u32::MAX.to_be_bytes()).expect("len");
-    let reply = tollgate::worker::frame::read_frame(&mut huge, 256, Some(Instant::now() + Duration::from_secs(5))).expect("reply");
+    let reply = read_frame(&mut huge, MAX_HANDSHAKE_FRAME_BYTES, Some(Instant::now() + Duration::from_secs(5))).expect("reply");
     assert_eq!(serde_json::from_slice::<HandshakeReply>(&reply).expect("json"), FAILED_INVALID);
     assert!(closed_within(&mut huge, started) < Duration::from_millis(200));
 }

@@ -86,9 +86,7 @@ impl JwtSigner {
     /// Splits a token for display through the guest, and checks the guest's
     /// answer against the host's own decoding.
     pub fn decode(&self, token: &str) -> Result<DecodedToken, JwtError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(JwtError::MalformedToken(format!("the token is over {MAX_TOKEN_BYTES} bytes")));
-        }
+        check_token_size(token)?;
         let native = split_token(token);
         let result = self.backend.decode(token)?;
         match (result, native) {
@@ -110,9 +108,7 @@ impl JwtSigner {
         if allowed.is_empty() || allowed.len() > MAX_ALLOWED_ALGORITHMS {
             return Err(JwtError::AlgorithmNotAllowed("(none allowed)".into()));
         }
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(JwtError::MalformedToken(format!("the token is over {MAX_TOKEN_BYTES} bytes")));
-        }
+        check_token_size(token)?;
         let now = unix_seconds(&*self.backend.clock());
         let native = verify_natively(token, key, allowed, leeway, now);
         let result = self.backend.verify(token, key, allowed, leeway)?;
@@ -145,6 +141,14 @@ impl JwtSigner {
         );
         JwtError::Plugin(PluginError::OutputRejected { function: function.to_owned(), reason })
     }
+}
+
+/// Refuses an oversized token before any guest sees it.
+fn check_token_size(token: &str) -> Result<(), JwtError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(JwtError::MalformedToken(format!("the token is over {MAX_TOKEN_BYTES} bytes")));
+    }
+    Ok(())
 }
 
 /// Maps a guest's error onto the host's. For a call that carried a key,

@@ -1,8 +1,6 @@
 //! The plugin runtime's boundary error: what went wrong loading or calling a
 //! plugin, with a stable code per variant.
 
-use std::fmt;
-
 /// Why a plugin could not be loaded or a call into it failed.
 ///
 /// Each variant has a stable code ([`PluginError::code`]) that the CLI
@@ -185,13 +183,4 @@ impl PluginError {
 
 fn also_list(also: &[String]) -> String {
     if also.is_empty() { String::new() } else { format!(" (also refused: {})", also.join(", ")) }
-}
-
-/// A `Display` wrapper that prints `CODE: message`, as the CLI does.
-pub struct Coded<'a, E>(pub &'a E, pub &'static str);
-
-impl<E: fmt::Display> fmt::Display for Coded<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.1, self.0)
-    }
 }

@@ -16,7 +16,7 @@ use crate::runtime::engine::{
 };
 use crate::runtime::host_api::{HostClock, PluginState, SystemClock};
 use crate::runtime::manifest::{MAX_MANIFEST_BYTES, Manifest};
-use crate::runtime::policy::{WorldSpec, authorize_imports};
+use crate::runtime::policy::authorize_imports;
 use crate::runtime::{EPOCH_TICK, PluginEngine, PluginError, wasi_shim};
 
 /// The largest component file read. The signer is about 1 MiB; this stops
@@ -194,12 +194,6 @@ impl<B: WorldBindings> Plugin<B> {
     /// The plugin's checked manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
-    }
-
-    /// The world this plugin implements.
-    pub fn world(&self) -> &'static WorldSpec {
-        // Checked at load: the manifest's world is served.
-        WorldSpec::find(B::WORLD).unwrap_or(&crate::runtime::policy::WORLDS[0])
     }
 
     /// The clock guests (and output validators) see.

@@ -15,7 +15,7 @@ use crate::jwt::Algorithm;
 use crate::jwt::backend::{GuestAnswer, SignerBackend};
 use crate::runtime::worlds::JwtSignerWorld;
 use crate::runtime::{EngineOptions, Plugin, PluginEngine, PluginError, PluginSource};
-use crate::worker::frame::{FrameError, MAX_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
+use crate::worker::frame::{FrameError, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
 use crate::worker::protocol::{CallOutcome, HandshakeReply, HandshakeRequest, Secret, SignerCall, WorkerRequest, WorkerResponse};
 use crate::worker::token::{HandshakeTokenError, take_handshake_token_from_process_env};
 
@@ -70,7 +70,7 @@ pub fn send_handshake(stream: &mut UnixStream, token_hex: &str, timeout: Duratio
     let request = HandshakeRequest::Handshake { token: Secret(token_hex.to_owned()) };
     let body = zeroize::Zeroizing::new(serde_json::to_vec(&request).map_err(|e| FrameError::Io(std::io::Error::other(e)))?);
     write_frame(stream, &body).map_err(FrameError::Io)?;
-    let reply = read_frame(stream, 256, Some(Instant::now() + timeout))?;
+    let reply = read_frame(stream, MAX_HANDSHAKE_FRAME_BYTES, Some(Instant::now() + timeout))?;
     serde_json::from_slice(&reply).map_err(|e| FrameError::Io(std::io::Error::other(e)))
 }
 
