@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+use tollgate::app::assets::AssetSource;
+use tollgate::app::window::{WindowError, WindowOptions};
+use tollgate::app::{AppServices, build_bridge};
+use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::worlds::JwtSignerWorld;
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
@@ -31,8 +35,33 @@ pub struct Cli {
     /// Run the signer guest in a separate worker process.
     #[arg(long, global = true)]
     worker: bool,
+    /// The app's data directory (default: $XDG_DATA_HOME/tollgate).
+    #[arg(long, global = true, value_name = "DIR", env = "TOLLGATE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Serve the UI from this directory instead of the embedded copy (development).
+    #[arg(long, value_name = "DIR")]
+    dev_assets: Option<PathBuf>,
+    /// Save a PNG of the window once the page is ready, then quit.
+    #[arg(long, value_name = "PATH")]
+    screenshot: Option<PathBuf>,
+    /// Also write the log, as JSON lines, to this file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Let WebKitWebDriver drive the window. Exists only in builds with the
+    /// `automation` feature (the test suite's), never in a release.
+    #[cfg(feature = "automation")]
+    #[arg(long, hide = true)]
+    automation: bool,
+    /// With no command, the app window opens.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+impl Cli {
+    /// Whether this run opens the window (the JSON log format is used then).
+    pub fn opens_window(&self) -> bool {
+        self.command.is_none()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +75,14 @@ enum Command {
     /// Check the worker handshake end to end: a correct client is accepted,
     /// a zero-token client is closed within 200 ms. Exits 0 only if both hold.
     IpcCheck,
+    /// Regenerate (or check) the bridge contract snapshot and the page's
+    /// TypeScript declarations from the Rust channel declarations.
+    #[command(hide = true)]
+    Contract {
+        /// Write the files instead of checking them.
+        #[arg(long)]
+        write: bool,
+    },
     /// Internal: the plugin worker process the host starts (see docs/security/ipc-security.md).
     #[command(hide = true)]
     Worker {
@@ -156,8 +193,8 @@ fn usage(code: &'static str, message: impl Into<String>) -> CliError {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    let cache_dir = if cli.no_cache { None } else { cli.cache_dir.or_else(EngineOptions::default_cache_dir) };
-    if let Command::Worker { socket, plugin, manifest } = &cli.command {
+    let cache_dir = if cli.no_cache { None } else { cli.cache_dir.clone().or_else(EngineOptions::default_cache_dir) };
+    if let Some(Command::Worker { socket, plugin, manifest }) = &cli.command {
         let plugin = WorkerPlugin { wasm: plugin.clone(), manifest: manifest.clone() };
         return run_worker(socket, &plugin, cache_dir).map_err(|e| CliError { code: e.code(), message: e.to_string(), exit_status: 1 });
     }
@@ -171,7 +208,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         options.cache_dir = cache_dir.clone();
         Ok(JwtSigner::from_backend(Box::new(WorkerSigner::new(options)?)))
     };
-    match cli.command {
+    let allow_automation = automation_allowed(&cli);
+    let Some(command) = cli.command else {
+        return open_window(&engine, cli.data_dir, cli.dev_assets, cli.screenshot, allow_automation);
+    };
+    match command {
+        Command::Contract { write } => contract(&engine, write),
         Command::Plugin(PluginCommand::Inspect { file, json, world }) => inspect(&engine, &file, json, world.as_deref()),
         Command::Plugin(PluginCommand::Call { plugin, function, args, manifest }) => {
             let signer = load_signer(&engine, &plugin, manifest.as_deref())?;
@@ -207,6 +249,76 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+#[cfg(feature = "automation")]
+fn automation_allowed(cli: &Cli) -> bool {
+    cli.automation
+}
+
+#[cfg(not(feature = "automation"))]
+fn automation_allowed(_: &Cli) -> bool {
+    false
+}
+
+fn app_bridge(engine: &PluginEngine) -> Result<std::sync::Arc<tollgate::bridge::Bridge>, CliError> {
+    let services = std::sync::Arc::new(AppServices::new(engine)?);
+    let bridge = build_bridge(&services).map_err(|e| CliError { code: "APP_START_FAILED", message: e.to_string(), exit_status: 1 })?;
+    Ok(std::sync::Arc::new(bridge))
+}
+
+fn open_window(
+    engine: &PluginEngine,
+    data_dir: Option<PathBuf>,
+    dev_assets: Option<PathBuf>,
+    screenshot: Option<PathBuf>,
+    allow_automation: bool,
+) -> Result<(), CliError> {
+    let data_dir = data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate"))).ok_or_else(|| {
+        usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
+    })?;
+    let bridge = app_bridge(engine)?;
+    let options = WindowOptions {
+        data_dir,
+        assets: dev_assets.map_or(AssetSource::Embedded, AssetSource::Directory),
+        screenshot,
+        allow_automation,
+    };
+    tollgate::app::window::run(bridge, options).map_err(|e| {
+        let code = match e {
+            WindowError::NoDisplay => "NO_DISPLAY",
+            _ => "WINDOW_FAILED",
+        };
+        CliError { code, message: e.to_string(), exit_status: 1 }
+    })
+}
+
+/// Where the contract's generated files live, from the workspace root.
+const CONTRACT_SNAPSHOT: &str = "contract/bridge.json";
+const CONTRACT_TYPESCRIPT: &str = "webview-assets/bridge.d.ts";
+
+fn contract(engine: &PluginEngine, write: bool) -> Result<(), CliError> {
+    let bridge = app_bridge(engine)?;
+    let contract = Contract::of(&bridge);
+    let io = |path: &str, e: std::io::Error| CliError { code: "IO_ERROR", message: format!("{path}: {e}"), exit_status: 1 };
+    let files = [(CONTRACT_SNAPSHOT, contract.to_snapshot()), (CONTRACT_TYPESCRIPT, contract.to_typescript())];
+    if write {
+        for (path, text) in &files {
+            if let Some(parent) = Path::new(path).parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(path, e))?;
+            }
+            std::fs::write(path, text).map_err(|e| io(path, e))?;
+            eprintln!("wrote {path}");
+        }
+        return Ok(());
+    }
+    for (path, text) in &files {
+        let on_disk = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        if &on_disk != text {
+            return Err(CliError { code: "CONTRACT_STALE", message: format!("{path} is stale: run `just contract`"), exit_status: 1 });
+        }
+    }
+    Ok(())
 }
 
 fn decoded_json(d: &tollgate::jwt::DecodedToken) -> Value {

@@ -1,7 +1,8 @@
 //! Tollgate's host library: the plugin runtime, its policy, and the JWT
 //! service built on it.
 //!
-//! Nothing here touches a window. The `tollgate` binary (`main.rs`) is a
+//! Only `app::window` touches a window; everything else, the bridge
+//! included, is tested without one. The `tollgate` binary (`main.rs`) is a
 //! thin command-line adapter over this library, and the integration tests in
 //! `tests/` drive the same API.
 //!
@@ -10,6 +11,8 @@
 
 #![deny(missing_docs)]
 
+pub mod app;
+pub mod bridge;
 pub mod guest_artifacts;
 pub mod jwt;
 pub mod runtime;

@@ -8,14 +8,11 @@ use clap::Parser;
 mod cli;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
     let args = cli::Cli::parse();
+    if let Err(message) = init_logging(&args) {
+        eprintln!("error: LOG_FILE: {message}");
+        return ExitCode::from(2);
+    }
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -23,4 +20,35 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_status)
         }
     }
+}
+
+/// The log: `TOLLGATE_LOG` filters (default `warn`; `info` for the window).
+/// The window logs JSON lines (security events are structured); commands
+/// log text. `--log-file` adds a JSON copy in a file.
+fn init_logging(args: &cli::Cli) -> Result<(), String> {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let default = if args.opens_window() { "info" } else { "warn" };
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
+    let stderr = if args.opens_window() {
+        tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter()).boxed()
+    } else {
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter()).boxed()
+    };
+    let file = match &args.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            Some(tracing_subscriber::fmt::layer().json().with_writer(std::sync::Mutex::new(file)).with_filter(filter()).boxed())
+        }
+        None => None,
+    };
+    tracing_subscriber::registry().with(stderr).with(file).init();
+    Ok(())
 }

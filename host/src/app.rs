@@ -1,0 +1,11 @@
+//! The desktop app: its services and channels (library code, tested
+//! without a window) and the window itself (`window`, the tao + wry
+//! adapter over the bridge).
+
+pub mod assets;
+pub mod channels;
+pub mod services;
+pub mod window;
+pub mod window_state;
+
+pub use services::{AppError, AppServices, build_bridge};

@@ -1,0 +1,140 @@
+// Tollgate's bridge client. Injected by the host into the main frame of the
+// app's own pages, before any page script runs. The per-webview secret
+// below lives only in this closure: page script gets `window.tollgate`,
+// a frozen object of four functions, and can't read the secret, replace the
+// functions, or hook what they use (every built-in is captured here first).
+(() => {
+  "use strict";
+  const SECRET = "__TOLLGATE_SECRET__";
+  const ORIGIN = "tollgate://localhost";
+  if (window.top !== window || String(window.location.href).indexOf(ORIGIN + "/") !== 0) return;
+  const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
+  if (!handler) return;
+  const post = handler.postMessage;
+  const apply = Reflect.apply;
+  const stringify = JSON.stringify;
+  const PromiseCtor = Promise;
+  const MapCtor = Map;
+  const mapGet = Map.prototype.get;
+  const mapSet = Map.prototype.set;
+  const mapDelete = Map.prototype.delete;
+  const setAdd = Set.prototype.add;
+  const setDelete = Set.prototype.delete;
+  const setForEach = Set.prototype.forEach;
+  const SetCtor = Set;
+  const freeze = Object.freeze;
+  const defineProperty = Object.defineProperty;
+  const nativeFetch = window.fetch;
+  const HeadersCtor = Headers;
+  const headersGet = Headers.prototype.get;
+  const responseJson = Response.prototype.json;
+  const responseArrayBuffer = Response.prototype.arrayBuffer;
+  const getRandomValues = crypto.getRandomValues.bind(crypto);
+  const toHex = (n) => (n >>> 0).toString(16).padStart(8, "0");
+  const words = new Uint32Array(2);
+  getRandomValues(words);
+  // Request ids: unique per document, so a reload never replays one.
+  const loadId = toHex(words[0]) + toHex(words[1]);
+  let seq = 0;
+  const nextId = () => loadId + "-" + (++seq);
+
+  const pending = new MapCtor();
+  const listeners = new MapCtor();
+
+  const makeError = (code, message, details, requestId) =>
+    freeze({ code, message, details: details === undefined ? null : details, requestId: requestId === undefined ? null : requestId });
+
+  const settle = (response) => {
+    const entry = apply(mapGet, pending, [response.requestId]);
+    if (!entry) return;
+    apply(mapDelete, pending, [response.requestId]);
+    if (response.success) entry.resolve(response.data);
+    else entry.reject(makeError(response.error.code, response.error.message, response.error.details, response.requestId));
+  };
+
+  const invoke = (channel, request) => {
+    if (typeof channel !== "string") {
+      return PromiseCtor.reject(makeError("VALIDATION_ERROR", "channel must be a string", null, null));
+    }
+    let body;
+    try {
+      body = stringify(request === undefined ? {} : request);
+    } catch (e) {
+      return PromiseCtor.reject(makeError("VALIDATION_ERROR", "request could not be encoded as JSON", null, null));
+    }
+    if (typeof body !== "string") {
+      return PromiseCtor.reject(makeError("VALIDATION_ERROR", "request could not be encoded as JSON", null, null));
+    }
+    const id = nextId();
+    return new PromiseCtor((resolve, reject) => {
+      apply(mapSet, pending, [id, { resolve, reject }]);
+      apply(post, handler, ["tg1\n" + SECRET + "\n" + id + "\n" + channel + "\n" + body]);
+    });
+  };
+
+  const binary = async (channel, body, contentType) => {
+    if (typeof channel !== "string") throw makeError("VALIDATION_ERROR", "channel must be a string", null, null);
+    const id = nextId();
+    const headers = new HeadersCtor();
+    headers.append("X-Tollgate-Secret", SECRET);
+    headers.append("X-Tollgate-Request-Id", id);
+    headers.append("Content-Type", contentType);
+    const response = await apply(nativeFetch, window, [ORIGIN + "/__bridge/" + channel, { method: "POST", headers, body, cache: "no-store" }]);
+    const kind = apply(headersGet, response.headers, ["Content-Type"]);
+    if (kind === "application/octet-stream") return { bytes: await apply(responseArrayBuffer, response, []), id };
+    const envelope = await apply(responseJson, response, []);
+    if (!envelope.success) throw makeError(envelope.error.code, envelope.error.message, envelope.error.details, envelope.requestId);
+    return { data: envelope.data, id };
+  };
+
+  const upload = async (channel, data) => (await binary(channel, data, "application/octet-stream")).data;
+  const download = async (channel, request) => {
+    const answer = await binary(channel, stringify(request === undefined ? {} : request), "application/json");
+    if (!answer.bytes) throw makeError("INTERNAL_ERROR", "the host answered without bytes", null, answer.id);
+    return answer.bytes;
+  };
+
+  const on = async (event, listener) => {
+    if (typeof event !== "string" || typeof listener !== "function") {
+      throw makeError("VALIDATION_ERROR", "on(event, listener) takes a name and a function", null, null);
+    }
+    let set = apply(mapGet, listeners, [event]);
+    if (!set) {
+      await invoke("events:subscribe", { event });
+      set = apply(mapGet, listeners, [event]);
+      if (!set) {
+        set = new SetCtor();
+        apply(mapSet, listeners, [event, set]);
+      }
+    }
+    apply(setAdd, set, [listener]);
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      apply(setDelete, set, [listener]);
+      if (set.size === 0 && apply(mapGet, listeners, [event]) === set) {
+        apply(mapDelete, listeners, [event]);
+        await invoke("events:unsubscribe", { event });
+      }
+    };
+  };
+
+  // Called by the host through evaluate_script. Not secret: anything page
+  // script could learn here it could already get by calling.
+  const deliver = (response) => settle(response);
+  const emit = (event, payload) => {
+    const set = apply(mapGet, listeners, [event]);
+    if (!set) return;
+    apply(setForEach, set, [(listener) => {
+      try {
+        listener(payload);
+      } catch (e) {
+        // A failing listener must not stop the others.
+      }
+    }]);
+  };
+  defineProperty(window, "__tollgate_deliver", { value: deliver });
+  defineProperty(window, "__tollgate_emit", { value: emit });
+  defineProperty(window, "tollgate", { value: freeze({ invoke, on, upload, download }), enumerable: true });
+})();

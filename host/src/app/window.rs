@@ -1,0 +1,459 @@
+//! The window: tao + wry over the bridge. An adapter: it tells the bridge
+//! which webview a message came from and what URL that webview's main frame
+//! shows (asked of WebKit), delivers answers and events with
+//! `evaluate_script`, serves the UI and the binary path through the app's
+//! own scheme, refuses navigation off the app origin and new windows, and
+//! reloads a page whose web process died.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use tao::dpi::{PhysicalPosition, PhysicalSize};
+use tao::event::{Event, StartCause, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::window::WindowBuilder;
+use wry::http::{HeaderValue, Request, Response, StatusCode, header};
+use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder};
+
+use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
+use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
+use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
+use crate::bridge::registry::Reply;
+use crate::bridge::{APP_ORIGIN, APP_SCHEME, Bridge, EventSink, WindowLabel};
+
+/// The bridge client, with `__TOLLGATE_SECRET__` replaced per webview.
+const CLIENT_JS: &str = include_str!("client.js");
+/// Threads that run `Execution::Blocking` handlers. Two: the machine may
+/// have two cores, and a slow plugin call must not hold the only one.
+const HANDLER_THREADS: usize = 2;
+/// Path prefix of the binary path on the app scheme.
+const BINARY_PREFIX: &str = "/__bridge/";
+
+/// How to run the window.
+#[derive(Debug, Clone)]
+pub struct WindowOptions {
+    /// Where window state (and WebKit's data) is kept.
+    pub data_dir: PathBuf,
+    /// UI files: embedded, or a directory (`--dev-assets`).
+    pub assets: AssetSource,
+    /// Save a PNG of the page once it is ready, then quit.
+    pub screenshot: Option<PathBuf>,
+    /// Let WebKitWebDriver drive the window (test builds only).
+    pub allow_automation: bool,
+}
+
+/// Why the window could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowError {
+    /// No display to open a window on.
+    #[error("no display: set DISPLAY or WAYLAND_DISPLAY, or run under xvfb-run")]
+    NoDisplay,
+    /// tao could not make the window.
+    #[error("could not create the window: {0}")]
+    Window(String),
+    /// wry could not make the webview.
+    #[error("could not create the webview: {0}")]
+    Webview(String),
+    /// The OS random generator failed (the bridge secret).
+    #[error("could not generate the bridge secret: {0}")]
+    Random(String),
+}
+
+enum UserEvent {
+    /// A deferred call finished: deliver its answer.
+    Answer(WindowLabel, Answer),
+    /// An event for a window.
+    Event(WindowLabel, &'static str, String),
+    /// The page reported it is ready (for the screenshot).
+    PageReady,
+    /// The screenshot was written (or failed): quit.
+    ScreenshotDone,
+}
+
+/// Events from the bridge go through the event loop to the webview.
+struct ProxySink(Mutex<EventLoopProxy<UserEvent>>);
+
+impl EventSink for ProxySink {
+    fn deliver(&self, window: WindowLabel, event: &'static str, payload_json: &str) -> bool {
+        self.0.lock().is_ok_and(|proxy| proxy.send_event(UserEvent::Event(window, event, payload_json.to_owned())).is_ok())
+    }
+}
+
+/// The threads that run blocking handlers.
+struct HandlerPool {
+    jobs: mpsc::Sender<(WindowLabel, DeferredCall)>,
+}
+
+impl HandlerPool {
+    fn start(proxy: EventLoopProxy<UserEvent>) -> Self {
+        let (jobs, rx) = mpsc::channel::<(WindowLabel, DeferredCall)>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..HANDLER_THREADS {
+            let rx = Arc::clone(&rx);
+            let proxy = proxy.clone();
+            let spawned = std::thread::Builder::new().name(format!("bridge-handler-{i}")).spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((window, call)) = job else { return };
+                    let answer = call.run();
+                    if proxy.send_event(UserEvent::Answer(window, answer)).is_err() {
+                        return;
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a bridge handler thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    fn submit(&self, window: WindowLabel, call: DeferredCall) {
+        if self.jobs.send((window, call)).is_err() {
+            tracing::error!(window = window.as_str(), "bridge handler threads are gone; call dropped");
+        }
+    }
+}
+
+type Webviews = Rc<RefCell<HashMap<WindowLabel, WebView>>>;
+
+fn deliver_answer(webviews: &Webviews, window: WindowLabel, answer: Answer) {
+    let json = answer.into_response().to_json();
+    if let Some(webview) = webviews.borrow().get(&window)
+        && let Err(e) = webview.evaluate_script(&format!("window.__tollgate_deliver({json})"))
+    {
+        tracing::debug!(error = %e, window = window.as_str(), "answer not delivered");
+    }
+}
+
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
+}
+
+/// Opens the main window and runs until it closes. Never returns on
+/// success (tao's event loop exits the process).
+pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowError> {
+    if !has_display() {
+        return Err(WindowError::NoDisplay);
+    }
+    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = event_loop.create_proxy();
+    bridge.events().set_sink(Arc::new(ProxySink(Mutex::new(proxy.clone()))));
+    let pool = Rc::new(HandlerPool::start(proxy.clone()));
+
+    let saved = window_state::load(&options.data_dir);
+    let mut builder = WindowBuilder::new()
+        .with_title("Tollgate")
+        .with_min_inner_size(PhysicalSize::new(MIN_SIZE.0, MIN_SIZE.1))
+        .with_inner_size(PhysicalSize::new(saved.map_or(DEFAULT_SIZE.0, |b| b.width), saved.map_or(DEFAULT_SIZE.1, |b| b.height)));
+    if let Some(b) = saved {
+        builder = builder.with_position(PhysicalPosition::new(b.x, b.y));
+    }
+    let window = builder.build(&event_loop).map_err(|e| WindowError::Window(e.to_string()))?;
+
+    let mut web_context = WebContext::new(Some(options.data_dir.join("webkit")));
+    if options.allow_automation {
+        web_context.set_allows_automation(true);
+    }
+
+    let label = WindowLabel::Main;
+    let secret = bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
+    let client = zeroize::Zeroizing::new(CLIENT_JS.replace("__TOLLGATE_SECRET__", &secret));
+    drop(secret);
+
+    let webviews: Webviews = Rc::new(RefCell::new(HashMap::new()));
+    let page_urls: Arc<Mutex<HashMap<WindowLabel, String>>> = Arc::new(Mutex::new(HashMap::new()));
+
+    let ipc_bridge = Arc::clone(&bridge);
+    let ipc_webviews = Rc::clone(&webviews);
+    let ipc_pool = Rc::clone(&pool);
+    let protocol_bridge = Arc::clone(&bridge);
+    let protocol_urls = Arc::clone(&page_urls);
+    let protocol_proxy = Mutex::new(proxy.clone());
+    let assets = options.assets.clone();
+    let load_bridge = Arc::clone(&bridge);
+    let load_urls = Arc::clone(&page_urls);
+
+    let builder = WebViewBuilder::new_with_web_context(&mut web_context)
+        .with_id(label.as_str())
+        .with_devtools(cfg!(debug_assertions))
+        .with_initialization_script_for_main_only(client.as_str(), true)
+        .with_url(format!("{APP_ORIGIN}/index.html"))
+        .with_ipc_handler(move |request: Request<String>| {
+            // wry gives the main frame's URL (asked of WebKit), not the
+            // sender frame's; the secret is what only the main frame holds.
+            let page_url = request.uri().to_string();
+            let sender = Sender { window: label, page_url: &page_url };
+            match ipc_bridge.handle_message(sender, request.body()) {
+                Dispatch::Ready(answer) => deliver_answer(&ipc_webviews, label, answer),
+                Dispatch::Deferred(call) => ipc_pool.submit(label, call),
+            }
+        })
+        .with_asynchronous_custom_protocol(APP_SCHEME.to_owned(), move |webview_id, request, responder| {
+            let path = request.uri().path().to_owned();
+            if let Some(channel) = path.strip_prefix(BINARY_PREFIX) {
+                let Some(window) = WindowLabel::from_label(webview_id) else {
+                    responder.respond(plain(StatusCode::FORBIDDEN, "unknown webview"));
+                    return;
+                };
+                let page_url = protocol_urls.lock().ok().and_then(|u| u.get(&window).cloned()).unwrap_or_default();
+                respond_binary(&protocol_bridge, window, &page_url, channel, request, responder, &protocol_proxy);
+                return;
+            }
+            responder.respond(serve_asset(&assets, &request));
+        })
+        .with_navigation_handler(move |url| {
+            let allowed = crate::bridge::sender::is_app_url(&url);
+            if !allowed {
+                tracing::warn!(
+                    target: "tollgate::security",
+                    category = "security",
+                    event = "NAVIGATION_REFUSED",
+                    window = label.as_str(),
+                    origin = %url.chars().take(100).collect::<String>(),
+                    reason = "navigation off the app origin",
+                    "refused a navigation"
+                );
+            }
+            allowed
+        })
+        .with_new_window_req_handler(move |url, _features| {
+            tracing::warn!(
+                target: "tollgate::security",
+                category = "security",
+                event = "NEW_WINDOW_REFUSED",
+                window = label.as_str(),
+                origin = %url.chars().take(100).collect::<String>(),
+                reason = "pages may not open windows",
+                "refused a new window"
+            );
+            NewWindowResponse::Deny
+        })
+        .with_on_page_load_handler(move |event, url| {
+            if let Ok(mut urls) = load_urls.lock() {
+                urls.insert(label, url.clone());
+            }
+            if matches!(event, PageLoadEvent::Started) {
+                load_bridge.page_loaded(label);
+            }
+            let event = if matches!(event, PageLoadEvent::Started) { "started" } else { "finished" };
+            tracing::debug!(window = label.as_str(), event, "page load");
+        })
+        .with_download_started_handler(|url, _| {
+            tracing::warn!(target: "tollgate::security", category = "security", event = "DOWNLOAD_REFUSED", origin = %url.chars().take(100).collect::<String>(), reason = "the app does not download", "refused a download");
+            false
+        });
+
+    let webview = build_webview(builder, &window)?;
+    drop(client);
+    watch_web_process(&webview, label);
+    webviews.borrow_mut().insert(label, webview);
+
+    let mut screenshot = options.screenshot.clone();
+    let screenshot_taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if screenshot.is_some() {
+        poll_page_ready(&webviews, label, proxy.clone(), Arc::clone(&screenshot_taken));
+    }
+
+    let data_dir = options.data_dir.clone();
+    let mut bounds = current_bounds(&window);
+    event_loop.run(move |event, _target, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        let _keep = (&web_context, &pool);
+        match event {
+            Event::NewEvents(StartCause::Init) => tracing::info!("window open"),
+            Event::UserEvent(UserEvent::Answer(window, answer)) => deliver_answer(&webviews, window, answer),
+            Event::UserEvent(UserEvent::Event(window, name, payload)) => {
+                if let Some(webview) = webviews.borrow().get(&window) {
+                    let name_json = serde_json::to_string(name).unwrap_or_default();
+                    let _ = webview.evaluate_script(&format!("window.__tollgate_emit({name_json}, {payload})"));
+                }
+            }
+            Event::UserEvent(UserEvent::PageReady) => {
+                if let (Some(path), Some(webview)) = (screenshot.take(), webviews.borrow().get(&label)) {
+                    use wry::WebViewExtUnix;
+                    screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);
+                    take_snapshot(&webview.webview(), path, proxy.clone());
+                }
+            }
+            Event::UserEvent(UserEvent::ScreenshotDone) => *control_flow = ControlFlow::Exit,
+            Event::WindowEvent { event: WindowEvent::Resized(_) | WindowEvent::Moved(_), .. } => {
+                bounds = current_bounds(&window);
+            }
+            Event::WindowEvent { event: WindowEvent::CloseRequested, .. } => {
+                if let Some(b) = bounds
+                    && let Err(e) = window_state::save(&data_dir, &b)
+                {
+                    tracing::warn!(error = %e, "could not save the window's bounds");
+                }
+                bridge.window_closed(label);
+                webviews.borrow_mut().clear();
+                *control_flow = ControlFlow::Exit;
+            }
+            _ => {}
+        }
+    });
+}
+
+fn build_webview(builder: WebViewBuilder<'_>, window: &tao::window::Window) -> Result<WebView, WindowError> {
+    use tao::platform::unix::WindowExtUnix;
+    use wry::WebViewBuilderExtUnix;
+    let vbox = window.default_vbox().ok_or_else(|| WindowError::Webview("the window has no GTK container".into()))?;
+    builder.build_gtk(vbox).map_err(|e| WindowError::Webview(e.to_string()))
+}
+
+fn current_bounds(window: &tao::window::Window) -> Option<WindowBounds> {
+    let size = window.inner_size();
+    let pos = window.outer_position().ok()?;
+    Some(WindowBounds { x: pos.x, y: pos.y, width: size.width, height: size.height })
+}
+
+/// A dead web process (crash, OOM kill) reloads the page; the host, its
+/// data and the bridge are untouched.
+fn watch_web_process(webview: &WebView, label: WindowLabel) {
+    use webkit2gtk::WebViewExt;
+    use wry::WebViewExtUnix;
+    webview.webview().connect_web_process_terminated(move |view, reason| {
+        tracing::warn!(window = label.as_str(), ?reason, "the page's web process died; reloading the page");
+        view.reload();
+    });
+}
+
+fn with_security_headers(mut response: Response<Cow<'static, [u8]>>) -> Response<Cow<'static, [u8]>> {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(*name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Cow<'static, [u8]>> {
+    let mut response = Response::new(Cow::Borrowed(text.as_bytes()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    with_security_headers(response)
+}
+
+fn serve_asset(assets: &AssetSource, request: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+    if request.method() != wry::http::Method::GET {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    }
+    match assets.get(request.uri().path()) {
+        Some(asset) => {
+            let mut response = Response::new(asset.body);
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+            with_security_headers(response)
+        }
+        None => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+fn json_response(answer: Answer) -> Response<Cow<'static, [u8]>> {
+    let response = answer.into_response();
+    let status = if response.success { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let mut http = Response::new(Cow::Owned(response.to_json().into_bytes()));
+    *http.status_mut() = status;
+    http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    with_security_headers(http)
+}
+
+fn binary_response(answer: Answer) -> Response<Cow<'static, [u8]>> {
+    match answer.result {
+        Ok(Reply::Bytes(bytes)) => {
+            let mut http = Response::new(Cow::Owned(bytes));
+            http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            with_security_headers(http)
+        }
+        result => json_response(Answer { request_id: answer.request_id, result }),
+    }
+}
+
+fn respond_binary(
+    bridge: &Bridge,
+    window: WindowLabel,
+    page_url: &str,
+    channel: &str,
+    request: Request<Vec<u8>>,
+    responder: wry::RequestAsyncResponder,
+    _proxy: &Mutex<EventLoopProxy<UserEvent>>,
+) {
+    // The Origin header is set by WebKit, not by page script; it must be
+    // the app's own, exactly, on top of the host's record of the page URL.
+    let origin_ok = request.headers().get(header::ORIGIN).is_none_or(|o| o.as_bytes() == APP_ORIGIN.as_bytes());
+    let page_url = if origin_ok { page_url } else { "" };
+    let header_str = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let secret = zeroize::Zeroizing::new(header_str("x-tollgate-secret"));
+    let request_id = header_str("x-tollgate-request-id");
+    if request.method() != wry::http::Method::POST {
+        responder.respond(plain(StatusCode::METHOD_NOT_ALLOWED, "the binary path takes POST"));
+        return;
+    }
+    let sender = Sender { window, page_url };
+    match bridge.handle_binary(sender, &secret, &request_id, channel, request.into_body()) {
+        Dispatch::Ready(answer) => responder.respond(binary_response(answer)),
+        Dispatch::Deferred(call) => {
+            // Off the UI thread; the responder hands the answer back to GTK.
+            let spawned = std::thread::Builder::new().name("bridge-binary".into()).spawn(move || {
+                responder.respond(binary_response(call.run()));
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a thread for a binary call");
+            }
+        }
+    }
+}
+
+/// Asks the page every 200 ms whether it is ready (`body[data-ready]`);
+/// reports `PageReady` when it is, or after 20 s regardless.
+fn poll_page_ready(webviews: &Webviews, label: WindowLabel, proxy: EventLoopProxy<UserEvent>, done: Arc<std::sync::atomic::AtomicBool>) {
+    use gtk::glib;
+    let webviews = Rc::clone(webviews);
+    let started = std::time::Instant::now();
+    glib::timeout_add_local(std::time::Duration::from_millis(200), move || {
+        if done.load(std::sync::atomic::Ordering::Relaxed) {
+            return glib::ControlFlow::Break;
+        }
+        let timed_out = started.elapsed() > std::time::Duration::from_secs(20);
+        let views = webviews.borrow();
+        let Some(webview) = views.get(&label) else {
+            return glib::ControlFlow::Break;
+        };
+        let proxy = proxy.clone();
+        let script = "document.body && document.body.dataset.ready === 'true'";
+        let _ = webview.evaluate_script_with_callback(script, move |result| {
+            if result.trim() == "true" || timed_out {
+                let _ = proxy.send_event(UserEvent::PageReady);
+            }
+        });
+        glib::ControlFlow::Continue
+    });
+}
+
+fn take_snapshot(view: &webkit2gtk::WebView, path: PathBuf, proxy: EventLoopProxy<UserEvent>) {
+    use webkit2gtk::{SnapshotOptions, SnapshotRegion, WebViewExt};
+    view.snapshot(SnapshotRegion::Visible, SnapshotOptions::NONE, None::<&gtk::gio::Cancellable>, move |result| {
+        let written = result
+            .map_err(|e| e.to_string())
+            .and_then(|surface| cairo::ImageSurface::try_from(surface).map_err(|_| "not an image surface".to_owned()))
+            .and_then(|image| {
+                let mut file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+                image.write_to_png(&mut file).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => eprintln!("screenshot saved to {}", path.display()),
+            Err(e) => eprintln!("error: SCREENSHOT_FAILED: {e}"),
+        }
+        let _ = proxy.send_event(UserEvent::ScreenshotDone);
+    });
+}

@@ -1,0 +1,373 @@
+//! The bridge contract as data: every channel, event and error code with
+//! its types. Two things are made from it: the TypeScript declarations the
+//! page is type-checked against (`webview-assets/bridge.d.ts`) and the
+//! checked-in snapshot (`contract/bridge.json`) that versioning is judged
+//! against. Tests fail when either is stale, and when a change removes or
+//! alters something without a major version bump.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bridge::Bridge;
+use crate::bridge::channels::CONTRACT_VERSION;
+use crate::bridge::error::ErrorCode;
+use crate::bridge::registry::{Body, Quota};
+
+/// One channel as the contract records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelContract {
+    /// `namespace:action`.
+    pub name: String,
+    /// One line.
+    pub summary: String,
+    /// `webview-to-host`.
+    pub direction: String,
+    /// Windows allowed to call it.
+    pub windows: Vec<String>,
+    /// `json`, `binary-upload` or `binary-download`.
+    pub body: String,
+    /// Request TypeScript type.
+    pub request: String,
+    /// Response TypeScript type.
+    pub response: String,
+    /// Payload cap in bytes.
+    pub max_payload_bytes: usize,
+    /// Calls per second.
+    pub per_second: u32,
+    /// Burst.
+    pub burst: u32,
+    /// Refuses replayed request ids.
+    pub state_changing: bool,
+    /// Version it appeared in.
+    pub since: String,
+    /// What to use instead, when deprecated.
+    pub deprecated: Option<String>,
+}
+
+/// One event as the contract records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventContract {
+    /// The name.
+    pub name: String,
+    /// One line.
+    pub summary: String,
+    /// Payload TypeScript type.
+    pub payload: String,
+    /// Version it appeared in.
+    pub since: String,
+}
+
+/// The whole contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Contract {
+    /// `major.minor`.
+    pub version: String,
+    /// Channels, in registration order.
+    pub channels: Vec<ChannelContract>,
+    /// Events.
+    pub events: Vec<EventContract>,
+    /// The closed set of error codes.
+    pub error_codes: Vec<String>,
+    /// Every TypeScript declaration the channels and events use, by name.
+    pub types: BTreeMap<String, String>,
+}
+
+fn ts_config() -> ts_rs::Config {
+    ts_rs::Config::new().with_large_int("number")
+}
+
+impl Contract {
+    /// The contract of a bridge as built.
+    pub fn of(bridge: &Bridge) -> Self {
+        let cfg = ts_config();
+        let mut types = BTreeMap::new();
+        let channels = bridge
+            .registry()
+            .channels()
+            .iter()
+            .map(|c| {
+                c.collect_type_decls(&cfg, &mut types);
+                let s = &c.spec;
+                ChannelContract {
+                    name: s.name.to_owned(),
+                    summary: s.summary.to_owned(),
+                    direction: "webview-to-host".to_owned(),
+                    windows: s.windows.iter().map(|w| w.as_str().to_owned()).collect(),
+                    body: match s.body {
+                        Body::Json => "json",
+                        Body::BinaryUpload => "binary-upload",
+                        Body::BinaryDownload => "binary-download",
+                    }
+                    .to_owned(),
+                    request: c.request_type(&cfg),
+                    response: c.response_type(&cfg),
+                    max_payload_bytes: s.max_payload_bytes,
+                    per_second: s.quota.per_second,
+                    burst: s.quota.burst,
+                    state_changing: s.state_changing,
+                    since: s.since.to_owned(),
+                    deprecated: s.deprecated.map(str::to_owned),
+                }
+            })
+            .collect();
+        let events = bridge
+            .events()
+            .declared()
+            .iter()
+            .map(|e| {
+                e.collect_type_decls(&cfg, &mut types);
+                EventContract {
+                    name: e.name.to_owned(),
+                    summary: e.summary.to_owned(),
+                    payload: e.payload_type(&cfg),
+                    since: e.since.to_owned(),
+                }
+            })
+            .collect();
+        crate::bridge::registry::collect_decls::<ErrorCode>(&cfg, &mut types);
+        Self {
+            version: CONTRACT_VERSION.to_owned(),
+            channels,
+            events,
+            error_codes: ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect(),
+            types,
+        }
+    }
+
+    /// The snapshot file's text.
+    pub fn to_snapshot(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// The TypeScript declarations for the page.
+    pub fn to_typescript(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "// Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).\n\
+             // Do not edit: run `just contract` after changing a declaration.\n\
+             // Bridge contract version {}.\n",
+            self.version
+        );
+        for decl in self.types.values() {
+            let _ = writeln!(out, "{}\n", decl.trim_end());
+        }
+        let section = |out: &mut String, name: &str, rows: Vec<String>| {
+            let _ = writeln!(out, "interface {name} {{");
+            for row in rows {
+                let _ = writeln!(out, "  {row}");
+            }
+            let _ = writeln!(out, "}}\n");
+        };
+        let by_body = |body: &'static str| self.channels.iter().filter(move |c| c.body == body);
+        let doc = |c: &ChannelContract| {
+            let deprecated = c.deprecated.as_ref().map(|d| format!(" @deprecated use {d}")).unwrap_or_default();
+            format!("/** {}{deprecated} */\n  ", c.summary)
+        };
+        section(
+            &mut out,
+            "TollgateChannels",
+            by_body("json")
+                .map(|c| format!("{}{:?}: {{ request: {}, response: {} }};", doc(c), c.name, c.request, c.response))
+                .collect(),
+        );
+        section(
+            &mut out,
+            "TollgateUploadChannels",
+            by_body("binary-upload").map(|c| format!("{}{:?}: {{ response: {} }};", doc(c), c.name, c.response)).collect(),
+        );
+        section(
+            &mut out,
+            "TollgateDownloadChannels",
+            by_body("binary-download").map(|c| format!("{}{:?}: {{ request: {} }};", doc(c), c.name, c.request)).collect(),
+        );
+        section(
+            &mut out,
+            "TollgateEvents",
+            self.events.iter().map(|e| format!("/** {} */\n  {:?}: {};", e.summary, e.name, e.payload)).collect(),
+        );
+        out.push_str(BRIDGE_API_TS);
+        out
+    }
+}
+
+/// The fixed part of the page's API (the injected client implements it).
+const BRIDGE_API_TS: &str = r#"/** How every failed call rejects. */
+interface TollgateError {
+  readonly code: TollgateErrorCode;
+  readonly message: string;
+  readonly details: unknown;
+  readonly requestId: string | null;
+}
+
+interface TollgateBridge {
+  /** Calls a declared channel; rejects with a TollgateError. */
+  invoke<C extends keyof TollgateChannels>(channel: C, request: TollgateChannels[C]["request"]): Promise<TollgateChannels[C]["response"]>;
+  /** Subscribes to a declared event; resolves to a function that unsubscribes. */
+  on<E extends keyof TollgateEvents>(event: E, listener: (payload: TollgateEvents[E]) => void): Promise<() => Promise<void>>;
+  /** Sends raw bytes to a binary upload channel (no base64, no JSON). */
+  upload<C extends keyof TollgateUploadChannels>(channel: C, body: ArrayBuffer | Uint8Array): Promise<TollgateUploadChannels[C]["response"]>;
+  /** Fetches raw bytes from a binary download channel. */
+  download<C extends keyof TollgateDownloadChannels>(channel: C, request: TollgateDownloadChannels[C]["request"]): Promise<ArrayBuffer>;
+}
+
+interface Window { readonly tollgate: TollgateBridge }
+declare const tollgate: TollgateBridge;
+"#;
+
+/// Parses `major.minor`.
+fn version(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// What `new` removes or alters relative to `old`: each entry a sentence.
+pub fn breaking_changes(old: &Contract, new: &Contract) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in &old.channels {
+        match new.channels.iter().find(|n| n.name == o.name) {
+            None => out.push(format!("channel {} was removed", o.name)),
+            Some(n) => {
+                if n.request != o.request || n.response != o.response || n.body != o.body {
+                    out.push(format!("channel {} changed its request, response or body", o.name));
+                }
+                if o.windows.iter().any(|w| !n.windows.contains(w)) {
+                    out.push(format!("channel {} no longer allows a window it allowed", o.name));
+                }
+                if n.max_payload_bytes < o.max_payload_bytes {
+                    out.push(format!("channel {} lowered its payload cap", o.name));
+                }
+            }
+        }
+    }
+    for o in &old.events {
+        match new.events.iter().find(|n| n.name == o.name) {
+            None => out.push(format!("event {} was removed", o.name)),
+            Some(n) if n.payload != o.payload => out.push(format!("event {} changed its payload", o.name)),
+            Some(_) => {}
+        }
+    }
+    for code in &old.error_codes {
+        if !new.error_codes.contains(code) {
+            out.push(format!("error code {code} was removed"));
+        }
+    }
+    for (name, decl) in &old.types {
+        match new.types.get(name) {
+            Some(d) if d == decl => {}
+            Some(_) => out.push(format!("type {name} changed")),
+            None => {
+                let still_used = new.channels.iter().any(|c| c.request == *name || c.response == *name);
+                if still_used {
+                    out.push(format!("type {name} was removed"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Judges `new` against the checked-in `old`: breaking changes need a
+/// major bump; any change needs some bump; versions never go down.
+pub fn check_versioning(old: &Contract, new: &Contract) -> Result<(), String> {
+    let (Some(ov), Some(nv)) = (version(&old.version), version(&new.version)) else {
+        return Err(format!("contract versions must be major.minor (snapshot {}, code {})", old.version, new.version));
+    };
+    if nv < ov {
+        return Err(format!("contract version went down from {} to {}", old.version, new.version));
+    }
+    let breaking = breaking_changes(old, new);
+    if !breaking.is_empty() && nv.0 <= ov.0 {
+        return Err(format!(
+            "breaking contract changes without a major version bump (still {}):\n  {}",
+            new.version,
+            breaking.join("\n  ")
+        ));
+    }
+    if old != new && nv == ov {
+        return Err(format!("the contract changed but its version is still {}: bump the minor for additions", new.version));
+    }
+    Ok(())
+}
+
+/// Quota in the contract's terms (used by docs).
+pub fn quota_text(q: Quota) -> String {
+    format!("{}/s, burst {}", q.per_second, q.burst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Contract {
+        Contract {
+            version: "1.0".into(),
+            channels: vec![ChannelContract {
+                name: "a:b".into(),
+                summary: "s".into(),
+                direction: "webview-to-host".into(),
+                windows: vec!["main".into()],
+                body: "json".into(),
+                request: "Req".into(),
+                response: "Res".into(),
+                max_payload_bytes: 10,
+                per_second: 1,
+                burst: 1,
+                state_changing: false,
+                since: "1.0".into(),
+                deprecated: None,
+            }],
+            events: vec![],
+            error_codes: vec!["NOT_FOUND".into()],
+            types: BTreeMap::from([("Req".into(), "type Req = { a: string };".into())]),
+        }
+    }
+
+    #[test]
+    fn removing_a_channel_needs_a_major_bump() {
+        let old = sample();
+        let mut new = sample();
+        new.channels.clear();
+        new.version = "1.1".into();
+        assert!(check_versioning(&old, &new).expect_err("minor is not enough").contains("a:b was removed"));
+        new.version = "2.0".into();
+        check_versioning(&old, &new).expect("major bump allows it");
+    }
+
+    #[test]
+    fn altering_a_type_needs_a_major_bump() {
+        let old = sample();
+        let mut new = sample();
+        new.types.insert("Req".into(), "type Req = { a: number };".into());
+        new.version = "1.1".into();
+        assert!(check_versioning(&old, &new).expect_err("breaking").contains("type Req changed"));
+    }
+
+    #[test]
+    fn an_addition_needs_a_minor_bump() {
+        let old = sample();
+        let mut new = sample();
+        let mut extra = new.channels[0].clone();
+        extra.name = "a:c".into();
+        new.channels.push(extra);
+        assert!(check_versioning(&old, &new).is_err(), "same version");
+        new.version = "1.1".into();
+        check_versioning(&old, &new).expect("minor bump");
+    }
+
+    #[test]
+    fn removing_an_error_code_is_breaking() {
+        let old = sample();
+        let mut new = sample();
+        new.error_codes.clear();
+        new.version = "1.1".into();
+        assert!(check_versioning(&old, &new).is_err());
+    }
+}

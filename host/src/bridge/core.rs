@@ -1,0 +1,453 @@
+//! The bridge's pipeline: one function per transport, both ending in the
+//! same checks and the same answer shape. See the module docs of `bridge`
+//! for the order of the checks.
+
+use std::collections::{HashSet, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use crate::bridge::envelope::{self, Envelope};
+use crate::bridge::error::{BridgeError, ErrorCode};
+use crate::bridge::events::EventHub;
+use crate::bridge::limits::{Limited, Limits};
+use crate::bridge::registry::{
+    Body, ChannelRegistry, Execution, HandlerContext, Payload, PreparedCall, Reply,
+};
+use crate::bridge::response::BridgeResponse;
+use crate::bridge::sender::{self, PageSecret, WindowLabel};
+
+/// Request ids remembered per window for replay checks. Bounds the memory a
+/// page can make the host keep; older ids fall out first.
+pub const REPLAY_MEMORY: usize = 4096;
+
+/// How a message arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `postMessage` (JSON).
+    PostMessage,
+    /// The custom scheme's binary path (`POST tollgate://localhost/__bridge/<channel>`).
+    Binary,
+}
+
+/// Who sent a message, as the window adapter observed it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    /// The webview the message came from.
+    pub window: WindowLabel,
+    /// The URL its main frame shows, asked of the webview.
+    pub page_url: &'a str,
+}
+
+/// A finished call: the request id (when readable) and the result.
+#[derive(Debug)]
+pub struct Answer {
+    /// The caller's request id.
+    pub request_id: Option<String>,
+    /// Data or error.
+    pub result: Result<Reply, BridgeError>,
+}
+
+impl Answer {
+    /// The JSON response. A byte reply here is a programming error and
+    /// becomes `INTERNAL_ERROR`.
+    pub fn into_response(self) -> BridgeResponse {
+        match self.result {
+            Ok(Reply::Json(data)) => BridgeResponse::ok(self.request_id, data),
+            Ok(Reply::Bytes(_)) => BridgeResponse::err(self.request_id, BridgeError::internal()),
+            Err(e) => BridgeResponse::err(self.request_id, e),
+        }
+    }
+
+    /// The error code, if it failed.
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.result.as_ref().err().map(|e| e.code)
+    }
+}
+
+/// The result of receiving a message: answered already, or a call to run
+/// off the receiving thread.
+pub enum Dispatch {
+    /// Answered (refused, or an inline handler ran).
+    Ready(Answer),
+    /// A checked call for a worker thread; `run` it there.
+    Deferred(DeferredCall),
+}
+
+impl Dispatch {
+    /// Runs a deferred call here; for tests and non-UI callers.
+    pub fn finish(self) -> Answer {
+        match self {
+            Self::Ready(answer) => answer,
+            Self::Deferred(call) => call.run(),
+        }
+    }
+}
+
+/// A call that passed every check and waits for its handler.
+pub struct DeferredCall {
+    call: PreparedCall,
+    ctx: HandlerContext,
+    channel: &'static str,
+    started: Instant,
+}
+
+impl DeferredCall {
+    /// Runs the handler behind the panic guard.
+    pub fn run(self) -> Answer {
+        let result = run_guarded(self.call, &self.ctx, self.channel);
+        finish_log(self.channel, self.ctx.window, &self.ctx.request_id, self.started, &result);
+        Answer { request_id: Some(self.ctx.request_id), result }
+    }
+
+    /// The calling window.
+    pub fn window(&self) -> WindowLabel {
+        self.ctx.window
+    }
+}
+
+struct ReplayGuard {
+    seen: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl ReplayGuard {
+    fn new() -> Self {
+        Self { seen: HashSet::new(), order: VecDeque::new() }
+    }
+
+    /// Records `id`; `false` if it was seen before.
+    fn first_use(&mut self, id: &str) -> bool {
+        if self.seen.contains(id) {
+            return false;
+        }
+        if self.order.len() >= REPLAY_MEMORY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        self.seen.insert(id.to_owned());
+        self.order.push_back(id.to_owned());
+        true
+    }
+}
+
+/// The bridge: registry, limits, per-webview secrets, replay memory, events.
+pub struct Bridge {
+    registry: ChannelRegistry,
+    limits: Limits,
+    secrets: RwLock<Vec<Option<PageSecret>>>,
+    replay: Vec<Mutex<ReplayGuard>>,
+    events: Arc<EventHub>,
+}
+
+impl Bridge {
+    /// A bridge over a registry and declared events.
+    pub fn new(registry: ChannelRegistry, events: Arc<EventHub>) -> Self {
+        Self {
+            limits: Limits::new(&registry),
+            registry,
+            secrets: RwLock::new(WindowLabel::ALL.iter().map(|_| None).collect()),
+            replay: WindowLabel::ALL.iter().map(|_| Mutex::new(ReplayGuard::new())).collect(),
+            events,
+        }
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &ChannelRegistry {
+        &self.registry
+    }
+
+    /// The limits (counters for tests and diagnostics).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The event hub.
+    pub fn events(&self) -> &Arc<EventHub> {
+        &self.events
+    }
+
+    /// Issues a fresh secret for `window`'s webview (at creation) and
+    /// returns its hex form for the injected client. Any earlier secret of
+    /// that window stops working.
+    pub fn issue_secret(&self, window: WindowLabel) -> Result<zeroize::Zeroizing<String>, getrandom::Error> {
+        let secret = PageSecret::generate()?;
+        let hex = secret.to_hex();
+        if let Ok(mut secrets) = self.secrets.write()
+            && let Some(slot) = secrets.get_mut(window.index())
+        {
+            *slot = Some(secret);
+        }
+        Ok(hex)
+    }
+
+    /// Forgets a closed window: its secret stops working, its event
+    /// subscriptions end.
+    pub fn window_closed(&self, window: WindowLabel) {
+        if let Ok(mut secrets) = self.secrets.write()
+            && let Some(slot) = secrets.get_mut(window.index())
+        {
+            *slot = None;
+        }
+        self.events.window_closed(window);
+    }
+
+    /// A page (re)loaded: its subscriptions belonged to the old document.
+    pub fn page_loaded(&self, window: WindowLabel) {
+        self.events.window_closed(window);
+    }
+
+    /// Receives a postMessage.
+    pub fn handle_message(&self, sender: Sender<'_>, message: &str) -> Dispatch {
+        let started = Instant::now();
+        let envelope = match envelope::parse(message) {
+            Ok(env) => env,
+            Err(e) => {
+                self.security_event(sender, None, e.error.code, &e.error.message);
+                return Dispatch::Ready(Answer { request_id: e.request_id, result: Err(e.error) });
+            }
+        };
+        self.dispatch(sender, envelope, Transport::PostMessage, Payload::Json(envelope.payload), started)
+    }
+
+    /// Receives a call on the binary path. `secret` and `request_id` come
+    /// from request headers; `channel` from the path.
+    pub fn handle_binary(
+        &self,
+        sender: Sender<'_>,
+        secret: &str,
+        request_id: &str,
+        channel: &str,
+        body: Vec<u8>,
+    ) -> Dispatch {
+        let started = Instant::now();
+        if !envelope::valid_request_id(request_id) {
+            let error = BridgeError::validation("missing or malformed request id header");
+            self.security_event(sender, None, error.code, &error.message);
+            return Dispatch::Ready(Answer { request_id: None, result: Err(error) });
+        }
+        if !envelope::valid_channel_name(channel) {
+            let error = BridgeError::new(ErrorCode::UnknownChannel, "malformed channel name");
+            self.security_event(sender, None, error.code, &error.message);
+            return Dispatch::Ready(Answer { request_id: Some(request_id.to_owned()), result: Err(error) });
+        }
+        let envelope = Envelope { secret, request_id, channel, payload: "" };
+        let size = body.len();
+        self.dispatch_sized(sender, envelope, Transport::Binary, Payload::Bytes(body), size, started)
+    }
+
+    fn dispatch(
+        &self,
+        sender: Sender<'_>,
+        envelope: Envelope<'_>,
+        transport: Transport,
+        payload: Payload<'_>,
+        started: Instant,
+    ) -> Dispatch {
+        let size = envelope.payload.len();
+        self.dispatch_sized(sender, envelope, transport, payload, size, started)
+    }
+
+    fn dispatch_sized(
+        &self,
+        sender: Sender<'_>,
+        envelope: Envelope<'_>,
+        transport: Transport,
+        payload: Payload<'_>,
+        payload_size: usize,
+        started: Instant,
+    ) -> Dispatch {
+        let request_id = envelope.request_id;
+        let refuse = |channel: Option<&str>, error: BridgeError| {
+            self.security_event(sender, channel, error.code, &error.message);
+            Dispatch::Ready(Answer { request_id: Some(request_id.to_owned()), result: Err(error) })
+        };
+
+        // The sender, from host state: origin of the main frame, then the
+        // secret only that main frame holds.
+        if let Err(e) = sender::check_origin(sender.page_url) {
+            return refuse(Some(envelope.channel), e);
+        }
+        if !self.secret_matches(sender.window, envelope.secret) {
+            return refuse(
+                Some(envelope.channel),
+                BridgeError::new(ErrorCode::IpcUnauthorized, "the request did not carry this window's bridge secret"),
+            );
+        }
+
+        let Some(channel) = self.registry.get(envelope.channel) else {
+            return refuse(
+                Some(envelope.channel),
+                BridgeError::new(ErrorCode::UnknownChannel, "no channel of that name is declared"),
+            );
+        };
+        let spec = &channel.spec;
+        if !spec.windows.contains(&sender.window) {
+            return refuse(
+                Some(spec.name),
+                BridgeError::new(ErrorCode::IpcForbidden, format!("the {} window may not call {}", sender.window.as_str(), spec.name)),
+            );
+        }
+        let binary = spec.body != Body::Json;
+        if binary != (transport == Transport::Binary) {
+            return refuse(
+                Some(spec.name),
+                BridgeError::validation(if binary {
+                    format!("{} takes the binary path (tollgate.upload/download)", spec.name)
+                } else {
+                    format!("{} takes a JSON request (tollgate.invoke)", spec.name)
+                }),
+            );
+        }
+
+        if let Err(which) = self.limits.check(sender.window, channel.index) {
+            let message = match which {
+                Limited::Channel => format!(
+                    "too many calls to {} from this window (quota {}/s, burst {})",
+                    spec.name, spec.quota.per_second, spec.quota.burst
+                ),
+                Limited::Global => "too many calls to the host from all windows".to_owned(),
+            };
+            return refuse(Some(spec.name), BridgeError::new(ErrorCode::RateLimited, message));
+        }
+
+        if payload_size > spec.max_payload_bytes {
+            return refuse(
+                Some(spec.name),
+                BridgeError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("payload is {payload_size} bytes; {} accepts at most {}", spec.name, spec.max_payload_bytes),
+                )
+                .with_details(serde_json::json!({ "limit": spec.max_payload_bytes, "size": payload_size })),
+            );
+        }
+
+        let call = match channel.prepare(payload) {
+            Ok(call) => call,
+            Err(e) => {
+                tracing::debug!(channel = spec.name, window = sender.window.as_str(), request_id, code = %e.code, "request refused");
+                return Dispatch::Ready(Answer { request_id: Some(request_id.to_owned()), result: Err(e) });
+            }
+        };
+
+        if spec.state_changing && !self.first_use(sender.window, request_id) {
+            return refuse(
+                Some(spec.name),
+                BridgeError::new(ErrorCode::ReplayedRequest, format!("request id already used on a state-changing channel ({})", spec.name)),
+            );
+        }
+
+        if let Some(instead) = spec.deprecated {
+            tracing::warn!(channel = spec.name, window = sender.window.as_str(), instead, "deprecated channel called");
+        }
+
+        let ctx = HandlerContext { window: sender.window, request_id: request_id.to_owned(), events: Arc::clone(&self.events) };
+        match spec.execution {
+            Execution::Inline => {
+                let result = run_guarded(call, &ctx, spec.name);
+                finish_log(spec.name, ctx.window, request_id, started, &result);
+                Dispatch::Ready(Answer { request_id: Some(ctx.request_id), result })
+            }
+            Execution::Blocking => Dispatch::Deferred(DeferredCall { call, ctx, channel: spec.name, started }),
+        }
+    }
+
+    fn secret_matches(&self, window: WindowLabel, presented: &str) -> bool {
+        self.secrets
+            .read()
+            .ok()
+            .and_then(|secrets| secrets.get(window.index()).and_then(|s| s.as_ref().map(|s| s.matches(presented))))
+            .unwrap_or(false)
+    }
+
+    fn first_use(&self, window: WindowLabel, request_id: &str) -> bool {
+        self.replay.get(window.index()).and_then(|g| g.lock().ok()).is_some_and(|mut g| g.first_use(request_id))
+    }
+
+    fn security_event(&self, sender: Sender<'_>, channel: Option<&str>, code: ErrorCode, reason: &str) {
+        if !code.is_security_event() && code != ErrorCode::ValidationError {
+            return;
+        }
+        if !self.limits.may_log_security_event(sender.window) {
+            return;
+        }
+        // The channel name is caller-chosen: log it only when syntactically
+        // valid (bounded, no control characters), else a placeholder.
+        let channel = channel.filter(|c| envelope::valid_channel_name(c)).unwrap_or("<malformed>");
+        tracing::warn!(
+            target: "tollgate::security",
+            category = "security",
+            event = code.as_str(),
+            channel,
+            window = sender.window.as_str(),
+            origin = %origin_of(sender.page_url),
+            reason,
+            "bridge refused a call"
+        );
+    }
+}
+
+/// The origin part of a URL for logs (never its path or query, which could
+/// carry data).
+fn origin_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match u.host_str() {
+            Some(host) => format!("{}://{}{}", u.scheme(), host, u.port().map(|p| format!(":{p}")).unwrap_or_default()),
+            None => format!("{}:", u.scheme()),
+        },
+        Err(_) => "<unparseable>".to_owned(),
+    }
+    .chars()
+    .take(100)
+    .collect()
+}
+
+fn run_guarded(call: PreparedCall, ctx: &HandlerContext, channel: &'static str) -> Result<Reply, BridgeError> {
+    match catch_unwind(AssertUnwindSafe(|| call(ctx))) {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(channel, window = ctx.window.as_str(), request_id = %ctx.request_id, "handler panicked; answered INTERNAL_ERROR");
+            Err(BridgeError::internal())
+        }
+    }
+}
+
+fn finish_log(channel: &'static str, window: WindowLabel, request_id: &str, started: Instant, result: &Result<Reply, BridgeError>) {
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(e) => e.code.as_str(),
+    };
+    tracing::debug!(
+        channel,
+        window = window.as_str(),
+        request_id,
+        duration_us = started.elapsed().as_micros() as u64,
+        outcome,
+        "crossing"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_guard_forgets_oldest_first() {
+        let mut guard = ReplayGuard::new();
+        assert!(guard.first_use("a"));
+        assert!(!guard.first_use("a"));
+        for i in 0..REPLAY_MEMORY {
+            assert!(guard.first_use(&format!("x{i}")));
+        }
+        assert!(guard.first_use("a"), "a fell out of memory");
+        assert_eq!(guard.order.len(), REPLAY_MEMORY);
+    }
+
+    #[test]
+    fn logged_origin_drops_path_and_query() {
+        assert_eq!(origin_of("tollgate://localhost/index.html?token=abc"), "tollgate://localhost");
+        assert_eq!(origin_of("https://evil.example:8443/x?secret=1"), "https://evil.example:8443");
+        assert_eq!(origin_of("data:text/html,<script>"), "data:");
+    }
+}

@@ -1,0 +1,132 @@
+//! The closed set of error codes the webview can see, and the error type
+//! that carries one. The code is data the page branches on; the message is
+//! for people and never carries secrets or payload contents.
+
+use serde::Serialize;
+use serde_json::Value;
+use ts_rs::TS;
+
+/// Every code a bridge response can carry. Closed: adding one is a
+/// contract change (see `contract`), removing one a breaking change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[ts(rename = "TollgateErrorCode")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The payload is not what the channel declares (types, unknown
+    /// fields, forbidden keys, depth, numbers, validator).
+    ValidationError,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The (window, channel) quota or the global ceiling is spent.
+    RateLimited,
+    /// The message or payload is over its cap.
+    PayloadTooLarge,
+    /// The caller is not allowed: wrong window, origin or frame.
+    IpcForbidden,
+    /// The caller did not prove it is the app's page (missing or wrong
+    /// per-webview secret).
+    IpcUnauthorized,
+    /// No channel of that name is declared.
+    UnknownChannel,
+    /// A request id was used twice on a state-changing channel.
+    ReplayedRequest,
+    /// The host failed (a handler panicked, a worker died); nothing the
+    /// caller can fix.
+    InternalError,
+    /// A plugin refused or failed the call (the message says how).
+    PluginError,
+    /// A token could not be decoded.
+    InvalidToken,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order (the contract and docs list these).
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::ValidationError,
+        Self::NotFound,
+        Self::RateLimited,
+        Self::PayloadTooLarge,
+        Self::IpcForbidden,
+        Self::IpcUnauthorized,
+        Self::UnknownChannel,
+        Self::ReplayedRequest,
+        Self::InternalError,
+        Self::PluginError,
+        Self::InvalidToken,
+    ];
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ValidationError => "VALIDATION_ERROR",
+            Self::NotFound => "NOT_FOUND",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::IpcForbidden => "IPC_FORBIDDEN",
+            Self::IpcUnauthorized => "IPC_UNAUTHORIZED",
+            Self::UnknownChannel => "UNKNOWN_CHANNEL",
+            Self::ReplayedRequest => "REPLAYED_REQUEST",
+            Self::InternalError => "INTERNAL_ERROR",
+            Self::PluginError => "PLUGIN_ERROR",
+            Self::InvalidToken => "INVALID_TOKEN",
+        }
+    }
+
+    /// Whether a refusal with this code is a security event (logged at
+    /// warn with category `security`) rather than an ordinary error.
+    pub fn is_security_event(self) -> bool {
+        matches!(
+            self,
+            Self::IpcForbidden
+                | Self::IpcUnauthorized
+                | Self::UnknownChannel
+                | Self::ReplayedRequest
+                | Self::RateLimited
+                | Self::PayloadTooLarge
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused or failed crossing: a code, a message for people, and
+/// optional structured details (field paths, limits; never payload
+/// contents or secrets).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct BridgeError {
+    /// The code the page branches on.
+    pub code: ErrorCode,
+    /// What was wrong, in a sentence.
+    pub message: String,
+    /// Structured details, or `None`.
+    pub details: Option<Value>,
+}
+
+impl BridgeError {
+    /// An error with no details.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None }
+    }
+
+    /// Adds structured details.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// `VALIDATION_ERROR`.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationError, message)
+    }
+
+    /// `INTERNAL_ERROR`, with a message that gives nothing away.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::InternalError, "the host failed to handle this request; it is still running")
+    }
+}

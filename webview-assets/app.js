@@ -1,0 +1,776 @@
+// @ts-check
+/**
+ * The Tollgate window's page: shows the host's version, the loaded plugins
+ * and their import decisions, and decodes tokens through `jwt:decode`.
+ *
+ * Trusts: the `tollgate` bridge the host injects before this script runs.
+ * Does not trust: token contents and anything the host echoes from them or
+ * from plugin metadata. All of it reaches the DOM through `textContent` and
+ * `createElement` only; nothing here parses HTML.
+ */
+
+/** Wait after the last keystroke before decoding, so typing a token doesn't send one call per character. */
+const DECODE_DEBOUNCE_MS = 250;
+/** Show the loading state only for calls slower than this, so fast decodes don't flicker. */
+const LOADING_DELAY_MS = 150;
+/** Refresh "in 58 min" / "expired 3 h ago" this often while a token is shown. */
+const RELATIVE_TIME_REFRESH_MS = 30_000;
+/** How long a copy button says "Copied" before it reads "Copy" again. */
+const COPY_FEEDBACK_MS = 1_500;
+/** Where the theme choice is kept between runs. */
+const THEME_STORAGE_KEY = "tollgate.theme";
+
+/**
+ * A compact JWS: three base64url segments. The signature may be empty
+ * (unsecured tokens), so the host can say why it refuses them. Only inputs
+ * of this shape are decoded as the user types; the Decode button sends
+ * anything, and the host's validation answers.
+ */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Largest |milliseconds| a JavaScript Date can hold (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
+
+/** Orders import badges: what the world declares, then what is linked harmless, then refusals. */
+const DECISION_ORDER = ["host-interface", "capability-less", "refused"];
+
+/** @typedef {"system" | "light" | "dark"} ThemeChoice */
+/** @typedef {"empty" | "loading" | "results" | "error"} DecodeView */
+/** @typedef {"ok" | "warn" | "danger" | "neutral"} Tone */
+/**
+ * An error as shown: a bridge rejection, or anything else normalized to the
+ * same shape. `code` stays a plain string so a code this page doesn't know
+ * yet still shows as the host sent it.
+ * @typedef {{ code: string, message: string, details: unknown, requestId: string }} ShownError
+ */
+/**
+ * One NumericDate claim as displayed.
+ * @typedef {{ claim: "exp" | "nbf" | "iat", seconds: number }} TimeClaim
+ */
+
+// ---------------------------------------------------------------------------
+// DOM helpers
+
+/**
+ * Looks up an element the page markup must contain.
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {new () => T} type
+ * @returns {T}
+ */
+function byId(id, type) {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) {
+    throw new Error(`index.html has no <${type.name}> #${id}`);
+  }
+  return found;
+}
+
+/**
+ * Creates an element with a class and text. Text is set with
+ * `textContent`, so it is never parsed as markup.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Creates an SVG icon from path data the page itself defines.
+ * @param {string} pathData
+ * @param {string} className
+ * @returns {SVGSVGElement}
+ */
+function icon(pathData, className) {
+  const svgNs = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("viewBox", "0 0 20 20");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", className);
+  const path = document.createElementNS(svgNs, "path");
+  path.setAttribute("d", pathData);
+  svg.append(path);
+  return svg;
+}
+
+const ICON_ALERT = "M10 2.5 1.8 16.8h16.4L10 2.5zM10 8v4M10 14.4v.1";
+
+const dom = {
+  status: byId("app-status", HTMLElement),
+  themeToggle: byId("theme-toggle", HTMLButtonElement),
+  tokenInput: byId("token-input", HTMLTextAreaElement),
+  decodeButton: byId("decode-button", HTMLButtonElement),
+  sampleButton: byId("sample-button", HTMLButtonElement),
+  clearButton: byId("clear-button", HTMLButtonElement),
+  hint: byId("decode-hint", HTMLElement),
+  error: byId("decode-error", HTMLDivElement),
+  empty: byId("decode-empty", HTMLElement),
+  loading: byId("decode-loading", HTMLElement),
+  results: byId("decode-results", HTMLElement),
+  algorithm: byId("decoded-algorithm", HTMLElement),
+  summaryType: byId("summary-type", HTMLElement),
+  summaryKid: byId("summary-kid", HTMLElement),
+  validity: byId("token-validity", HTMLElement),
+  times: byId("decoded-times", HTMLUListElement),
+  header: byId("decoded-header", HTMLPreElement),
+  payload: byId("decoded-payload", HTMLPreElement),
+  signature: byId("decoded-signature", HTMLElement),
+  pluginsList: byId("plugins-list", HTMLUListElement),
+  pluginsCount: byId("plugins-count", HTMLElement),
+};
+
+// ---------------------------------------------------------------------------
+// Bridge access
+
+/**
+ * The injected bridge, or a rejection in the bridge's own error shape when
+ * the page was opened outside the host.
+ * @returns {TollgateBridge}
+ */
+function bridge() {
+  if (typeof tollgate === "undefined") {
+    throw { code: "INTERNAL_ERROR", message: "the host bridge is not available", details: null, requestId: "" };
+  }
+  return tollgate;
+}
+
+/**
+ * Normalizes a rejection. Bridge calls reject with a TollgateError; anything
+ * else (a missing bridge, a bug here) is shown the same way.
+ * @param {unknown} reason
+ * @returns {ShownError}
+ */
+function asShownError(reason) {
+  if (typeof reason === "object" && reason !== null && "code" in reason && "message" in reason) {
+    const { code, message } = reason;
+    if (typeof code === "string" && typeof message === "string") {
+      const details = "details" in reason ? reason.details : null;
+      const requestId = "requestId" in reason && typeof reason.requestId === "string" ? reason.requestId : "";
+      return { code, message, details, requestId };
+    }
+  }
+  const message = reason instanceof Error ? reason.message : String(reason);
+  return { code: "INTERNAL_ERROR", message, details: null, requestId: "" };
+}
+
+// ---------------------------------------------------------------------------
+// Header: app info and theme
+
+/** Shows `app:info` in the status pill. Never rejects. */
+async function loadAppInfo() {
+  const text = dom.status.querySelector(".status-text");
+  try {
+    const info = await bridge().invoke("app:info", {});
+    dom.status.dataset.state = "ok";
+    const parts = [`v${info.version}`, `contract ${info.contractVersion}`];
+    if (info.devtools) parts.push("devtools on");
+    if (text) text.textContent = parts.join(" · ");
+    dom.status.title = `Tollgate ${info.version}, bridge contract ${info.contractVersion}, window “${info.window}”`;
+  } catch (reason) {
+    const error = asShownError(reason);
+    dom.status.dataset.state = "error";
+    if (text) text.textContent = `Host unavailable · ${error.code}`;
+    dom.status.title = error.message;
+  }
+}
+
+/**
+ * The theme to start with: the user's stored choice, else one the host set
+ * on <html> before this script ran, else the system's.
+ * @returns {ThemeChoice}
+ */
+function initialTheme() {
+  try {
+    const value = localStorage.getItem(THEME_STORAGE_KEY);
+    if (value === "light" || value === "dark") return value;
+  } catch {
+    // Storage may be unavailable under the app's scheme; fall through.
+  }
+  const preset = document.documentElement.dataset.theme;
+  return preset === "light" || preset === "dark" ? preset : "system";
+}
+
+/** @param {ThemeChoice} choice */
+function applyTheme(choice) {
+  if (choice === "system") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = choice;
+  dom.themeToggle.dataset.themeChoice = choice;
+  const label = `Theme: ${choice}`;
+  dom.themeToggle.setAttribute("aria-label", label);
+  dom.themeToggle.title = `${label} (click to change)`;
+}
+
+function cycleTheme() {
+  /** @type {Record<ThemeChoice, ThemeChoice>} */
+  const next = { system: "light", light: "dark", dark: "system" };
+  const current = dom.themeToggle.dataset.themeChoice;
+  const choice = next[current === "light" || current === "dark" ? current : "system"];
+  applyTheme(choice);
+  try {
+    if (choice === "system") localStorage.removeItem(THEME_STORAGE_KEY);
+    else localStorage.setItem(THEME_STORAGE_KEY, choice);
+  } catch {
+    // Not persisted; the choice still holds for this run.
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Plugins
+
+/** Shows `plugins:list`. Never rejects. */
+async function loadPlugins() {
+  try {
+    const { plugins } = await bridge().invoke("plugins:list", {});
+    renderPlugins(plugins);
+  } catch (reason) {
+    renderPluginsError(asShownError(reason));
+  } finally {
+    dom.pluginsList.setAttribute("aria-busy", "false");
+  }
+}
+
+/** @param {PluginSummary[]} plugins */
+function renderPlugins(plugins) {
+  dom.pluginsCount.hidden = false;
+  dom.pluginsCount.textContent = `${plugins.length} loaded`;
+  if (plugins.length === 0) {
+    const item = h("li", "plugin-empty");
+    item.append(
+      h("p", "empty-title", "No plugins loaded"),
+      h("p", "empty-text", "The host found no guest components to load."),
+    );
+    dom.pluginsList.replaceChildren(item);
+    return;
+  }
+  dom.pluginsList.replaceChildren(...plugins.map(renderPlugin));
+}
+
+/**
+ * @param {PluginSummary} plugin
+ * @returns {HTMLLIElement}
+ */
+function renderPlugin(plugin) {
+  const item = h("li", "plugin");
+
+  const head = h("div", "plugin-head");
+  head.append(h("span", "plugin-name", plugin.name), h("span", "chip chip-small", `v${plugin.version}`));
+
+  const meta = h("dl", "plugin-meta");
+  const world = h("code", "plugin-world", plugin.world);
+  const source = h("code", "plugin-source", plugin.source);
+  source.title = plugin.source;
+  meta.append(h("dt", "", "World"), wrapIn("dd", world), h("dt", "", "Source"), wrapIn("dd", source));
+
+  item.append(head, meta, renderImports(plugin.imports));
+  return item;
+}
+
+/**
+ * @param {keyof HTMLElementTagNameMap} tag
+ * @param {Node} child
+ */
+function wrapIn(tag, child) {
+  const node = h(tag);
+  node.append(child);
+  return node;
+}
+
+/**
+ * @param {PluginImport[]} imports
+ * @returns {HTMLElement}
+ */
+function renderImports(imports) {
+  const details = h("details", "imports");
+  details.open = true;
+  const summary = h("summary", "imports-summary");
+  summary.append(h("span", "imports-title", `Imports (${imports.length})`));
+
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const imp of imports) counts.set(imp.decision, (counts.get(imp.decision) ?? 0) + 1);
+  const tally = h("span", "imports-tally");
+  for (const [decision, count] of [...counts].sort((a, b) => decisionRank(a[0]) - decisionRank(b[0]))) {
+    const badge = decisionBadge(decision, String(count));
+    badge.title = `${count} ${decision}`;
+    tally.append(badge);
+  }
+  summary.append(tally);
+  details.append(summary);
+
+  if (imports.length === 0) {
+    details.append(h("p", "imports-none", "Imports nothing."));
+    return details;
+  }
+  const list = h("ul", "import-list");
+  const sorted = [...imports].sort((a, b) => decisionRank(a.decision) - decisionRank(b.decision));
+  for (const imp of sorted) {
+    const row = h("li", "import");
+    const name = h("code", "import-name", imp.name);
+    name.title = imp.name;
+    const detail = h("span", "import-detail", imp.detail);
+    detail.title = imp.detail;
+    row.append(name, decisionBadge(imp.decision, imp.decision), detail);
+    list.append(row);
+  }
+  details.append(list);
+  return details;
+}
+
+/** @param {string} decision */
+function decisionRank(decision) {
+  const rank = DECISION_ORDER.indexOf(decision);
+  return rank === -1 ? DECISION_ORDER.length : rank;
+}
+
+/**
+ * @param {string} decision
+ * @param {string} label
+ */
+function decisionBadge(decision, label) {
+  const badge = h("span", "badge", label);
+  badge.dataset.decision = DECISION_ORDER.includes(decision) ? decision : "other";
+  return badge;
+}
+
+/** @param {ShownError} error */
+function renderPluginsError(error) {
+  dom.pluginsCount.hidden = true;
+  const item = h("li", "plugin-error");
+  item.append(icon(ICON_ALERT, "inline-icon"));
+  const body = h("div");
+  body.append(h("p", "error-code", error.code), h("p", "error-message", error.message));
+  item.append(body);
+  dom.pluginsList.replaceChildren(item);
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+/** Increases with every decode; an answer for an older one is dropped. */
+let decodeSeq = 0;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let debounceTimer;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let timeRefreshTimer;
+/** The payload on screen, so relative times can be refreshed. */
+/** @type {Record<string, unknown> | null} */
+let shownPayload = null;
+
+const DEFAULT_HINT = "Decodes as you type · ";
+
+/** @param {DecodeView} view */
+function showDecodeView(view) {
+  dom.empty.hidden = view !== "empty";
+  dom.loading.hidden = view !== "loading";
+  dom.results.hidden = view !== "results";
+  dom.error.hidden = view !== "error";
+  dom.results.classList.remove("is-stale");
+}
+
+/**
+ * Accepts what people paste: surrounding whitespace and an
+ * `Authorization: Bearer` prefix are dropped. Nothing inside the token is
+ * changed, so the host validates what the user gave.
+ * @param {string} raw
+ */
+function tokenFrom(raw) {
+  return raw.trim().replace(/^(?:authorization:\s*)?bearer\s+/i, "");
+}
+
+/** @param {boolean} asTyped whether the hint should explain a skipped decode */
+function setHint(asTyped) {
+  dom.hint.replaceChildren();
+  if (asTyped) {
+    dom.hint.append("Not JWT-shaped yet · Decode sends it anyway");
+    return;
+  }
+  const ctrl = h("kbd", "", "Ctrl");
+  const enter = h("kbd", "", "Enter");
+  dom.hint.append(DEFAULT_HINT, ctrl, "+", enter);
+}
+
+/** Drops a scheduled decode and any answer still on its way: the input changed since. */
+function cancelPendingDecode() {
+  clearTimeout(debounceTimer);
+  decodeSeq += 1;
+  delete dom.decodeButton.dataset.busy;
+  dom.results.setAttribute("aria-busy", "false");
+}
+
+function onTokenInput() {
+  cancelPendingDecode();
+  const token = tokenFrom(dom.tokenInput.value);
+  if (token === "") {
+    clearResults();
+    setHint(false);
+    showDecodeView("empty");
+    return;
+  }
+  if (!JWT_SHAPE.test(token)) {
+    setHint(true);
+    dom.results.classList.add("is-stale");
+    return;
+  }
+  setHint(false);
+  debounceTimer = setTimeout(() => void decode(), DECODE_DEBOUNCE_MS);
+}
+
+/** Decodes the input now, whatever its shape. */
+async function decode() {
+  clearTimeout(debounceTimer);
+  const token = tokenFrom(dom.tokenInput.value);
+  if (token === "") {
+    dom.tokenInput.focus();
+    showDecodeView("empty");
+    return;
+  }
+  const seq = ++decodeSeq;
+  // A slow answer: dim what is shown, or show the skeleton when nothing is.
+  const loadingTimer = setTimeout(() => {
+    if (seq !== decodeSeq) return;
+    if (dom.results.hidden) showDecodeView("loading");
+    else dom.results.classList.add("is-stale");
+  }, LOADING_DELAY_MS);
+  dom.decodeButton.dataset.busy = "true";
+  dom.results.setAttribute("aria-busy", "true");
+  try {
+    const decoded = await bridge().invoke("jwt:decode", { token });
+    if (seq !== decodeSeq) return;
+    renderDecoded(decoded);
+  } catch (reason) {
+    if (seq !== decodeSeq) return;
+    renderDecodeError(asShownError(reason));
+  } finally {
+    clearTimeout(loadingTimer);
+    if (seq === decodeSeq) {
+      delete dom.decodeButton.dataset.busy;
+      dom.results.setAttribute("aria-busy", "false");
+    }
+  }
+}
+
+function clearResults() {
+  shownPayload = null;
+  clearInterval(timeRefreshTimer);
+  timeRefreshTimer = undefined;
+  dom.algorithm.textContent = "";
+  dom.header.replaceChildren();
+  dom.payload.replaceChildren();
+  dom.signature.textContent = "";
+  dom.times.replaceChildren();
+  dom.validity.textContent = "";
+  dom.error.replaceChildren();
+}
+
+/** @param {DecodedJwt} decoded */
+function renderDecoded(decoded) {
+  clearResults();
+
+  const alg = decoded.algorithm;
+  if (alg !== null) {
+    dom.algorithm.textContent = alg;
+    dom.algorithm.dataset.tone = "accent";
+    dom.algorithm.title = "";
+  } else {
+    const claimed = decoded.header["alg"];
+    dom.algorithm.textContent = typeof claimed === "string" ? `${claimed} (unsupported)` : "unknown";
+    dom.algorithm.dataset.tone = "warn";
+    dom.algorithm.title = "Tollgate cannot sign or verify with this algorithm";
+  }
+  showSummaryValue(dom.summaryType, decoded.header["typ"]);
+  showSummaryValue(dom.summaryKid, decoded.header["kid"]);
+
+  renderJson(dom.header, decoded.header);
+  renderJson(dom.payload, decoded.payload);
+  dom.signature.textContent = decoded.signature;
+  dom.signature.title = `${decoded.signature.length} characters`;
+
+  shownPayload = decoded.payload;
+  renderTimes(decoded.payload);
+  timeRefreshTimer = setInterval(() => {
+    if (shownPayload) renderTimes(shownPayload);
+  }, RELATIVE_TIME_REFRESH_MS);
+
+  showDecodeView("results");
+}
+
+/**
+ * Shows a header string (typ, kid) in the summary, or hides its slot.
+ * @param {HTMLElement} slot
+ * @param {unknown} value
+ */
+function showSummaryValue(slot, value) {
+  const target = slot.querySelector(".summary-value");
+  const shown = typeof value === "string" && value !== "";
+  slot.hidden = !shown;
+  if (target) target.textContent = shown ? value : "";
+}
+
+/** @param {ShownError} error */
+function renderDecodeError(error) {
+  clearResults();
+  const body = h("div", "error-body");
+  const title = h("p", "error-title");
+  title.append(h("span", "error-code", error.code), h("span", "error-message", error.message));
+  body.append(title);
+  if (error.details !== null && error.details !== undefined) {
+    const more = h("details", "error-details");
+    more.append(h("summary", "", "Details"));
+    const pre = h("pre", "code-block");
+    renderJson(pre, error.details);
+    more.append(pre);
+    body.append(more);
+  }
+  if (error.requestId !== "") body.append(h("p", "error-request", `Request ${error.requestId}`));
+  dom.error.append(icon(ICON_ALERT, "error-icon"), body);
+  showDecodeView("error");
+}
+
+// ---------------------------------------------------------------------------
+// JSON and time rendering
+
+/**
+ * Tokens of `JSON.stringify(_, null, 2)` output: a string (a key when a
+ * colon follows), a literal, or a number. Strings match first, so numbers
+ * and literals inside them are never split out.
+ */
+const JSON_TOKEN = /("(?:[^"\\]|\\.)*")(\s*:)?|\b(?:true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/**
+ * Pretty-prints JSON into `target` with spans for highlighting. The text is
+ * exactly `JSON.stringify(value, null, 2)`, so copying it gives valid JSON.
+ * @param {HTMLElement} target
+ * @param {unknown} value
+ */
+function renderJson(target, value) {
+  const text = JSON.stringify(value, null, 2) ?? String(value);
+  /** @type {(Node | string)[]} */
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(JSON_TOKEN)) {
+    const index = match.index;
+    if (index > last) parts.push(text.slice(last, index));
+    const [whole, str, colon] = match;
+    if (str !== undefined && colon !== undefined) {
+      parts.push(h("span", "json-key", str), colon);
+    } else if (str !== undefined) {
+      parts.push(h("span", "json-string", str));
+    } else if (whole === "true" || whole === "false") {
+      parts.push(h("span", "json-boolean", whole));
+    } else if (whole === "null") {
+      parts.push(h("span", "json-null", whole));
+    } else {
+      parts.push(h("span", "json-number", whole));
+    }
+    last = index + whole.length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  target.replaceChildren(...parts);
+}
+
+/**
+ * "58 min", "3 h 20 min", "12 d": a compact, rounded duration.
+ * @param {number} seconds non-negative
+ */
+function formatDuration(seconds) {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(s / 3600);
+  if (hours < 10) {
+    const rest = Math.round((s - hours * 3600) / 60);
+    return rest === 0 || rest === 60 ? `${rest === 60 ? hours + 1 : hours} h` : `${hours} h ${rest} min`;
+  }
+  if (hours < 48) return `${Math.round(s / 3600)} h`;
+  const days = Math.round(s / 86_400);
+  if (days < 730) return `${days} d`;
+  return `${Math.round(s / 31_557_600)} years`;
+}
+
+/**
+ * "2026-11-23 13:00:00 UTC", or null when the value is no usable date.
+ * @param {number} seconds
+ */
+function formatUtc(seconds) {
+  const ms = seconds * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) return null;
+  const iso = new Date(ms).toISOString(); // e.g. 2026-11-23T13:00:00.000Z
+  return iso.replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+}
+
+/**
+ * @param {"exp" | "nbf" | "iat"} claim
+ * @param {number} delta claim time minus now, in seconds
+ * @returns {{ text: string, tone: Tone }}
+ */
+function describeRelative(claim, delta) {
+  const span = formatDuration(Math.abs(delta));
+  const future = delta > 0;
+  switch (claim) {
+    case "exp":
+      return future ? { text: `in ${span}`, tone: "ok" } : { text: `expired ${span} ago`, tone: "danger" };
+    case "nbf":
+      return future ? { text: `not valid for ${span}`, tone: "warn" } : { text: `valid since ${span} ago`, tone: "neutral" };
+    case "iat":
+      return future ? { text: `issued in the future, in ${span}`, tone: "warn" } : { text: `${span} ago`, tone: "neutral" };
+  }
+}
+
+/** @type {Record<"exp" | "nbf" | "iat", string>} */
+const CLAIM_NAMES = { exp: "Expires", nbf: "Not before", iat: "Issued at" };
+
+/**
+ * Lists exp, nbf and iat in UTC with a relative time, and sums the token's
+ * time window up in the summary.
+ * @param {Record<string, unknown>} payload
+ */
+function renderTimes(payload) {
+  const now = Date.now() / 1000;
+  /** @type {HTMLLIElement[]} */
+  const rows = [];
+  /** @type {Partial<Record<"exp" | "nbf" | "iat", number>>} */
+  const usable = {};
+  for (const claim of /** @type {const} */ (["exp", "nbf", "iat"])) {
+    if (!(claim in payload)) continue;
+    const value = payload[claim];
+    const row = h("li", "time-row");
+    row.append(h("span", "time-claim", `${claim}:`), " ");
+    row.title = CLAIM_NAMES[claim];
+    const utc = typeof value === "number" ? formatUtc(value) : null;
+    if (typeof value !== "number" || utc === null) {
+      row.append(h("span", "time-absolute", JSON.stringify(value) ?? String(value)), " ");
+      row.append(toneChip("(", "not a NumericDate", ")", "warn"));
+    } else {
+      usable[claim] = value;
+      const relative = describeRelative(claim, value - now);
+      row.append(h("span", "time-absolute", utc), " ", toneChip("(", relative.text, ")", relative.tone));
+    }
+    rows.push(row);
+  }
+  dom.times.replaceChildren(...rows);
+  dom.times.hidden = rows.length === 0;
+
+  const timeWindow = describeWindow(usable, now);
+  dom.validity.textContent = timeWindow.text;
+  dom.validity.dataset.tone = timeWindow.tone;
+}
+
+/**
+ * A chip whose parentheses are kept for copy and screen readers but not drawn,
+ * so the row reads "exp: 2026-11-23 13:00:00 UTC (in 58 min)".
+ * @param {string} open
+ * @param {string} text
+ * @param {string} close
+ * @param {Tone} tone
+ */
+function toneChip(open, text, close, tone) {
+  const chip = h("span", "chip chip-small time-relative");
+  chip.dataset.tone = tone;
+  chip.append(h("span", "visually-hidden", open), text, h("span", "visually-hidden", close));
+  return chip;
+}
+
+/**
+ * @param {Partial<Record<"exp" | "nbf" | "iat", number>>} times
+ * @param {number} now seconds since the epoch
+ * @returns {{ text: string, tone: Tone }}
+ */
+function describeWindow(times, now) {
+  if (times.exp !== undefined && times.exp <= now) return { text: `Expired ${formatDuration(now - times.exp)} ago`, tone: "danger" };
+  if (times.nbf !== undefined && times.nbf > now) return { text: `Not valid yet`, tone: "warn" };
+  if (times.exp !== undefined) return { text: `Valid for ${formatDuration(times.exp - now)}`, tone: "ok" };
+  return { text: "Never expires", tone: "warn" };
+}
+
+// ---------------------------------------------------------------------------
+// Sample token and copy
+
+/** @param {unknown} value */
+function base64url(value) {
+  const bytes = new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * A token for trying the decoder, issued now and valid for an hour. Its
+ * signature segment is a label, not a signature: decoding doesn't check it,
+ * and the label says so.
+ */
+function sampleToken() {
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg: "HS256", typ: "JWT", kid: "sample" };
+  const payload = { sub: "user-1234", name: "Ada Lovelace", aud: "tollgate-demo", iat: now, nbf: now, exp: now + 3600 };
+  return `${base64url(header)}.${base64url(payload)}.${base64url("sample-signature-not-valid")}`;
+}
+
+/** @param {HTMLButtonElement} button */
+async function copyFrom(button) {
+  const source = button.dataset.copyFrom ? document.getElementById(button.dataset.copyFrom) : null;
+  const text = source?.textContent ?? "";
+  if (text === "") return;
+  let label = "Copied";
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    label = "Copy failed";
+  }
+  button.textContent = label;
+  button.dataset.state = label === "Copied" ? "done" : "failed";
+  setTimeout(() => {
+    button.textContent = "Copy";
+    delete button.dataset.state;
+  }, COPY_FEEDBACK_MS);
+}
+
+// ---------------------------------------------------------------------------
+// Start
+
+function wireEvents() {
+  dom.tokenInput.addEventListener("input", onTokenInput);
+  dom.tokenInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void decode();
+    }
+  });
+  dom.decodeButton.addEventListener("click", () => void decode());
+  dom.sampleButton.addEventListener("click", () => {
+    dom.tokenInput.value = sampleToken();
+    setHint(false);
+    void decode();
+  });
+  dom.clearButton.addEventListener("click", () => {
+    dom.tokenInput.value = "";
+    onTokenInput();
+    dom.tokenInput.focus();
+  });
+  dom.themeToggle.addEventListener("click", cycleTheme);
+  for (const button of document.querySelectorAll("button[data-copy-from]")) {
+    if (button instanceof HTMLButtonElement) button.addEventListener("click", () => void copyFrom(button));
+  }
+}
+
+function start() {
+  applyTheme(initialTheme());
+  wireEvents();
+  showDecodeView("empty");
+  // Tests wait on data-ready: set it once both first calls settled, either way.
+  void Promise.allSettled([loadAppInfo(), loadPlugins()]).then(() => {
+    document.body.dataset.ready = "true";
+  });
+  // A token restored into the field (a reload) is decoded straight away.
+  if (JWT_SHAPE.test(tokenFrom(dom.tokenInput.value))) void decode();
+}
+
+start();
