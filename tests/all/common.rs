@@ -81,6 +81,16 @@ impl LogCapture {
             .finish()
     }
 
+    /// A subscriber writing JSON lines, as the app logs.
+    pub fn json_subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let capture = self.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || capture.clone())
+            .finish()
+    }
+
     /// Everything captured so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().expect("capture")).into_owned()
