@@ -7,8 +7,21 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 build:
     cargo build --release --locked -p tollgate-host
 
-# The main job: sign a sample token through the guest, then decode it.
+# The app: opens the window. With no display, runs it on a private Xvfb
+# server instead, saves a screenshot and says where.
 run: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+        exec target/release/tollgate
+    fi
+    shot="$PWD/target/tollgate-window.png"
+    echo "no display here (DISPLAY and WAYLAND_DISPLAY are unset): running the window under Xvfb and taking a screenshot" >&2
+    scripts/with-display target/release/tollgate --data-dir "$PWD/target/demo-data" --screenshot "$shot"
+    echo "the window as it looked: $shot" >&2
+
+# Sign a sample token through the guest from the command line, then decode it.
+demo: build
     #!/usr/bin/env bash
     set -euo pipefail
     dir="$(mktemp -d)"; trap 'rm -rf "$dir"' EXIT
@@ -23,14 +36,23 @@ run: build
     target/release/tollgate jwt verify "$token" --key-file "$dir/secret" --alg HS256
 
 # The whole test suite: lints, unit tests, integration tests (guests built from source).
+# The window tests drive the real window through WebKitWebDriver, so the
+# suite builds with the test-only `automation` feature and runs where a
+# window can open (Xvfb when there is no display).
 test:
-    cargo clippy --locked --workspace --all-targets -- -D warnings
-    cargo test --locked --workspace
+    cargo clippy --locked --workspace --all-targets --features tollgate-host/automation -- -D warnings
+    cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
+    scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake
+
+# Regenerate the bridge contract snapshot and the page's TypeScript from the
+# Rust channel declarations.
+contract:
+    cargo run --locked -p tollgate-host -- contract --write
 
 # Benchmarks: one JSON object on stdout.
 bench: build
-    cargo run --release --locked -p tollgate-bench
+    scripts/with-display cargo run --release --locked -p tollgate-bench
 
 # What the host would link for a component: `just inspect path/to.wasm`.
 inspect file: build

@@ -4,6 +4,8 @@
 //! like with like on a noisy shared machine. Each figure is the median of
 //! `ROUNDS` rounds; a ratio is the median of the per-round ratios.
 
+mod bridge;
+
 use std::borrow::Cow;
 use std::path::Path;
 use std::time::Instant;
@@ -17,7 +19,7 @@ use tollgate::runtime::{EngineOptions, InstanceReuse, PluginEngine, PluginSource
 use zeroize::Zeroizing;
 
 /// Rounds per measurement; the median is reported.
-const ROUNDS: usize = 7;
+pub(crate) const ROUNDS: usize = 7;
 
 /// A manifest with quotas at policy maximum, so the benchmark measures the
 /// signer, not the rate limiter's refusals.
@@ -30,7 +32,7 @@ fn bench_manifest() -> String {
     manifest
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
 }
@@ -94,7 +96,7 @@ fn latencies_us(signer: &JwtSigner, calls: usize) -> Vec<f64> {
     out
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
@@ -178,7 +180,7 @@ fn bench_worker(in_process: &JwtSigner, cache_dir: &Path) -> Value {
     })
 }
 
-fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -263,6 +265,9 @@ fn main() {
         "plugin_load_cold_ms": round2(cold_load_ms),
         "code_cache_hits_misses": engine.cache_stats(),
         "worker_process": worker,
+        "bridge_crossing_host_side": bridge::crossing(),
+        "bridge_cold_start_to_first_answer": bridge::cold_start(),
+        "bridge_in_window": bridge::window(&engine),
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

@@ -3,6 +3,7 @@
 //! adapter over the bridge).
 
 pub mod assets;
+pub mod bench_probe;
 pub mod channels;
 pub mod services;
 pub mod window;

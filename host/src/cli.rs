@@ -283,6 +283,7 @@ fn open_window(
         assets: dev_assets.map_or(AssetSource::Embedded, AssetSource::Directory),
         screenshot,
         allow_automation,
+        bench: None,
     };
     tollgate::app::window::run(bridge, options).map_err(|e| {
         let code = match e {

@@ -20,6 +20,7 @@ use tao::window::WindowBuilder;
 use wry::http::{HeaderValue, Request, Response, StatusCode, header};
 use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder};
 
+use crate::app::bench_probe::BenchProbe;
 use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
 use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
 use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
@@ -45,6 +46,8 @@ pub struct WindowOptions {
     pub screenshot: Option<PathBuf>,
     /// Let WebKitWebDriver drive the window (test builds only).
     pub allow_automation: bool,
+    /// Benchmark instrumentation (only the bench sets it; see `bench_probe`).
+    pub bench: Option<Arc<BenchProbe>>,
 }
 
 /// Why the window could not run.
@@ -65,15 +68,15 @@ pub enum WindowError {
     Random(String),
 }
 
-enum UserEvent {
+pub(crate) enum UserEvent {
     /// A deferred call finished: deliver its answer.
     Answer(WindowLabel, Answer),
     /// An event for a window.
     Event(WindowLabel, &'static str, String),
     /// The page reported it is ready (for the screenshot).
     PageReady,
-    /// The screenshot was written (or failed): quit.
-    ScreenshotDone,
+    /// The screenshot was written (or failed), or the benchmark finished: quit.
+    Quit,
 }
 
 /// Events from the bridge go through the event loop to the webview.
@@ -124,7 +127,7 @@ impl HandlerPool {
     }
 }
 
-type Webviews = Rc<RefCell<HashMap<WindowLabel, WebView>>>;
+pub(crate) type Webviews = Rc<RefCell<HashMap<WindowLabel, WebView>>>;
 
 fn deliver_answer(webviews: &Webviews, window: WindowLabel, answer: Answer) {
     let json = answer.into_response().to_json();
@@ -140,13 +143,12 @@ fn has_display() -> bool {
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
 }
 
-/// Opens the main window and runs until it closes. Never returns on
-/// success (tao's event loop exits the process).
+/// Opens the main window and runs until it closes.
 pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowError> {
     if !has_display() {
         return Err(WindowError::NoDisplay);
     }
-    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = event_loop.create_proxy();
     bridge.events().set_sink(Arc::new(ProxySink(Mutex::new(proxy.clone()))));
     let pool = Rc::new(HandlerPool::start(proxy.clone()));
@@ -177,6 +179,8 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
     let ipc_bridge = Arc::clone(&bridge);
     let ipc_webviews = Rc::clone(&webviews);
     let ipc_pool = Rc::clone(&pool);
+    let ipc_probe = options.bench.clone();
+    let ipc_proxy = proxy.clone();
     let protocol_bridge = Arc::clone(&bridge);
     let protocol_urls = Arc::clone(&page_urls);
     let protocol_proxy = Mutex::new(proxy.clone());
@@ -192,6 +196,11 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
         .with_ipc_handler(move |request: Request<String>| {
             // wry gives the main frame's URL (asked of WebKit), not the
             // sender frame's; the secret is what only the main frame holds.
+            if let Some(probe) = &ipc_probe
+                && probe.intercept(request.body(), &ipc_webviews, label, &ipc_proxy)
+            {
+                return;
+            }
             let page_url = request.uri().to_string();
             let sender = Sender { window: label, page_url: &page_url };
             match ipc_bridge.handle_message(sender, request.body()) {
@@ -261,13 +270,14 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
 
     let mut screenshot = options.screenshot.clone();
     let screenshot_taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if screenshot.is_some() {
+    if screenshot.is_some() || options.bench.is_some() {
         poll_page_ready(&webviews, label, proxy.clone(), Arc::clone(&screenshot_taken));
     }
 
     let data_dir = options.data_dir.clone();
     let mut bounds = current_bounds(&window);
-    event_loop.run(move |event, _target, control_flow| {
+    use tao::platform::run_return::EventLoopExtRunReturn;
+    event_loop.run_return(|event, _target, control_flow| {
         *control_flow = ControlFlow::Wait;
         let _keep = (&web_context, &pool);
         match event {
@@ -280,13 +290,16 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
                 }
             }
             Event::UserEvent(UserEvent::PageReady) => {
+                screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let (Some(path), Some(webview)) = (screenshot.take(), webviews.borrow().get(&label)) {
                     use wry::WebViewExtUnix;
-                    screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);
                     take_snapshot(&webview.webview(), path, proxy.clone());
                 }
+                if let (Some(probe), Some(webview)) = (options.bench.as_ref(), webviews.borrow().get(&label)) {
+                    probe.start(webview);
+                }
             }
-            Event::UserEvent(UserEvent::ScreenshotDone) => *control_flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::WindowEvent { event: WindowEvent::Resized(_) | WindowEvent::Moved(_), .. } => {
                 bounds = current_bounds(&window);
             }
@@ -303,6 +316,8 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
             _ => {}
         }
     });
+    webviews.borrow_mut().clear();
+    Ok(())
 }
 
 fn build_webview(builder: WebViewBuilder<'_>, window: &tao::window::Window) -> Result<WebView, WindowError> {
@@ -454,6 +469,6 @@ fn take_snapshot(view: &webkit2gtk::WebView, path: PathBuf, proxy: EventLoopProx
             Ok(()) => eprintln!("screenshot saved to {}", path.display()),
             Err(e) => eprintln!("error: SCREENSHOT_FAILED: {e}"),
         }
-        let _ = proxy.send_event(UserEvent::ScreenshotDone);
+        let _ = proxy.send_event(UserEvent::Quit);
     });
 }

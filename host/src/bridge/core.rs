@@ -10,9 +10,9 @@ use std::time::Instant;
 use crate::bridge::envelope::{self, Envelope};
 use crate::bridge::error::{BridgeError, ErrorCode};
 use crate::bridge::events::EventHub;
-use crate::bridge::limits::{Limited, Limits};
+use crate::bridge::limits::{GLOBAL_QUOTA, Limited, Limits};
 use crate::bridge::registry::{
-    Body, ChannelRegistry, Execution, HandlerContext, Payload, PreparedCall, Reply,
+    Body, ChannelRegistry, Execution, HandlerContext, Payload, PreparedCall, Quota, Reply,
 };
 use crate::bridge::response::BridgeResponse;
 use crate::bridge::sender::{self, PageSecret, WindowLabel};
@@ -142,10 +142,17 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// A bridge over a registry and declared events.
+    /// A bridge over a registry and declared events, under the app's
+    /// global ceiling.
     pub fn new(registry: ChannelRegistry, events: Arc<EventHub>) -> Self {
+        Self::with_global_quota(registry, events, GLOBAL_QUOTA)
+    }
+
+    /// The same with another global ceiling (benchmarks of the pipeline
+    /// itself, which must not measure refusals).
+    pub fn with_global_quota(registry: ChannelRegistry, events: Arc<EventHub>, global: Quota) -> Self {
         Self {
-            limits: Limits::new(&registry),
+            limits: Limits::new(&registry, global),
             registry,
             secrets: RwLock::new(WindowLabel::ALL.iter().map(|_| None).collect()),
             replay: WindowLabel::ALL.iter().map(|_| Mutex::new(ReplayGuard::new())).collect(),

@@ -46,8 +46,9 @@ fn limiter(q: Quota) -> DefaultDirectRateLimiter {
 }
 
 impl Limits {
-    /// Limiters for every (window, channel) of a registry.
-    pub fn new(registry: &ChannelRegistry) -> Self {
+    /// Limiters for every (window, channel) of a registry, under a global
+    /// ceiling (the app uses [`GLOBAL_QUOTA`]).
+    pub fn new(registry: &ChannelRegistry, global: Quota) -> Self {
         let channels = registry.len();
         let mut per_channel = Vec::with_capacity(WindowLabel::ALL.len() * channels);
         for _ in WindowLabel::ALL {
@@ -59,7 +60,7 @@ impl Limits {
             channels,
             refused: (0..per_channel.len()).map(|_| AtomicU64::new(0)).collect(),
             per_channel,
-            global: limiter(GLOBAL_QUOTA),
+            global: limiter(global),
             global_refused: AtomicU64::new(0),
             security_log: WindowLabel::ALL.iter().map(|_| limiter(SECURITY_LOG_QUOTA)).collect(),
         }

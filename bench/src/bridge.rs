@@ -1,0 +1,251 @@
+//! Bridge figures: the host-side cost of one crossing (no webview), round
+//! trips from page script against the raw wry floor in the same run, 1 MiB
+//! up and down the binary path, and cold start to the first answered
+//! request. The window figures need a display (`just bench` provides Xvfb).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tollgate::app::assets::AssetSource;
+use tollgate::app::bench_probe::{BenchProbe, Path as ProbePath};
+use tollgate::app::window::WindowOptions;
+use tollgate::app::{AppServices, build_bridge};
+use tollgate::bridge::channels::{ALL_WINDOWS, Empty};
+use tollgate::bridge::core::Sender;
+use tollgate::bridge::envelope::build;
+use tollgate::bridge::registry::{Body, Channel, ChannelSpec, Direction, Execution, Quota};
+use tollgate::bridge::{Bridge, ChannelRegistry, EventHub, WindowLabel};
+use tollgate::runtime::PluginEngine;
+
+use crate::{ROUNDS, median, percentile, round2};
+
+/// A no-op channel with a quota the bench can't reach.
+struct Noop;
+impl Channel for Noop {
+    type Request = Empty;
+    type Response = Empty;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "bench:noop",
+        summary: "Does nothing.",
+        direction: Direction::WebviewToHost,
+        windows: ALL_WINDOWS,
+        max_payload_bytes: 64,
+        quota: Quota { per_second: u32::MAX, burst: u32::MAX },
+        since: "1.0",
+        deprecated: None,
+        state_changing: false,
+        execution: Execution::Inline,
+        body: Body::Json,
+    };
+}
+
+fn stats(mut xs: Vec<f64>) -> Value {
+    if xs.is_empty() {
+        return json!(null);
+    }
+    xs.sort_by(f64::total_cmp);
+    let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+    json!({
+        "n": xs.len(),
+        "mean_us": round2(mean),
+        "p50_us": round2(percentile(&xs, 0.5)),
+        "p95_us": round2(percentile(&xs, 0.95)),
+        "p99_us": round2(percentile(&xs, 0.99)),
+    })
+}
+
+/// Sender check, envelope and payload parsing, validation, rate limit and
+/// dispatch to a no-op handler, timed call by call.
+pub fn crossing() -> Value {
+    let mut registry = ChannelRegistry::new();
+    registry.register::<Noop, _>(|_, _: Empty| Ok(Empty {})).expect("declared");
+    let bridge = Bridge::with_global_quota(registry, Arc::new(EventHub::new()), Quota { per_second: u32::MAX, burst: u32::MAX });
+    let secret = bridge.issue_secret(WindowLabel::Main).expect("secret").to_string();
+    let sender = Sender { window: WindowLabel::Main, page_url: "tollgate://localhost/index.html" };
+    let messages: Vec<String> = (0..20_000).map(|i| build(&secret, &format!("b-{i}"), "bench:noop", "{}")).collect();
+    let mut p50s = Vec::new();
+    let mut p99s = Vec::new();
+    for _ in 0..ROUNDS {
+        let mut samples = Vec::with_capacity(messages.len());
+        for message in &messages {
+            let started = Instant::now();
+            let answer = bridge.handle_message(sender, message).finish();
+            samples.push(started.elapsed().as_secs_f64() * 1e6);
+            assert!(answer.result.is_ok(), "the no-op call failed: {:?}", answer.result);
+        }
+        samples.sort_by(f64::total_cmp);
+        p50s.push(percentile(&samples, 0.5));
+        p99s.push(percentile(&samples, 0.99));
+    }
+    let p50 = median(p50s);
+    json!({
+        "p50_us": round2(p50),
+        "p99_us": round2(median(p99s)),
+        "target_p50_max_us": 2.0,
+        "meets_target": p50 <= 2.0,
+    })
+}
+
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+/// Calls per round trip series in the page.
+const PAGE_CALLS: usize = 1000;
+/// 1 MiB transfers per direction.
+const TRANSFERS: usize = 20;
+
+fn page_script() -> String {
+    format!(
+        r#"(async () => {{
+  const post = (m) => window.webkit.messageHandlers.ipc.postMessage(m);
+  try {{
+    for (let r = 0; r < {ROUNDS}; r++) {{
+      for (let i = 0; i < {PAGE_CALLS}; i++) await tollgate.invoke("app:ping", {{}});
+      for (let i = 0; i < {PAGE_CALLS}; i++) await new Promise((resolve) => {{ window.__bench_raw_reply = resolve; post("bench:raw"); }});
+    }}
+    const mib = 1 << 20;
+    const up = new Uint8Array(mib);
+    for (let i = 0; i < mib; i++) up[i] = i & 255;
+    await tollgate.upload("diag:upload", up);
+    let t0 = performance.now();
+    for (let i = 0; i < {TRANSFERS}; i++) {{
+      const r = await tollgate.upload("diag:upload", up);
+      if (r.bytes !== mib) throw new Error("upload answered " + r.bytes + " bytes");
+    }}
+    const upMs = (performance.now() - t0) / {TRANSFERS};
+    await tollgate.download("diag:download", {{ bytes: mib }});
+    t0 = performance.now();
+    for (let i = 0; i < {TRANSFERS}; i++) {{
+      const b = await tollgate.download("diag:download", {{ bytes: mib }});
+      if (b.byteLength !== mib) throw new Error("download gave " + b.byteLength + " bytes");
+    }}
+    const downMs = (performance.now() - t0) / {TRANSFERS};
+    post("bench:result\n" + JSON.stringify({{ upload_ms_per_mib: upMs, download_ms_per_mib: downMs }}));
+  }} catch (e) {{
+    post("bench:result\n" + JSON.stringify({{ error: String((e && (e.message || e.code)) || e) }}));
+  }}
+}})();"#
+    )
+}
+
+/// Round trips and transfers in the real window. Runs the window in this
+/// process (it returns when the page script is done).
+pub fn window(engine: &PluginEngine) -> Value {
+    if !has_display() {
+        return json!({"skipped": "no display (just bench runs under Xvfb)"});
+    }
+    let services = Arc::new(AppServices::new(engine).expect("services"));
+    let bridge = Arc::new(build_bridge(&services).expect("bridge"));
+    let probe = Arc::new(BenchProbe::new(page_script()));
+    let data = tempfile::tempdir().expect("temp dir");
+    let options = WindowOptions {
+        data_dir: data.path().to_path_buf(),
+        assets: AssetSource::Embedded,
+        screenshot: None,
+        allow_automation: false,
+        bench: Some(Arc::clone(&probe)),
+    };
+    if let Err(e) = tollgate::app::window::run(bridge, options) {
+        return json!({"error": e.to_string()});
+    }
+    let result: Value = probe.result().and_then(|r| serde_json::from_str(&r).ok()).unwrap_or(Value::Null);
+    if result.get("error").is_some() || result.is_null() {
+        return json!({"error": result});
+    }
+    let bridge_rt = probe.round_trips_us(ProbePath::Bridge);
+    let raw_rt = probe.round_trips_us(ProbePath::Raw);
+    // Per round: the p50 ratio of the bridge to the raw floor.
+    let per_round = |xs: &[f64]| -> Vec<f64> {
+        xs.chunks(PAGE_CALLS - 1)
+            .map(|c| {
+                let mut c = c.to_vec();
+                c.sort_by(f64::total_cmp);
+                percentile(&c, 0.5)
+            })
+            .collect()
+    };
+    let ratios: Vec<f64> = per_round(&bridge_rt).iter().zip(per_round(&raw_rt)).map(|(b, r)| b / r).collect();
+    let ratio = median(ratios);
+    let mut sorted = bridge_rt.clone();
+    sorted.sort_by(f64::total_cmp);
+    let p99 = if sorted.is_empty() { f64::NAN } else { percentile(&sorted, 0.99) };
+    let mib_per_s = |ms: Option<f64>| ms.map(|ms| round2(1000.0 / ms));
+    let up = mib_per_s(result["upload_ms_per_mib"].as_f64());
+    let down = mib_per_s(result["download_ms_per_mib"].as_f64());
+    json!({
+        "round_trip_bridge": stats(bridge_rt),
+        "round_trip_raw_wry_floor": stats(raw_rt),
+        "p50_ratio_bridge_to_floor": round2(ratio),
+        "target_p50_ratio_max": 1.25,
+        "meets_p50_target": ratio <= 1.25,
+        "target_p99_max_us": 400.0,
+        "meets_p99_target": p99 <= 400.0,
+        "upload_1mib_mib_per_s": up,
+        "upload_target_min": 500.0,
+        "meets_upload_target": up.is_some_and(|v| v >= 500.0),
+        "download_1mib_mib_per_s": down,
+        "download_target_min": 300.0,
+        "meets_download_target": down.is_some_and(|v| v >= 300.0),
+        "timing": "round trips are gaps between consecutive arrivals at the host; transfers are page-timed over 20 MiB",
+    })
+}
+
+/// Process start to the first answered request, with a warm plugin cache:
+/// the release binary, spawned, until its log shows the first crossing.
+pub fn cold_start() -> Value {
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/tollgate");
+    if !program.exists() {
+        return json!({"skipped": format!("{} not built (just bench builds it)", program.display())});
+    }
+    if !has_display() {
+        return json!({"skipped": "no display"});
+    }
+    let cache = tempfile::tempdir().expect("temp dir");
+    let mut runs = Vec::new();
+    // The first run fills the plugin cache; the next ones are measured.
+    for run in 0..4 {
+        let data = tempfile::tempdir().expect("temp dir");
+        let log = data.path().join("log.jsonl");
+        let started = Instant::now();
+        let mut child = std::process::Command::new(&program)
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("--log-file")
+            .arg(&log)
+            .env("TOLLGATE_LOG", "tollgate::bridge=debug,warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the app");
+        let mut first = None;
+        while started.elapsed() < Duration::from_secs(30) {
+            if std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"crossing\"")) {
+                first = Some(started.elapsed().as_secs_f64() * 1e3);
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if run > 0
+            && let Some(ms) = first
+        {
+            runs.push(ms);
+        }
+    }
+    if runs.is_empty() {
+        return json!({"error": "the app never answered a request"});
+    }
+    let ms = median(runs.clone());
+    json!({
+        "median_ms": round2(ms),
+        "runs_ms": runs.iter().map(|r| round2(*r)).collect::<Vec<_>>(),
+        "target_max_ms": 300.0,
+        "meets_target": ms <= 300.0,
+    })
+}
