@@ -11,4 +11,6 @@ mod loading;
 mod secrets;
 mod signing;
 mod traps;
+mod webdriver;
+mod window;
 mod worker;

@@ -7,6 +7,10 @@
   "use strict";
   const SECRET = "__TOLLGATE_SECRET__";
   const ORIGIN = "tollgate://localhost";
+  // The host's cap in bytes (envelope::MAX_MESSAGE_BYTES); a UTF-16 unit is
+  // at least one byte, so longer messages can't pass. Shorter ones with
+  // non-ASCII text may still be over in bytes: the host answers those.
+  const MAX_MESSAGE_UNITS = __TOLLGATE_MAX_MESSAGE_BYTES__;
   if (window.top !== window || String(window.location.href).indexOf(ORIGIN + "/") !== 0) return;
   const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
   if (!handler) return;
@@ -25,7 +29,6 @@
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
   const nativeFetch = window.fetch;
-  const HeadersCtor = Headers;
   const headersGet = Headers.prototype.get;
   const responseJson = Response.prototype.json;
   const responseArrayBuffer = Response.prototype.arrayBuffer;
@@ -66,20 +69,25 @@
       return PromiseCtor.reject(makeError("VALIDATION_ERROR", "request could not be encoded as JSON", null, null));
     }
     const id = nextId();
+    const message = "tg1\n" + SECRET + "\n" + id + "\n" + channel + "\n" + body;
+    if (message.length > MAX_MESSAGE_UNITS) {
+      return PromiseCtor.reject(makeError("PAYLOAD_TOO_LARGE", "request is over the bridge's 1 MiB message limit; use tollgate.upload for large data", { limit: MAX_MESSAGE_UNITS }, id));
+    }
     return new PromiseCtor((resolve, reject) => {
       apply(mapSet, pending, [id, { resolve, reject }]);
-      apply(post, handler, ["tg1\n" + SECRET + "\n" + id + "\n" + channel + "\n" + body]);
+      apply(post, handler, [message]);
     });
   };
 
   const binary = async (channel, body, contentType) => {
     if (typeof channel !== "string") throw makeError("VALIDATION_ERROR", "channel must be a string", null, null);
     const id = nextId();
-    const headers = new HeadersCtor();
-    headers.append("X-Tollgate-Secret", SECRET);
-    headers.append("X-Tollgate-Request-Id", id);
-    headers.append("Content-Type", contentType);
-    const response = await apply(nativeFetch, window, [ORIGIN + "/__bridge/" + channel, { method: "POST", headers, body, cache: "no-store" }]);
+    // Null-prototype records: fetch reads them with own-property lookups
+    // only, so no getter page script puts on Object.prototype (or hook on
+    // Headers.prototype) ever sees the secret.
+    const headers = { __proto__: null, "X-Tollgate-Secret": SECRET, "X-Tollgate-Request-Id": id, "Content-Type": contentType };
+    const init = { __proto__: null, method: "POST", headers, body, cache: "no-store", credentials: "omit", mode: "same-origin", redirect: "error", referrerPolicy: "no-referrer" };
+    const response = await apply(nativeFetch, window, [ORIGIN + "/__bridge/" + channel, init]);
     const kind = apply(headersGet, response.headers, ["Content-Type"]);
     if (kind === "application/octet-stream") return { bytes: await apply(responseArrayBuffer, response, []), id };
     const envelope = await apply(responseJson, response, []);

@@ -170,7 +170,11 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
 
     let label = WindowLabel::Main;
     let secret = bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
-    let client = zeroize::Zeroizing::new(CLIENT_JS.replace("__TOLLGATE_SECRET__", &secret));
+    let client = zeroize::Zeroizing::new(
+        CLIENT_JS
+            .replace("__TOLLGATE_MAX_MESSAGE_BYTES__", &crate::bridge::envelope::MAX_MESSAGE_BYTES.to_string())
+            .replace("__TOLLGATE_SECRET__", &secret),
+    );
     drop(secret);
 
     let webviews: Webviews = Rc::new(RefCell::new(HashMap::new()));
@@ -229,7 +233,7 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
                     category = "security",
                     event = "NAVIGATION_REFUSED",
                     window = label.as_str(),
-                    origin = %url.chars().take(100).collect::<String>(),
+                    origin = %crate::bridge::sender::origin_for_log(&url),
                     reason = "navigation off the app origin",
                     "refused a navigation"
                 );
@@ -242,7 +246,7 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
                 category = "security",
                 event = "NEW_WINDOW_REFUSED",
                 window = label.as_str(),
-                origin = %url.chars().take(100).collect::<String>(),
+                origin = %crate::bridge::sender::origin_for_log(&url),
                 reason = "pages may not open windows",
                 "refused a new window"
             );
@@ -259,7 +263,7 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
             tracing::debug!(window = label.as_str(), event, "page load");
         })
         .with_download_started_handler(|url, _| {
-            tracing::warn!(target: "tollgate::security", category = "security", event = "DOWNLOAD_REFUSED", origin = %url.chars().take(100).collect::<String>(), reason = "the app does not download", "refused a download");
+            tracing::warn!(target: "tollgate::security", category = "security", event = "DOWNLOAD_REFUSED", origin = %crate::bridge::sender::origin_for_log(&url), reason = "the app does not download", "refused a download");
             false
         });
 

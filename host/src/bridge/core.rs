@@ -388,26 +388,11 @@ impl Bridge {
             event = code.as_str(),
             channel,
             window = sender.window.as_str(),
-            origin = %origin_of(sender.page_url),
+            origin = %sender::origin_for_log(sender.page_url),
             reason,
             "bridge refused a call"
         );
     }
-}
-
-/// The origin part of a URL for logs (never its path or query, which could
-/// carry data).
-fn origin_of(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => match u.host_str() {
-            Some(host) => format!("{}://{}{}", u.scheme(), host, u.port().map(|p| format!(":{p}")).unwrap_or_default()),
-            None => format!("{}:", u.scheme()),
-        },
-        Err(_) => "<unparseable>".to_owned(),
-    }
-    .chars()
-    .take(100)
-    .collect()
 }
 
 fn run_guarded(call: PreparedCall, ctx: &HandlerContext, channel: &'static str) -> Result<Reply, BridgeError> {
@@ -451,10 +436,4 @@ mod tests {
         assert_eq!(guard.order.len(), REPLAY_MEMORY);
     }
 
-    #[test]
-    fn logged_origin_drops_path_and_query() {
-        assert_eq!(origin_of("tollgate://localhost/index.html?token=abc"), "tollgate://localhost");
-        assert_eq!(origin_of("https://evil.example:8443/x?secret=1"), "https://evil.example:8443");
-        assert_eq!(origin_of("data:text/html,<script>"), "data:");
-    }
 }

@@ -50,7 +50,7 @@ pub fn parse(message: &str) -> Result<Envelope<'_>, EnvelopeError> {
     let fail = |request_id: Option<&str>, error: BridgeError| EnvelopeError { request_id: request_id.map(str::to_owned), error };
     if message.len() > MAX_MESSAGE_BYTES {
         return Err(fail(
-            None,
+            request_id_of_oversized(message),
             BridgeError::new(
                 ErrorCode::PayloadTooLarge,
                 format!("message is {} bytes; the limit is {MAX_MESSAGE_BYTES} (use the binary path for large data)", message.len()),
@@ -81,6 +81,18 @@ pub fn parse(message: &str) -> Result<Envelope<'_>, EnvelopeError> {
         ));
     }
     Ok(Envelope { secret, request_id, channel, payload })
+}
+
+/// The request id of a message too big to parse, read from its first few
+/// hundred bytes only, so the caller's promise can still be settled.
+fn request_id_of_oversized(message: &str) -> Option<&str> {
+    // Past the first three newlines nothing is read.
+    let head = &message[..message.floor_char_boundary(MAGIC.len() + SECRET_HEX_LEN + MAX_REQUEST_ID_BYTES + 3)];
+    let mut parts = head.splitn(4, '\n');
+    let (Some(MAGIC), Some(_), Some(id), Some(_)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    valid_request_id(id).then_some(id)
 }
 
 /// `1..=64` characters of `[A-Za-z0-9_-]`.
@@ -124,7 +136,12 @@ mod tests {
     #[test]
     fn oversized_message_is_refused_before_parsing() {
         let msg = "x".repeat(MAX_MESSAGE_BYTES + 1);
-        assert_eq!(parse(&msg).expect_err("too big").error.code, ErrorCode::PayloadTooLarge);
+        let err = parse(&msg).expect_err("too big");
+        assert_eq!(err.error.code, ErrorCode::PayloadTooLarge);
+        assert_eq!(err.request_id, None);
+        let msg = build(&"a".repeat(64), "big-1", "jwt:decode", &"y".repeat(MAX_MESSAGE_BYTES));
+        let err = parse(&msg).expect_err("too big");
+        assert_eq!(err.request_id.as_deref(), Some("big-1"), "the id is recovered so the caller's promise settles");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The closed set of error codes the webview can see, and the error type
 //! that carries one. The code is data the page branches on; the message is
-//! for people and never carries secrets or payload contents.
+//! for people. A message never carries host secrets; a validation message
+//! may quote a value of the caller's own payload back to the caller (serde's
+//! "invalid type: string ..."), which is why messages are never logged.
 
 use serde::Serialize;
 use serde_json::Value;

@@ -106,6 +106,21 @@ pub fn is_app_url(url: &str) -> bool {
         && url::Url::parse(url).is_ok_and(|u| u.scheme() == APP_SCHEME && u.host_str() == Some("localhost"))
 }
 
+/// The origin part of a URL, for logs: scheme, host and port, never the
+/// path or query (which can carry tokens), at most 100 characters.
+pub fn origin_for_log(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match u.host_str() {
+            Some(host) => format!("{}://{}{}", u.scheme(), host, u.port().map(|p| format!(":{p}")).unwrap_or_default()),
+            None => format!("{}:", u.scheme()),
+        },
+        Err(_) => "<unparseable>".to_owned(),
+    }
+    .chars()
+    .take(100)
+    .collect()
+}
+
 /// The sender's check result for the webview that sent a message.
 pub fn check_origin(page_url: &str) -> Result<(), BridgeError> {
     if is_app_url(page_url) {
@@ -156,6 +171,14 @@ mod tests {
         assert!(!secret.matches(""));
         assert!(!secret.matches(&"z".repeat(64)));
         assert_eq!(format!("{secret:?}"), "PageSecret(<redacted>)");
+    }
+
+    #[test]
+    fn logged_origin_drops_path_and_query() {
+        assert_eq!(origin_for_log("tollgate://localhost/index.html?token=abc"), "tollgate://localhost");
+        assert_eq!(origin_for_log("https://evil.example:8443/x?access_token=1"), "https://evil.example:8443");
+        assert_eq!(origin_for_log("data:text/html,<script>"), "data:");
+        assert_eq!(origin_for_log("not a url"), "<unparseable>");
     }
 
     #[test]
