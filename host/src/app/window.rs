@@ -365,6 +365,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Cow<'static, [u8]>>
 }
 
 fn serve_asset(assets: &AssetSource, request: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+    tracing::debug!(path = request.uri().path(), "asset");
     if request.method() != wry::http::Method::GET {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
     }
