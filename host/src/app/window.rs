@@ -228,28 +228,12 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
         .with_navigation_handler(move |url| {
             let allowed = crate::bridge::sender::is_app_url(&url);
             if !allowed {
-                tracing::warn!(
-                    target: "tollgate::security",
-                    category = "security",
-                    event = "NAVIGATION_REFUSED",
-                    window = label.as_str(),
-                    origin = %crate::bridge::sender::origin_for_log(&url),
-                    reason = "navigation off the app origin",
-                    "refused a navigation"
-                );
+                refused(label, "NAVIGATION_REFUSED", &url, "navigation off the app origin");
             }
             allowed
         })
         .with_new_window_req_handler(move |url, _features| {
-            tracing::warn!(
-                target: "tollgate::security",
-                category = "security",
-                event = "NEW_WINDOW_REFUSED",
-                window = label.as_str(),
-                origin = %crate::bridge::sender::origin_for_log(&url),
-                reason = "pages may not open windows",
-                "refused a new window"
-            );
+            refused(label, "NEW_WINDOW_REFUSED", &url, "pages may not open windows");
             NewWindowResponse::Deny
         })
         .with_on_page_load_handler(move |event, url| {
@@ -262,8 +246,8 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
             let event = if matches!(event, PageLoadEvent::Started) { "started" } else { "finished" };
             tracing::debug!(window = label.as_str(), event, "page load");
         })
-        .with_download_started_handler(|url, _| {
-            tracing::warn!(target: "tollgate::security", category = "security", event = "DOWNLOAD_REFUSED", origin = %crate::bridge::sender::origin_for_log(&url), reason = "the app does not download", "refused a download");
+        .with_download_started_handler(move |url, _| {
+            refused(label, "DOWNLOAD_REFUSED", &url, "the app does not download");
             false
         });
 
@@ -322,6 +306,19 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
     });
     webviews.borrow_mut().clear();
     Ok(())
+}
+
+/// A security event for something the page tried and the window refused.
+fn refused(window: WindowLabel, event: &'static str, url: &str, reason: &'static str) {
+    tracing::warn!(
+        target: "tollgate::security",
+        category = "security",
+        event,
+        window = window.as_str(),
+        origin = %crate::bridge::sender::origin_for_log(url),
+        reason,
+        "the window refused what the page asked"
+    );
 }
 
 fn build_webview(builder: WebViewBuilder<'_>, window: &tao::window::Window) -> Result<WebView, WindowError> {
