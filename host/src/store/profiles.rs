@@ -1,0 +1,467 @@
+//! Signing profiles (`profiles.json`): the type, its rules, and the store
+//! that keeps the list on disk.
+//!
+//! The rules are checked on every save and on every load (a file someone
+//! edited into breaking them is moved aside like one that does not parse).
+//! The store never sees a key in the clear: `encryptedKey` is the sealed
+//! form `crate::secrets` makes, and whether it opens is checked by the
+//! caller before [`ProfileStore::save`].
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::jwt::Algorithm;
+use crate::store::atomic_file::AtomicFile;
+use crate::store::{StoreError, timestamp};
+
+/// The file's name in the data directory.
+pub const PROFILES_FILE: &str = "profiles.json";
+/// The format version this build reads and writes.
+pub const PROFILES_SCHEMA_VERSION: u32 = 1;
+/// The most profiles kept. Bounds the file, the list the page renders and
+/// what a hostile page can make the host write.
+pub const MAX_PROFILES: usize = 50;
+/// The longest name, in characters after trimming.
+pub const MAX_NAME_CHARS: usize = 50;
+/// A payload must serialize to fewer bytes than this: it becomes the
+/// token's claims, which the signer caps at 64 KiB.
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
+/// The longest sealed key: a 64 KiB key (the signer's cap), sealed and in
+/// base64, with room to spare. Bounds what a page can make the host store.
+pub const MAX_ENCRYPTED_KEY_BYTES: usize = 96 * 1024;
+/// The largest `profiles.json` read: 50 profiles at their largest, about
+/// 8 MiB. A larger file was not written by this app.
+pub const MAX_PROFILES_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// A profile's id: a UUID, chosen by the host when the profile is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+#[ts(type = "string")]
+pub struct ProfileId(pub Uuid);
+
+impl ProfileId {
+    /// A fresh random (version 4) id.
+    pub fn random() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)?;
+        Ok(Self(uuid::Builder::from_random_bytes(bytes).into_uuid()))
+    }
+}
+
+impl fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// How long a generated token lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum ExpirationPreset {
+    /// One hour.
+    #[serde(rename = "1h")]
+    OneHour,
+    /// One day.
+    #[serde(rename = "1d")]
+    OneDay,
+    /// One week.
+    #[serde(rename = "1w")]
+    OneWeek,
+    /// Until the profile's `customExpiration`.
+    #[serde(rename = "custom")]
+    Custom,
+}
+
+impl ExpirationPreset {
+    /// The lifetime in seconds, for the fixed presets.
+    pub fn seconds(self) -> Option<i64> {
+        match self {
+            Self::OneHour => Some(3_600),
+            Self::OneDay => Some(86_400),
+            Self::OneWeek => Some(604_800),
+            Self::Custom => None,
+        }
+    }
+}
+
+/// serde for an algorithm as its JOSE name (`none` and unknown names are
+/// refused by `Algorithm::from_str`).
+pub mod algorithm_name {
+    use super::*;
+
+    /// Writes the name.
+    pub fn serialize<S: Serializer>(alg: &Algorithm, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(alg.name())
+    }
+
+    /// Reads a name the signer supports.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse::<Algorithm>().map_err(|e| serde::de::Error::custom(e.to_string()))
+    }
+}
+
+/// The algorithm names the page may send (TypeScript only; the Rust side
+/// is `Algorithm`, parsed by [`algorithm_name`]).
+#[derive(TS)]
+#[allow(missing_docs, clippy::upper_case_acronyms, dead_code)]
+pub enum AlgorithmName {
+    HS256,
+    HS384,
+    HS512,
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+}
+
+/// A signing profile as stored and as the page sees it. `encryptedKey` is
+/// sealed: only this install's master key opens it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Profile {
+    /// Chosen by the host at creation.
+    pub id: ProfileId,
+    /// 1-50 characters, trimmed, unique without case.
+    pub name: String,
+    /// One the signer supports.
+    #[serde(with = "algorithm_name")]
+    #[ts(as = "AlgorithmName")]
+    pub algorithm: Algorithm,
+    /// The key, sealed (`crypto:encrypt`).
+    pub encrypted_key: String,
+    /// The claims every token of this profile starts from.
+    #[ts(type = "Record<string, unknown>")]
+    pub payload: Map<String, Value>,
+    /// How long its tokens live.
+    pub expiration_preset: ExpirationPreset,
+    /// When its tokens expire, for the `custom` preset (else null).
+    #[serde(with = "timestamp::rfc3339_option")]
+    #[ts(type = "string | null")]
+    pub custom_expiration: Option<OffsetDateTime>,
+    /// When it was created (ISO 8601, UTC).
+    #[serde(with = "timestamp::rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+    /// When it was last saved (ISO 8601, UTC).
+    #[serde(with = "timestamp::rfc3339")]
+    #[ts(type = "string")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// What a save asks for, before the rules. `id` is decided by the caller:
+/// a fresh one for a new profile (`create`), the existing one otherwise.
+#[derive(Debug, Clone)]
+pub struct ProfileDraft {
+    /// The profile's id.
+    pub id: ProfileId,
+    /// Whether this creates the profile (else it must exist).
+    pub create: bool,
+    /// The name as typed (trimmed here).
+    pub name: String,
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// The sealed key, already bound to `id` and `algorithm`.
+    pub encrypted_key: String,
+    /// The claims.
+    pub payload: Map<String, Value>,
+    /// The expiration preset.
+    pub expiration_preset: ExpirationPreset,
+    /// Required for `custom`, ignored otherwise.
+    pub custom_expiration: Option<OffsetDateTime>,
+}
+
+/// Checks a name and returns it trimmed.
+pub fn check_name(name: &str) -> Result<String, StoreError> {
+    let trimmed = name.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 {
+        return Err(StoreError::invalid("name", "the name is empty"));
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(StoreError::invalid("name", format!("the name is {chars} characters; at most {MAX_NAME_CHARS} are allowed")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(StoreError::invalid("name", "the name must not contain control characters (line breaks, tabs)"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks a payload: a JSON object (the type says so) under 64 KiB
+/// serialized.
+pub fn check_payload(payload: &Map<String, Value>) -> Result<(), StoreError> {
+    let size = serde_json::to_vec(payload).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size >= MAX_PAYLOAD_BYTES {
+        return Err(StoreError::invalid(
+            "payload",
+            format!("the payload is {size} bytes serialized; it must be under {MAX_PAYLOAD_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a sealed key's shape (whether it opens is the caller's check).
+pub fn check_encrypted_key(sealed: &str) -> Result<(), StoreError> {
+    if sealed.trim().is_empty() {
+        return Err(StoreError::invalid("encryptedKey", "the key is missing: encrypt one with crypto:encrypt"));
+    }
+    if sealed.len() > MAX_ENCRYPTED_KEY_BYTES {
+        return Err(StoreError::invalid("encryptedKey", format!("the encrypted key is over {MAX_ENCRYPTED_KEY_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// Checks the expiration: `custom` needs a `customExpiration` after `now`;
+/// the fixed presets carry none (a stale one is dropped).
+pub fn check_expiration(
+    preset: ExpirationPreset,
+    custom: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    match (preset, custom) {
+        (ExpirationPreset::Custom, None) => {
+            Err(StoreError::invalid("customExpiration", "a custom expiration needs a date and time"))
+        }
+        (ExpirationPreset::Custom, Some(at)) if at <= now => {
+            Err(StoreError::invalid("customExpiration", "the custom expiration must be in the future"))
+        }
+        (ExpirationPreset::Custom, Some(at)) => Ok(Some(at)),
+        (_, _) => Ok(None),
+    }
+}
+
+/// The rules a stored list must keep (all but the time-dependent one).
+fn check_stored(profiles: &[Profile]) -> Result<(), String> {
+    if profiles.len() > MAX_PROFILES {
+        return Err(format!("it holds {} profiles; at most {MAX_PROFILES} are kept", profiles.len()));
+    }
+    let mut ids = HashSet::new();
+    let mut names = HashSet::new();
+    for (i, p) in profiles.iter().enumerate() {
+        let at = |what: String| format!("profile {}: {what}", i + 1);
+        if !ids.insert(p.id) {
+            return Err(at("its id appears twice".into()));
+        }
+        match check_name(&p.name) {
+            Ok(name) if name == p.name => {}
+            Ok(_) => return Err(at("the name has surrounding spaces".into())),
+            Err(e) => return Err(at(e.to_string())),
+        }
+        if !names.insert(p.name.to_lowercase()) {
+            return Err(at("its name appears twice".into()));
+        }
+        check_encrypted_key(&p.encrypted_key).map_err(|e| at(e.to_string()))?;
+        check_payload(&p.payload).map_err(|e| at(e.to_string()))?;
+        if (p.expiration_preset == ExpirationPreset::Custom) != p.custom_expiration.is_some() {
+            return Err(at("customExpiration must be set for the custom preset and only then".into()));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfilesFile {
+    profiles: Vec<Profile>,
+}
+
+/// The profiles on disk, with the list kept in memory once read. Every
+/// change is written to disk before the memory copy changes, so a failed
+/// write changes nothing.
+#[derive(Debug)]
+pub struct ProfileStore {
+    file: AtomicFile,
+    loaded: Mutex<Option<Vec<Profile>>>,
+}
+
+impl ProfileStore {
+    /// The profiles in `data_dir` (read on first use).
+    pub fn new(data_dir: &Path) -> Self {
+        Self { file: AtomicFile::new(data_dir, PROFILES_FILE), loaded: Mutex::new(None) }
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> std::path::PathBuf {
+        self.file.path()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Vec<Profile>>> {
+        // The memory copy changes only after a successful write, so it is
+        // consistent even if a holder panicked.
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read(&self) -> Result<Vec<Profile>, StoreError> {
+        let Some(file) = self.file.load::<ProfilesFile>(MAX_PROFILES_FILE_BYTES, PROFILES_SCHEMA_VERSION)? else {
+            return Ok(Vec::new());
+        };
+        if let Err(reason) = check_stored(&file.profiles) {
+            return Err(self.file.quarantine(reason));
+        }
+        Ok(file.profiles)
+    }
+
+    /// Runs `f` over the loaded list (reading it first if needed).
+    fn with_loaded<R>(&self, f: impl FnOnce(&mut Vec<Profile>) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let mut guard = self.lock();
+        if guard.is_none() {
+            *guard = Some(self.read()?);
+        }
+        match guard.as_mut() {
+            Some(profiles) => f(profiles),
+            None => Err(StoreError::LoadFailed { file: PROFILES_FILE, reason: "the list was not loaded".into() }),
+        }
+    }
+
+    /// Every profile, in creation order.
+    pub fn list(&self) -> Result<Vec<Profile>, StoreError> {
+        self.with_loaded(|profiles| Ok(profiles.clone()))
+    }
+
+    /// One profile.
+    pub fn get(&self, id: ProfileId) -> Result<Profile, StoreError> {
+        self.with_loaded(|profiles| profiles.iter().find(|p| p.id == id).cloned().ok_or(StoreError::NotFound(id)))
+    }
+
+    /// Creates or updates a profile after checking every rule, and writes
+    /// the file. `now` stamps `updatedAt` (and `createdAt` on creation).
+    pub fn save(&self, draft: ProfileDraft, now: OffsetDateTime) -> Result<Profile, StoreError> {
+        let name = check_name(&draft.name)?;
+        check_encrypted_key(&draft.encrypted_key)?;
+        check_payload(&draft.payload)?;
+        let custom_expiration = check_expiration(draft.expiration_preset, draft.custom_expiration, now)?;
+        self.with_loaded(|profiles| {
+            let existing = profiles.iter().position(|p| p.id == draft.id);
+            let created_at = match (draft.create, existing) {
+                (true, Some(_)) => return Err(StoreError::invalid("id", "a profile with this id already exists")),
+                (true, None) if profiles.len() >= MAX_PROFILES => return Err(StoreError::LimitReached(MAX_PROFILES)),
+                (true, None) => now,
+                (false, None) => return Err(StoreError::NotFound(draft.id)),
+                (false, Some(i)) => profiles[i].created_at,
+            };
+            let lower = name.to_lowercase();
+            if profiles.iter().any(|p| p.id != draft.id && p.name.to_lowercase() == lower) {
+                return Err(StoreError::DuplicateName(name));
+            }
+            let profile = Profile {
+                id: draft.id,
+                name,
+                algorithm: draft.algorithm,
+                encrypted_key: draft.encrypted_key,
+                payload: draft.payload,
+                expiration_preset: draft.expiration_preset,
+                custom_expiration,
+                created_at,
+                updated_at: now,
+            };
+            let mut next = profiles.clone();
+            match existing {
+                Some(i) => next[i] = profile.clone(),
+                None => next.push(profile.clone()),
+            }
+            self.write(&next).map_err(|e| StoreError::SaveFailed { file: PROFILES_FILE, reason: e.to_string() })?;
+            *profiles = next;
+            Ok(profile)
+        })
+    }
+
+    /// Deletes a profile and writes the file.
+    pub fn delete(&self, id: ProfileId) -> Result<(), StoreError> {
+        self.with_loaded(|profiles| {
+            let Some(i) = profiles.iter().position(|p| p.id == id) else {
+                return Err(StoreError::NotFound(id));
+            };
+            let mut next = profiles.clone();
+            next.remove(i);
+            self.write(&next).map_err(|e| StoreError::DeleteFailed { file: PROFILES_FILE, reason: e.to_string() })?;
+            *profiles = next;
+            Ok(())
+        })
+    }
+
+    /// Whether a profile exists (false when the list can't be read).
+    pub fn contains(&self, id: ProfileId) -> bool {
+        self.get(id).is_ok()
+    }
+
+    fn write(&self, profiles: &[Profile]) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            profiles: &'a [Profile],
+        }
+        self.file.save(PROFILES_SCHEMA_VERSION, &Out { profiles })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(name: &str) -> ProfileDraft {
+        ProfileDraft {
+            id: ProfileId::random().expect("rng"),
+            create: true,
+            name: name.into(),
+            algorithm: Algorithm::HS256,
+            encrypted_key: "v1.sealed".into(),
+            payload: Map::new(),
+            expiration_preset: ExpirationPreset::OneHour,
+            custom_expiration: None,
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_bounded_and_unique_without_case() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = ProfileStore::new(dir.path());
+        let now = timestamp::now();
+        let saved = store.save(draft("  Staging  "), now).expect("saved");
+        assert_eq!(saved.name, "Staging");
+        assert_eq!(store.save(draft("STAGING"), now).expect_err("dup").code(), "DUPLICATE_NAME");
+        assert_eq!(store.save(draft("   "), now).expect_err("empty").code(), "VALIDATION_ERROR");
+        assert!(store.save(draft(&"é".repeat(50)), now).is_ok(), "50 characters, 100 bytes");
+        assert_eq!(store.save(draft(&"é".repeat(51)), now).expect_err("51").code(), "VALIDATION_ERROR");
+        assert_eq!(store.save(draft("a\nb"), now).expect_err("control").code(), "VALIDATION_ERROR");
+        // Renaming a profile to its own name in another case is allowed.
+        let mut same = draft("staging");
+        same.id = saved.id;
+        same.create = false;
+        assert_eq!(store.save(same, now).expect("rename").created_at, saved.created_at);
+        // A fresh store reads what was written.
+        assert_eq!(ProfileStore::new(dir.path()).list().expect("list").len(), 2);
+    }
+
+    #[test]
+    fn the_typescript_algorithm_names_are_exactly_the_signers() {
+        let decl = <AlgorithmName as TS>::decl(&ts_rs::Config::new());
+        for alg in Algorithm::ALL {
+            assert!(decl.contains(&format!("\"{}\"", alg.name())), "{alg} missing from {decl}");
+        }
+        assert_eq!(decl.matches('"').count(), Algorithm::ALL.len() * 2, "{decl}");
+    }
+
+    #[test]
+    fn a_file_breaking_the_rules_is_moved_aside() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = ProfileStore::new(dir.path());
+        let now = timestamp::now();
+        store.save(draft("a"), now).expect("a");
+        let text = std::fs::read_to_string(store.path()).expect("read");
+        let twice = text.replace("\"name\": \"a\"", "\"name\": \"A \"");
+        std::fs::write(store.path(), twice).expect("write");
+        let err = ProfileStore::new(dir.path()).list().expect_err("moved aside");
+        assert_eq!(err.code(), "PARSE_ERROR");
+    }
+}
