@@ -137,10 +137,10 @@ pub fn window(engine: &PluginEngine) -> Value {
     if !has_display() {
         return json!({"skipped": "no display (just bench runs under Xvfb)"});
     }
-    let services = Arc::new(AppServices::new(engine).expect("services"));
+    let data = tempfile::tempdir().expect("temp dir");
+    let services = Arc::new(AppServices::new(engine, data.path()).expect("services"));
     let bridge = Arc::new(build_bridge(&services).expect("bridge"));
     let probe = Arc::new(BenchProbe::new(page_script()));
-    let data = tempfile::tempdir().expect("temp dir");
     let options = WindowOptions {
         data_dir: data.path().to_path_buf(),
         assets: AssetSource::Embedded,

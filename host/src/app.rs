@@ -5,7 +5,9 @@
 pub mod assets;
 pub mod bench_probe;
 pub mod channels;
+pub mod profile_channels;
 pub mod services;
+pub mod tokens;
 pub mod window;
 pub mod window_state;
 

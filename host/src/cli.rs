@@ -261,8 +261,8 @@ fn automation_allowed(_: &Cli) -> bool {
     false
 }
 
-fn app_bridge(engine: &PluginEngine) -> Result<std::sync::Arc<tollgate::bridge::Bridge>, CliError> {
-    let services = std::sync::Arc::new(AppServices::new(engine)?);
+fn app_bridge(engine: &PluginEngine, data_dir: &Path) -> Result<std::sync::Arc<tollgate::bridge::Bridge>, CliError> {
+    let services = std::sync::Arc::new(AppServices::new(engine, data_dir)?);
     let bridge = build_bridge(&services).map_err(|e| CliError { code: "APP_START_FAILED", message: e.to_string(), exit_status: 1 })?;
     Ok(std::sync::Arc::new(bridge))
 }
@@ -277,7 +277,7 @@ fn open_window(
     let data_dir = data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate"))).ok_or_else(|| {
         usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
     })?;
-    let bridge = app_bridge(engine)?;
+    let bridge = app_bridge(engine, &data_dir)?;
     let options = WindowOptions {
         data_dir,
         assets: dev_assets.map_or(AssetSource::Embedded, AssetSource::Directory),
@@ -299,7 +299,9 @@ const CONTRACT_SNAPSHOT: &str = "contract/bridge.json";
 const CONTRACT_TYPESCRIPT: &str = "webview-assets/bridge.d.ts";
 
 fn contract(engine: &PluginEngine, write: bool) -> Result<(), CliError> {
-    let bridge = app_bridge(engine)?;
+    // No channel runs here, so the data directory is never touched.
+    let unused_data_dir = std::env::temp_dir().join("tollgate-contract");
+    let bridge = app_bridge(engine, &unused_data_dir)?;
     let contract = Contract::of(&bridge);
     let io = |path: &str, e: std::io::Error| CliError { code: "IO_ERROR", message: format!("{path}: {e}"), exit_status: 1 };
     let files = [(CONTRACT_SNAPSHOT, contract.to_snapshot()), (CONTRACT_TYPESCRIPT, contract.to_typescript())];

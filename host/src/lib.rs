@@ -1,5 +1,5 @@
-//! Tollgate's host library: the plugin runtime, its policy, and the JWT
-//! service built on it.
+//! Tollgate's host library: the plugin runtime, its policy, the JWT
+//! service built on it, and the app's data (`store`) and keys (`secrets`).
 //!
 //! Only `app::window` touches a window; everything else, the bridge
 //! included, is tested without one. The `tollgate` binary (`main.rs`) is a
@@ -16,4 +16,6 @@ pub mod bridge;
 pub mod guest_artifacts;
 pub mod jwt;
 pub mod runtime;
+pub mod secrets;
+pub mod store;
 pub mod worker;

@@ -27,19 +27,21 @@ struct TestApp {
     main_secret: String,
     about_secret: String,
     seq: std::sync::atomic::AtomicU64,
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
     fn new() -> Self {
-        let services = Arc::new(AppServices::new(engine()).expect("app services"));
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let services = Arc::new(AppServices::new(engine(), data_dir.path()).expect("app services"));
         let bridge = build_bridge(&services).expect("bridge builds");
-        Self::over(bridge)
+        Self { _data_dir: Some(data_dir), ..Self::over(bridge) }
     }
 
     fn over(bridge: Bridge) -> Self {
         let main_secret = bridge.issue_secret(WindowLabel::Main).expect("secret").to_string();
         let about_secret = bridge.issue_secret(WindowLabel::About).expect("secret").to_string();
-        Self { bridge, main_secret, about_secret, seq: Default::default() }
+        Self { bridge, main_secret, about_secret, seq: Default::default(), _data_dir: None }
     }
 
     fn next_id(&self) -> String {
@@ -94,7 +96,7 @@ fn every_answer_has_the_one_shape() {
     let v: Value = serde_json::from_str(&ok.to_json()).expect("json");
     assert_eq!(v["success"], true);
     assert_eq!(v["error"], Value::Null);
-    assert_eq!(v["data"]["contractVersion"], "1.0");
+    assert_eq!(v["data"]["contractVersion"], tollgate::bridge::channels::CONTRACT_VERSION);
     assert!(v["requestId"].as_str().is_some_and(|id| id.starts_with("t-")));
 
     let err = app.call("app:nothing", "{}").into_response();

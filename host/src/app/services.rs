@@ -1,6 +1,8 @@
 //! The app's services behind the bridge: the plugin runtime and the
-//! signer built on it. Later: profiles, settings, secrets, auth.
+//! signer built on it, the profiles and settings on disk, and the secrets
+//! service over the OS keychain. Later: auth.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::app::channels::{self, PluginImport, PluginSummary};
@@ -9,16 +11,28 @@ use crate::guest_artifacts;
 use crate::jwt::JwtSigner;
 use crate::runtime::policy::{HostPolicy, WORLDS};
 use crate::runtime::{Manifest, PluginEngine, PluginError};
+use crate::secrets::{Keychain, OsKeychain, Secrets};
+use crate::store::{ProfileStore, SettingsStore};
 
 /// What the app's handlers use.
 pub struct AppServices {
     signer: JwtSigner,
     plugins: Vec<PluginSummary>,
+    profiles: ProfileStore,
+    settings: SettingsStore,
+    secrets: Secrets,
 }
 
 impl AppServices {
-    /// Loads the built-in plugins into `engine`.
-    pub fn new(engine: &PluginEngine) -> Result<Self, PluginError> {
+    /// Loads the built-in plugins into `engine`; profiles and settings live
+    /// in `data_dir`, the master key in the OS keychain. Neither the disk
+    /// nor the keychain is touched until a channel needs them.
+    pub fn new(engine: &PluginEngine, data_dir: &Path) -> Result<Self, PluginError> {
+        Self::with_keychain(engine, data_dir, Arc::new(OsKeychain::default()))
+    }
+
+    /// The same over another keychain (tests inject a failing one).
+    pub fn with_keychain(engine: &PluginEngine, data_dir: &Path, keychain: Arc<dyn Keychain>) -> Result<Self, PluginError> {
         let signer = JwtSigner::builtin(engine)?;
         let inspection = engine.inspect(guest_artifacts::JWT_SIGNER_WASM, "jwt-signer", &WORLDS[0])?;
         let manifest = Manifest::parse(guest_artifacts::JWT_SIGNER_MANIFEST, &HostPolicy::default())?;
@@ -33,7 +47,13 @@ impl AppServices {
                 .map(|i| PluginImport { name: i.name, decision: i.decision.to_owned(), detail: i.detail.to_owned() })
                 .collect(),
         }];
-        Ok(Self { signer, plugins })
+        Ok(Self {
+            signer,
+            plugins,
+            profiles: ProfileStore::new(data_dir),
+            settings: SettingsStore::new(data_dir),
+            secrets: Secrets::new(keychain),
+        })
     }
 
     /// The JWT signer.
@@ -44,6 +64,21 @@ impl AppServices {
     /// Installed plugins.
     pub fn plugins(&self) -> &[PluginSummary] {
         &self.plugins
+    }
+
+    /// The signing profiles.
+    pub fn profiles(&self) -> &ProfileStore {
+        &self.profiles
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &SettingsStore {
+        &self.settings
+    }
+
+    /// Key sealing under the master key.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 }
 
@@ -67,6 +102,7 @@ pub fn build_bridge(services: &Arc<AppServices>) -> Result<Bridge, AppError> {
     let mut registry = ChannelRegistry::new();
     crate::bridge::channels::register(&mut registry)?;
     channels::register(&mut registry, services)?;
+    crate::app::profile_channels::register(&mut registry, services)?;
     let mut events = EventHub::new();
     channels::declare_events(&mut events);
     Ok(Bridge::new(registry, Arc::new(events)))

@@ -40,6 +40,28 @@ pub enum ErrorCode {
     PluginError,
     /// A token could not be decoded.
     InvalidToken,
+    /// A stored file could not be read (an I/O error, or a file written by a newer version); it is left as it is.
+    LoadFailed,
+    /// A stored file was unreadable; it was moved aside (kept, never overwritten) and the message says where.
+    ParseError,
+    /// Another profile already has that name (compared without case).
+    DuplicateName,
+    /// The most profiles the app keeps already exist.
+    ProfileLimitReached,
+    /// A file could not be written (e.g. the disk is full); the previous version is intact.
+    SaveFailed,
+    /// A profile could not be deleted because the file could not be written; nothing changed.
+    DeleteFailed,
+    /// A key does not suit its algorithm (an RSA key that does not parse, an HMAC secret under 32 bytes).
+    InvalidInput,
+    /// A key could not be sealed under the master key.
+    EncryptionFailed,
+    /// A stored key could not be opened: the profile was created by another user or machine, or altered.
+    DecryptionFailed,
+    /// The OS keychain is missing or locked; nothing is stored or read in its place.
+    KeychainUnavailable,
+    /// The signer could not produce a token the host accepts.
+    SigningFailed,
 }
 
 impl ErrorCode {
@@ -56,6 +78,17 @@ impl ErrorCode {
         Self::InternalError,
         Self::PluginError,
         Self::InvalidToken,
+        Self::LoadFailed,
+        Self::ParseError,
+        Self::DuplicateName,
+        Self::ProfileLimitReached,
+        Self::SaveFailed,
+        Self::DeleteFailed,
+        Self::InvalidInput,
+        Self::EncryptionFailed,
+        Self::DecryptionFailed,
+        Self::KeychainUnavailable,
+        Self::SigningFailed,
     ];
 
     /// The wire spelling.
@@ -72,6 +105,17 @@ impl ErrorCode {
             Self::InternalError => "INTERNAL_ERROR",
             Self::PluginError => "PLUGIN_ERROR",
             Self::InvalidToken => "INVALID_TOKEN",
+            Self::LoadFailed => "LOAD_FAILED",
+            Self::ParseError => "PARSE_ERROR",
+            Self::DuplicateName => "DUPLICATE_NAME",
+            Self::ProfileLimitReached => "PROFILE_LIMIT_REACHED",
+            Self::SaveFailed => "SAVE_FAILED",
+            Self::DeleteFailed => "DELETE_FAILED",
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::EncryptionFailed => "ENCRYPTION_FAILED",
+            Self::DecryptionFailed => "DECRYPTION_FAILED",
+            Self::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
+            Self::SigningFailed => "SIGNING_FAILED",
         }
     }
 

@@ -1,0 +1,271 @@
+//! Tokens for a profile: generate (sign through the signer guest) and
+//! verify, with the key opened in the host and wiped when done.
+//!
+//! The key leaves this module only into `JwtSigner`, which hands it to the
+//! guest for the one call and checks what comes back; nothing returned
+//! from here contains it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::EncodingKey;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use ts_rs::TS;
+use zeroize::Zeroizing;
+
+use crate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use crate::secrets::{KeyBinding, Secrets, SecretsError};
+use crate::store::{Profile, timestamp};
+
+/// A token made by `jwt:generate`: the compact form and its parts.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedToken {
+    /// The token.
+    pub raw: String,
+    /// Its header.
+    #[ts(type = "Record<string, unknown>")]
+    pub header: Value,
+    /// Its claims (`iat` and `exp` set by the host).
+    #[ts(type = "Record<string, unknown>")]
+    pub payload: Value,
+    /// The signature segment, base64url.
+    pub signature: String,
+    /// When it was made (ISO 8601, UTC).
+    pub generated_at: String,
+}
+
+/// Why a token is not valid, in words a page can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum InvalidReason {
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` is in the future.
+    NotYetValid,
+    /// The signature does not verify under the profile's key.
+    BadSignature,
+    /// The token's `alg` is not the profile's algorithm (or is `none`).
+    WrongAlgorithm,
+    /// `exp` is missing, or a time claim is not a number.
+    InvalidClaims,
+    /// Not three base64url segments of JSON.
+    Malformed,
+}
+
+/// `jwt:verify`'s answer.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// Whether the token verifies under the profile's key and is in date.
+    pub valid: bool,
+    /// Why not, when not.
+    pub reason: Option<InvalidReason>,
+    /// The same in a sentence, when not.
+    pub message: Option<String>,
+}
+
+/// Why a token could not be made or checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The key could not be opened (keychain, another install, altered).
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    /// The profile's custom expiration has passed.
+    #[error("the profile's custom expiration has passed; edit the profile to choose a new one")]
+    ExpirationPassed,
+    /// The claims, with overrides, `iat` and `exp`, break the signer's rules.
+    #[error("{0}")]
+    InvalidClaims(String),
+    /// The stored key opens but does not suit the algorithm any more.
+    #[error("the profile's key can't be used for {0}; enter the key again")]
+    KeyUnusable(Algorithm),
+    /// The signer failed, or its token was refused by the host.
+    #[error("the token could not be signed: {0}")]
+    Signing(String),
+    /// The signer plugin failed while verifying.
+    #[error("the jwt-signer plugin could not verify the token: {0}")]
+    Plugin(String),
+}
+
+impl TokenError {
+    /// The stable code (the bridge's code of the same name).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Secrets(e) => e.code(),
+            Self::ExpirationPassed | Self::InvalidClaims(_) => "VALIDATION_ERROR",
+            Self::KeyUnusable(_) | Self::Signing(_) => "SIGNING_FAILED",
+            Self::Plugin(_) => "PLUGIN_ERROR",
+        }
+    }
+}
+
+/// The profile's key, opened, as a checked signing key. Dropping it wipes
+/// the bytes.
+fn signing_key(secrets: &Secrets, profile: &Profile) -> Result<SigningKey, TokenError> {
+    let material = secrets.open(&profile.encrypted_key, KeyBinding::profile(profile.algorithm, profile.id))?;
+    SigningKey::new(profile.algorithm, material).map_err(|_| TokenError::KeyUnusable(profile.algorithm))
+}
+
+/// Signs a token for `profile`: its payload, then `overrides`, then `iat`
+/// (now) and `exp` (now + the preset, or the custom expiration).
+pub fn generate(
+    signer: &JwtSigner,
+    secrets: &Secrets,
+    profile: &Profile,
+    overrides: Option<Map<String, Value>>,
+    now: OffsetDateTime,
+) -> Result<GeneratedToken, TokenError> {
+    let iat = timestamp::unix_seconds(now);
+    let exp = match (profile.expiration_preset.seconds(), profile.custom_expiration) {
+        (Some(lifetime), _) => iat.saturating_add(lifetime),
+        (None, Some(at)) if at > now => timestamp::unix_seconds(at),
+        (None, _) => return Err(TokenError::ExpirationPassed),
+    };
+    let mut claims = profile.payload.clone();
+    claims.extend(overrides.unwrap_or_default());
+    claims.insert("iat".into(), Value::from(iat));
+    claims.insert("exp".into(), Value::from(exp));
+
+    let key = signing_key(secrets, profile)?;
+    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid: None, typ: None });
+    // The key is wiped here, before anything else is done with the answer.
+    drop(key);
+    let raw = signed.map_err(|e| match e {
+        JwtError::InvalidClaims(m) => TokenError::InvalidClaims(format!("the claims can't be signed: {m}")),
+        other => {
+            tracing::warn!(code = other.code(), "jwt:generate: signing failed");
+            TokenError::Signing(other.to_string())
+        }
+    })?;
+    let mut parts = raw.splitn(3, '.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(TokenError::Signing("the token is not three segments".into()));
+    };
+    let header = json_segment(header)?;
+    let payload = json_segment(payload)?;
+    let signature = signature.to_owned();
+    Ok(GeneratedToken { raw, header, payload, signature, generated_at: timestamp::format(now) })
+}
+
+fn json_segment(segment: &str) -> Result<Value, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| TokenError::Signing("the signed token does not decode".into()))
+}
+
+/// Verifies `token` under `profile`'s key and algorithm, through the
+/// signer guest and natively (both must agree; see `JwtSigner::verify`).
+/// An invalid token is an answer (`valid: false` and why), not an error.
+pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &str) -> Result<Verification, TokenError> {
+    let alg = profile.algorithm;
+    let material = secrets.open(&profile.encrypted_key, KeyBinding::profile(alg, profile.id))?;
+    let verifying = if alg.is_hmac() { material } else { public_pem(alg, &material)? };
+    let reason = match signer.verify(token, &verifying, &[alg], 0) {
+        Ok(_) => return Ok(Verification { valid: true, reason: None, message: None }),
+        Err(e) => match &e {
+            JwtError::Expired => (InvalidReason::Expired, e),
+            JwtError::NotYetValid => (InvalidReason::NotYetValid, e),
+            JwtError::InvalidSignature => (InvalidReason::BadSignature, e),
+            JwtError::AlgorithmNotAllowed(_) | JwtError::AlgorithmNone | JwtError::UnknownAlgorithm(_) => {
+                (InvalidReason::WrongAlgorithm, e)
+            }
+            JwtError::MissingClaim(_) | JwtError::InvalidClaimType(_) => (InvalidReason::InvalidClaims, e),
+            JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => (InvalidReason::Malformed, e),
+            JwtError::InvalidKey(_) => return Err(TokenError::KeyUnusable(alg)),
+            _ => {
+                tracing::warn!(code = e.code(), "jwt:verify: the signer failed");
+                return Err(TokenError::Plugin(e.to_string()));
+            }
+        },
+    };
+    let (reason, error) = reason;
+    let message = match reason {
+        InvalidReason::WrongAlgorithm => format!("{error} (this profile signs with {alg})"),
+        _ => error.to_string(),
+    };
+    Ok(Verification { valid: false, reason: Some(reason), message: Some(message) })
+}
+
+/// The public key of a private PEM, as a PEM: verifying needs only it, and
+/// the signer refuses a private key for verification. Parsed by
+/// jsonwebtoken (as `SigningKey` does), encoded by the RustCrypto crates.
+fn public_pem(alg: Algorithm, private_pem: &[u8]) -> Result<Zeroizing<Vec<u8>>, TokenError> {
+    use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
+    let unusable = |_| TokenError::KeyUnusable(alg);
+    let encoding = match alg {
+        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(private_pem),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(private_pem),
+        _ => EncodingKey::from_rsa_pem(private_pem),
+    }
+    .map_err(|_| TokenError::KeyUnusable(alg))?;
+    let jwk = Jwk::from_encoding_key(&encoding, alg.to_jsonwebtoken()).map_err(|_| TokenError::KeyUnusable(alg))?;
+    let b64 = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| TokenError::KeyUnusable(alg));
+    let pem = match (&jwk.algorithm, alg) {
+        (AlgorithmParameters::RSA(p), _) => {
+            let n = rsa::BigUint::from_bytes_be(&b64(&p.n)?);
+            let e = rsa::BigUint::from_bytes_be(&b64(&p.e)?);
+            rsa::RsaPublicKey::new(n, e).map_err(|_| TokenError::KeyUnusable(alg))?.to_public_key_pem(LineEnding::LF).map_err(unusable)?
+        }
+        (AlgorithmParameters::EllipticCurve(p), Algorithm::ES256 | Algorithm::ES384) => {
+            let mut sec1 = vec![0x04];
+            sec1.extend(b64(&p.x)?);
+            sec1.extend(b64(&p.y)?);
+            if alg == Algorithm::ES256 {
+                p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| TokenError::KeyUnusable(alg))?.to_public_key_pem(LineEnding::LF)
+            } else {
+                p384::PublicKey::from_sec1_bytes(&sec1).map_err(|_| TokenError::KeyUnusable(alg))?.to_public_key_pem(LineEnding::LF)
+            }
+            .map_err(unusable)?
+        }
+        (AlgorithmParameters::OctetKeyPair(p), Algorithm::EdDSA) => {
+            let x: [u8; 32] = b64(&p.x)?.try_into().map_err(|_| TokenError::KeyUnusable(alg))?;
+            ed25519_dalek::VerifyingKey::from_bytes(&x)
+                .map_err(|_| TokenError::KeyUnusable(alg))?
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(unusable)?
+        }
+        _ => return Err(TokenError::KeyUnusable(alg)),
+    };
+    Ok(Zeroizing::new(pem.into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_pem_of_each_private_key_verifies_its_signatures() {
+        let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys");
+        for (alg, file) in [
+            (Algorithm::RS256, "rsa2048.pem"),
+            (Algorithm::ES256, "p256.pem"),
+            (Algorithm::ES384, "p384.pem"),
+            (Algorithm::EdDSA, "ed25519.pem"),
+        ] {
+            let private = std::fs::read(keys.join(file)).expect("fixture");
+            let public = public_pem(alg, &private).expect("derives");
+            let text = String::from_utf8(public.to_vec()).expect("pem");
+            assert!(text.starts_with("-----BEGIN PUBLIC KEY-----"), "{alg}");
+            let encoding = match alg {
+                Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(&private),
+                Algorithm::EdDSA => EncodingKey::from_ed_pem(&private),
+                _ => EncodingKey::from_rsa_pem(&private),
+            }
+            .expect("encoding key");
+            let signature = jsonwebtoken::crypto::sign(b"message", &encoding, alg.to_jsonwebtoken()).expect("signs");
+            let decoding = match alg {
+                Algorithm::ES256 | Algorithm::ES384 => jsonwebtoken::DecodingKey::from_ec_pem(text.as_bytes()),
+                Algorithm::EdDSA => jsonwebtoken::DecodingKey::from_ed_pem(text.as_bytes()),
+                _ => jsonwebtoken::DecodingKey::from_rsa_pem(text.as_bytes()),
+            }
+            .expect("decoding key");
+            assert!(jsonwebtoken::crypto::verify(&signature, b"message", &decoding, alg.to_jsonwebtoken()).expect("verifies"), "{alg}");
+        }
+    }
+}
