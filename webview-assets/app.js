@@ -214,6 +214,11 @@ function cycleTheme() {
   const current = dom.themeToggle.dataset.themeChoice;
   const choice = next[current === "light" || current === "dark" ? current : "system"];
   applyTheme(choice);
+  if (choice !== "system") {
+    void bridge().invoke("settings:save", { theme: choice }).catch(() => {
+      // The choice still holds for this run.
+    });
+  }
   try {
     if (choice === "system") localStorage.removeItem(THEME_STORAGE_KEY);
     else localStorage.setItem(THEME_STORAGE_KEY, choice);
@@ -734,6 +739,823 @@ async function copyFrom(button) {
 }
 
 // ---------------------------------------------------------------------------
+// Signing profiles
+
+/** Every algorithm the signer supports, in the order the picker lists them. */
+const ALGORITHMS = /** @type {const} */ (["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]);
+/** How long Delete waits for its confirmation before it disarms again. */
+const DELETE_CONFIRM_MS = 5_000;
+/** How long "Saved" stays beside the Save button. */
+const SAVED_FEEDBACK_MS = 2_500;
+/** What the host accepts for a profile name (trimmed). */
+const PROFILE_NAME_MAX = 50;
+
+/** @type {Record<ExpirationPreset, string>} */
+const PRESET_LABELS = { "1h": "1 hour", "1d": "1 day", "1w": "1 week", custom: "custom" };
+
+/**
+ * The editor's inputs, by the name the host uses in `details.field`.
+ * @typedef {"name" | "algorithm" | "key" | "claims" | "expiry"} EditorField
+ */
+
+const pdom = {
+  banner: byId("keychain-banner", HTMLDivElement),
+  loadBanner: byId("profiles-banner", HTMLDivElement),
+  list: byId("profile-list", HTMLUListElement),
+  newButton: byId("profile-new", HTMLButtonElement),
+  form: byId("profile-form", HTMLFormElement),
+  title: byId("editor-title", HTMLElement),
+  dirty: byId("profile-dirty", HTMLElement),
+  name: byId("profile-name", HTMLInputElement),
+  algorithm: byId("profile-algorithm", HTMLSelectElement),
+  expiry: byId("profile-expiry", HTMLSelectElement),
+  customRow: byId("expiry-custom-row", HTMLDivElement),
+  custom: byId("profile-expiry-custom", HTMLInputElement),
+  customIso: byId("expiry-custom-iso", HTMLElement),
+  keyLabel: byId("profile-key-label", HTMLLabelElement),
+  keyStored: byId("key-stored", HTMLDivElement),
+  keyReplace: byId("key-replace", HTMLButtonElement),
+  keyEntry: byId("key-entry", HTMLDivElement),
+  key: byId("profile-key", HTMLTextAreaElement),
+  keyHint: byId("profile-key-hint", HTMLElement),
+  keyKeep: byId("key-keep", HTMLButtonElement),
+  claims: byId("profile-claims", HTMLTextAreaElement),
+  claimsStatus: byId("claims-status", HTMLElement),
+  error: byId("profile-error", HTMLDivElement),
+  save: byId("profile-save", HTMLButtonElement),
+  revert: byId("profile-revert", HTMLButtonElement),
+  saved: byId("profile-saved", HTMLElement),
+  del: byId("profile-delete", HTMLButtonElement),
+  delCancel: byId("profile-delete-cancel", HTMLButtonElement),
+  generate: byId("generate-button", HTMLButtonElement),
+  verify: byId("verify-button", HTMLButtonElement),
+  decodeGenerated: byId("decode-generated", HTMLButtonElement),
+  generateHint: byId("generate-hint", HTMLElement),
+  generateError: byId("generate-error", HTMLDivElement),
+  output: byId("generated-output", HTMLDivElement),
+  token: byId("generated-token", HTMLElement),
+  tokenMeta: byId("generated-meta", HTMLElement),
+  verifyResult: byId("verify-result", HTMLDivElement),
+  genHeader: byId("generated-header", HTMLPreElement),
+  genPayload: byId("generated-payload", HTMLPreElement),
+};
+
+/** @type {Record<EditorField, HTMLElement>} */
+const fieldErrors = {
+  name: byId("profile-name-error", HTMLElement),
+  algorithm: byId("profile-algorithm-error", HTMLElement),
+  key: byId("profile-key-error", HTMLElement),
+  claims: byId("profile-claims-error", HTMLElement),
+  expiry: byId("profile-expiry-error", HTMLElement),
+};
+
+/** @type {Record<EditorField, HTMLElement>} */
+const fieldInputs = {
+  name: pdom.name,
+  algorithm: pdom.algorithm,
+  key: pdom.key,
+  claims: pdom.claims,
+  expiry: pdom.expiry,
+};
+
+const profileState = {
+  /** @type {Profile[]} */
+  profiles: [],
+  /** The profile in the editor, or null for a new one. @type {Profile | null} */
+  selected: null,
+  /** Whether the key field replaces the stored key. */
+  replacingKey: false,
+  /** Whether the keychain answered KEYCHAIN_UNAVAILABLE. */
+  keychainDown: false,
+  /** Whether a save or generate is in flight. */
+  busy: false,
+  /** The token on screen and the profile it came from. @type {{ raw: string, profileId: string } | null} */
+  generated: null,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  deleteTimer: undefined,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  savedTimer: undefined,
+};
+
+/** @param {string} value @returns {value is AlgorithmName} */
+function isAlgorithm(value) {
+  return /** @type {readonly string[]} */ (ALGORITHMS).includes(value);
+}
+
+/** @param {string} value @returns {value is ExpirationPreset} */
+function isPreset(value) {
+  return value === "1h" || value === "1d" || value === "1w" || value === "custom";
+}
+
+/** @param {string} alg */
+function isHmac(alg) {
+  return alg.startsWith("HS");
+}
+
+/** @param {ShownError} error */
+function errorBody(error) {
+  const body = h("div", "error-body");
+  const title = h("p", "error-title");
+  title.append(h("span", "error-code", error.code), h("span", "error-message", error.message));
+  body.append(title);
+  return body;
+}
+
+/**
+ * Shows an error in one of the banners, or hides it.
+ * @param {HTMLElement} banner
+ * @param {ShownError | null} error
+ * @param {string} [advice] a sentence saying what to do
+ */
+function showBanner(banner, error, advice) {
+  if (error === null) {
+    banner.hidden = true;
+    banner.replaceChildren();
+    return;
+  }
+  const body = errorBody(error);
+  if (advice) body.append(h("p", "error-advice", advice));
+  banner.replaceChildren(icon(ICON_ALERT, "error-icon"), body);
+  banner.hidden = false;
+}
+
+/**
+ * What to tell the user about an error, beyond the host's message.
+ * @param {ShownError} error
+ * @returns {string | undefined}
+ */
+function adviceFor(error) {
+  switch (error.code) {
+    case "PARSE_ERROR": {
+      const details = /** @type {{ movedTo?: unknown } | null} */ (error.details);
+      const moved = details && typeof details.movedTo === "string" ? details.movedTo : null;
+      return moved
+        ? `The damaged file was moved aside to ${moved} (nothing was deleted); Tollgate started from an empty list.`
+        : "The damaged file was moved aside; Tollgate started from an empty list.";
+    }
+    case "KEYCHAIN_UNAVAILABLE":
+      return "The OS keychain is locked or missing; profiles are listed but signing is off.";
+    case "DECRYPTION_FAILED":
+      return "This profile's key was sealed on another machine or by another user: replace the key and save.";
+    case "PROFILE_LIMIT_REACHED":
+      return "Delete a profile you no longer need to make room.";
+    case "SIGNING_FAILED":
+      return "The stored key no longer suits the algorithm: replace the key and save.";
+    default:
+      return undefined;
+  }
+}
+
+/** @param {ShownError} error */
+function noteKeychain(error) {
+  if (error.code === "KEYCHAIN_UNAVAILABLE") {
+    profileState.keychainDown = true;
+    pdom.banner.hidden = false;
+    updateGenerateState();
+  }
+}
+
+// Listing ---------------------------------------------------------------
+
+/**
+ * Loads the profiles and selects `selectId` (or the remembered one, or the
+ * first). Never rejects.
+ * @param {string | null} selectId
+ */
+async function loadProfiles(selectId) {
+  pdom.list.setAttribute("aria-busy", "true");
+  try {
+    const { profiles } = await bridge().invoke("profiles:load", {});
+    profileState.profiles = profiles;
+    showBanner(pdom.loadBanner, null);
+  } catch (reason) {
+    const error = asShownError(reason);
+    profileState.profiles = [];
+    showBanner(pdom.loadBanner, error, adviceFor(error));
+  } finally {
+    pdom.list.setAttribute("aria-busy", "false");
+  }
+  const chosen = profileState.profiles.find((p) => p.id === selectId) ?? profileState.profiles[0] ?? null;
+  renderProfileList();
+  editProfile(chosen);
+}
+
+function renderProfileList() {
+  if (profileState.profiles.length === 0) {
+    const empty = h("li", "profile-empty");
+    empty.append(h("p", "empty-title", "No profiles yet"), h("p", "empty-text", "A profile keeps a key, an algorithm and claims, so a token is one click away."));
+    pdom.list.replaceChildren(empty);
+    return;
+  }
+  pdom.list.replaceChildren(
+    ...profileState.profiles.map((profile) => {
+      const item = h("li", "profile-item");
+      const button = h("button", "profile-item-button");
+      button.type = "button";
+      button.dataset.profileId = profile.id;
+      const selected = profileState.selected?.id === profile.id;
+      button.setAttribute("aria-current", selected ? "true" : "false");
+      const name = h("span", "profile-item-name", profile.name);
+      name.title = profile.name;
+      const meta = h("span", "profile-item-meta");
+      const expiry = profile.expirationPreset === "custom" && profile.customExpiration
+        ? `until ${formatLocal(profile.customExpiration)}`
+        : `expires in ${PRESET_LABELS[profile.expirationPreset]}`;
+      meta.append(h("span", "chip chip-small chip-accent", profile.algorithm), h("span", "profile-item-expiry", expiry));
+      button.append(name, meta);
+      button.addEventListener("click", () => selectProfile(profile.id));
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+/** @param {string} iso */
+function formatLocal(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** @param {string} id */
+function selectProfile(id) {
+  if (profileState.busy) return;
+  if (isDirty() && !window.confirm("Discard the unsaved changes to this profile?")) return;
+  const profile = profileState.profiles.find((p) => p.id === id) ?? null;
+  editProfile(profile);
+  renderProfileList();
+  if (profile) rememberSelection(profile.id);
+}
+
+/** @param {string | null} id */
+function rememberSelection(id) {
+  void bridge().invoke("settings:save", { lastSelectedProfileId: id }).catch(() => {
+    // Remembering the selection is a convenience; the page works without it.
+  });
+}
+
+// Editor ----------------------------------------------------------------
+
+/**
+ * Puts a profile (or a blank one) in the editor.
+ * @param {Profile | null} profile
+ */
+function editProfile(profile) {
+  profileState.selected = profile;
+  profileState.replacingKey = profile === null;
+  disarmDelete();
+  clearFieldErrors();
+  showBanner(pdom.error, null);
+  pdom.title.textContent = profile ? profile.name : "New profile";
+  pdom.name.value = profile?.name ?? "";
+  pdom.algorithm.value = profile?.algorithm ?? "HS256";
+  pdom.expiry.value = profile?.expirationPreset ?? "1h";
+  pdom.custom.value = profile?.customExpiration ? toLocalInput(profile.customExpiration) : "";
+  pdom.key.value = "";
+  setEncoding("text");
+  pdom.claims.value = profile ? JSON.stringify(profile.payload, null, 2) : "";
+  pdom.del.hidden = profile === null;
+  pdom.save.textContent = profile ? "Save changes" : "Create profile";
+  if (!profileState.generated || profileState.generated.profileId !== profile?.id) clearGenerated();
+  syncKeyField();
+  syncExpiry();
+  validateClaims();
+  updateDirty();
+}
+
+/** @param {KeyEncoding} encoding */
+function setEncoding(encoding) {
+  for (const radio of pdom.form.querySelectorAll('input[name="key-encoding"]')) {
+    if (radio instanceof HTMLInputElement) radio.checked = radio.value === encoding;
+  }
+}
+
+/** @returns {KeyEncoding} */
+function keyEncoding() {
+  const checked = pdom.form.querySelector('input[name="key-encoding"]:checked');
+  return checked instanceof HTMLInputElement && checked.value === "base64" ? "base64" : "text";
+}
+
+/** Shows the stored-key line or the key textarea, with help for the algorithm. */
+function syncKeyField() {
+  const hmac = isHmac(pdom.algorithm.value);
+  const stored = profileState.selected !== null && !profileState.replacingKey;
+  pdom.keyStored.hidden = !stored;
+  pdom.keyEntry.hidden = stored;
+  pdom.keyKeep.hidden = !(profileState.selected !== null && profileState.replacingKey);
+  pdom.keyLabel.textContent = hmac ? "HMAC secret" : "Private key (PEM)";
+  const segmented = pdom.form.querySelector(".segmented");
+  if (segmented instanceof HTMLElement) segmented.hidden = stored || !hmac;
+  if (!hmac) setEncoding("text");
+  pdom.key.placeholder = hmac
+    ? keyEncoding() === "base64" ? "Base64 of 32 bytes or more" : "At least 32 characters (bytes) of secret"
+    : "-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----";
+  pdom.keyHint.textContent = hmac
+    ? "Sealed by the OS keychain when you save; Tollgate never shows it again."
+    : "PKCS#8 or traditional PEM. Sealed by the OS keychain when you save.";
+}
+
+function syncExpiry() {
+  const custom = pdom.expiry.value === "custom";
+  pdom.customRow.hidden = !custom;
+  const iso = customIso();
+  pdom.customIso.textContent = custom ? (iso ? `Sent as ${iso}` : "Pick a date and time") : "";
+}
+
+/**
+ * The custom expiry as ISO 8601 UTC, or null when none is set.
+ * @returns {string | null}
+ */
+function customIso() {
+  if (pdom.custom.value === "") return null;
+  const date = new Date(pdom.custom.value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * `2030-01-31T12:00` in local time, for a datetime-local input.
+ * @param {string} iso
+ */
+function toLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/**
+ * Parses the claims textarea. Empty means `{}`.
+ * @returns {{ ok: true, value: Record<string, unknown> } | { ok: false, message: string }}
+ */
+function parseClaims() {
+  const text = pdom.claims.value.trim();
+  if (text === "") return { ok: true, value: {} };
+  try {
+    const value = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return { ok: false, message: "Claims must be a JSON object: { \"name\": value, … }" };
+    }
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, message: describeJsonError(text, e instanceof Error ? e.message : String(e)) };
+  }
+}
+
+/**
+ * Turns the engine's message into one with a line and column when it
+ * gives a character position.
+ * @param {string} text
+ * @param {string} message
+ */
+function describeJsonError(text, message) {
+  const at = /position (\d+)/i.exec(message);
+  const cleaned = message.replace(/^JSON\.parse:\s*/i, "");
+  if (!at) return cleaned;
+  const index = Number(at[1]);
+  const before = text.slice(0, index).split("\n");
+  return `${cleaned} (line ${before.length}, column ${(before[before.length - 1] ?? "").length + 1})`;
+}
+
+/** Live validation of the claims. @returns {boolean} whether they parse */
+function validateClaims() {
+  const parsed = parseClaims();
+  pdom.claimsStatus.dataset.tone = parsed.ok ? "ok" : "danger";
+  pdom.claimsStatus.textContent = parsed.ok ? (pdom.claims.value.trim() === "" ? "Empty: {}" : "Valid JSON") : "Invalid JSON";
+  setFieldError("claims", parsed.ok ? null : parsed.message);
+  return parsed.ok;
+}
+
+/**
+ * @param {EditorField} field
+ * @param {string | null} message
+ */
+function setFieldError(field, message) {
+  const slot = fieldErrors[field];
+  slot.textContent = message ?? "";
+  slot.hidden = message === null;
+  const input = fieldInputs[field];
+  if (message === null) input.removeAttribute("aria-invalid");
+  else input.setAttribute("aria-invalid", "true");
+}
+
+function clearFieldErrors() {
+  for (const field of /** @type {EditorField[]} */ (Object.keys(fieldErrors))) setFieldError(field, null);
+}
+
+/**
+ * The editor field a host field path names (`payload.x` is the claims).
+ * @param {unknown} path
+ * @returns {EditorField | null}
+ */
+function editorFieldFor(path) {
+  if (typeof path !== "string") return null;
+  const head = path.split(/[.[]/)[0];
+  switch (head) {
+    case "name": return "name";
+    case "algorithm": return "algorithm";
+    case "encryptedKey": case "key": return "key";
+    case "payload": return "claims";
+    case "expirationPreset": case "customExpiration": return "expiry";
+    default: return null;
+  }
+}
+
+/** @returns {boolean} */
+function isDirty() {
+  const p = profileState.selected;
+  if (p === null) {
+    return pdom.name.value.trim() !== "" || pdom.key.value !== "" || pdom.claims.value.trim() !== "";
+  }
+  if (pdom.name.value !== p.name || pdom.algorithm.value !== p.algorithm || pdom.expiry.value !== p.expirationPreset) return true;
+  if (p.expirationPreset === "custom" && customIso() !== (p.customExpiration ? new Date(p.customExpiration).toISOString() : null)) {
+    // Only minutes are editable: compare at that precision.
+    if (toLocalInput(p.customExpiration ?? "") !== pdom.custom.value) return true;
+  }
+  if (pdom.key.value !== "") return true;
+  const parsed = parseClaims();
+  return !parsed.ok || JSON.stringify(parsed.value) !== JSON.stringify(p.payload);
+}
+
+function updateDirty() {
+  const dirty = isDirty();
+  pdom.dirty.hidden = !(dirty && profileState.selected !== null);
+  pdom.revert.hidden = !(dirty && profileState.selected !== null);
+  updateGenerateState();
+}
+
+function updateGenerateState() {
+  const saved = profileState.selected !== null;
+  const dirty = saved && isDirty();
+  pdom.generate.disabled = !saved || profileState.busy || profileState.keychainDown;
+  pdom.verify.disabled = profileState.generated === null || profileState.busy || profileState.keychainDown;
+  pdom.decodeGenerated.disabled = profileState.generated === null;
+  pdom.generateHint.textContent = profileState.keychainDown
+    ? "Signing is off: the OS keychain is locked or missing."
+    : !saved
+      ? "Create the profile to sign tokens with it."
+      : dirty
+        ? "Generating saves your changes first."
+        : "Signs with the saved profile · Ctrl+G";
+}
+
+/** Checks the form here first, so obvious mistakes show without a round trip. @returns {boolean} */
+function checkForm() {
+  clearFieldErrors();
+  let ok = validateClaims();
+  const name = pdom.name.value.trim();
+  if (name === "") {
+    setFieldError("name", "Give the profile a name.");
+    ok = false;
+  } else if (name.length > PROFILE_NAME_MAX) {
+    setFieldError("name", `At most ${PROFILE_NAME_MAX} characters.`);
+    ok = false;
+  }
+  if ((profileState.selected === null || profileState.replacingKey) && pdom.key.value.trim() === "") {
+    setFieldError("key", isHmac(pdom.algorithm.value) ? "Enter the HMAC secret." : "Paste the private key (PEM).");
+    ok = false;
+  }
+  if (pdom.expiry.value === "custom") {
+    const iso = customIso();
+    if (iso === null) {
+      setFieldError("expiry", "Pick when tokens expire.");
+      ok = false;
+    } else if (new Date(iso).getTime() <= Date.now()) {
+      setFieldError("expiry", "The expiry must be in the future.");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/**
+ * Saves the editor. Resolves to the stored profile, or null when it did not save.
+ * @returns {Promise<Profile | null>}
+ */
+async function saveProfile() {
+  if (profileState.busy) return null;
+  showBanner(pdom.error, null);
+  if (!checkForm()) {
+    focusFirstError();
+    return null;
+  }
+  const parsed = parseClaims();
+  if (!parsed.ok) return null;
+  const algorithm = pdom.algorithm.value;
+  const preset = pdom.expiry.value;
+  if (!isAlgorithm(algorithm) || !isPreset(preset)) return null;
+  setBusy(true, pdom.save);
+  try {
+    let encryptedKey = profileState.selected?.encryptedKey ?? "";
+    if (profileState.selected === null || profileState.replacingKey) {
+      try {
+        const sealed = await bridge().invoke("crypto:encrypt", { algorithm, key: pdom.key.value, encoding: keyEncoding() });
+        encryptedKey = sealed.encryptedKey;
+      } catch (reason) {
+        const error = asShownError(reason);
+        noteKeychain(error);
+        if (error.code === "INVALID_INPUT") setFieldError("key", error.message);
+        else showBanner(pdom.error, error, adviceFor(error));
+        focusFirstError();
+        return null;
+      }
+    }
+    /** @type {ProfileInput} */
+    const input = {
+      name: pdom.name.value.trim(),
+      algorithm,
+      encryptedKey,
+      payload: parsed.value,
+      expirationPreset: preset,
+      customExpiration: preset === "custom" ? customIso() : null,
+    };
+    if (profileState.selected) input.id = profileState.selected.id;
+    const stored = await bridge().invoke("profiles:save", input);
+    const index = profileState.profiles.findIndex((p) => p.id === stored.id);
+    if (index === -1) profileState.profiles.push(stored);
+    else profileState.profiles[index] = stored;
+    editProfile(stored);
+    renderProfileList();
+    rememberSelection(stored.id);
+    flashSaved("Saved");
+    return stored;
+  } catch (reason) {
+    const error = asShownError(reason);
+    noteKeychain(error);
+    const details = /** @type {{ field?: unknown } | null} */ (error.details);
+    const field = error.code === "DUPLICATE_NAME" ? "name" : error.code === "VALIDATION_ERROR" ? editorFieldFor(details?.field) : null;
+    if (field !== null) {
+      const message = error.code === "DUPLICATE_NAME"
+        ? "Another profile already has this name (names are compared without case)."
+        : field === "key" && profileState.selected && !profileState.replacingKey
+          ? `${error.message}. Enter the key again for ${algorithm}.`
+          : error.message;
+      setFieldError(field, message);
+      if (field === "key" && profileState.selected && !profileState.replacingKey) {
+        profileState.replacingKey = true;
+        syncKeyField();
+      }
+      focusFirstError();
+    } else {
+      showBanner(pdom.error, error, adviceFor(error));
+    }
+    return null;
+  } finally {
+    setBusy(false, pdom.save);
+  }
+}
+
+function focusFirstError() {
+  for (const field of /** @type {EditorField[]} */ (["name", "algorithm", "expiry", "key", "claims"])) {
+    if (!fieldErrors[field].hidden) {
+      const input = fieldInputs[field];
+      if (!(input instanceof HTMLTextAreaElement && input.closest("[hidden]"))) input.focus();
+      return;
+    }
+  }
+}
+
+/**
+ * @param {boolean} busy
+ * @param {HTMLButtonElement} button
+ */
+function setBusy(busy, button) {
+  profileState.busy = busy;
+  if (busy) button.dataset.busy = "true";
+  else delete button.dataset.busy;
+  pdom.save.disabled = busy;
+  updateGenerateState();
+}
+
+/** @param {string} text */
+function flashSaved(text) {
+  clearTimeout(profileState.savedTimer);
+  pdom.saved.textContent = text;
+  profileState.savedTimer = setTimeout(() => {
+    pdom.saved.textContent = "";
+  }, SAVED_FEEDBACK_MS);
+}
+
+// Delete ----------------------------------------------------------------
+
+function disarmDelete() {
+  clearTimeout(profileState.deleteTimer);
+  delete pdom.del.dataset.armed;
+  pdom.del.textContent = "Delete";
+  pdom.delCancel.hidden = true;
+}
+
+async function onDelete() {
+  const profile = profileState.selected;
+  if (!profile || profileState.busy) return;
+  if (pdom.del.dataset.armed !== "true") {
+    pdom.del.dataset.armed = "true";
+    pdom.del.textContent = `Delete “${profile.name}”`;
+    pdom.delCancel.hidden = false;
+    profileState.deleteTimer = setTimeout(disarmDelete, DELETE_CONFIRM_MS);
+    return;
+  }
+  disarmDelete();
+  setBusy(true, pdom.del);
+  try {
+    await bridge().invoke("profiles:delete", { id: profile.id });
+    const index = profileState.profiles.findIndex((p) => p.id === profile.id);
+    profileState.profiles = profileState.profiles.filter((p) => p.id !== profile.id);
+    const next = profileState.profiles[Math.min(index, profileState.profiles.length - 1)] ?? null;
+    if (profileState.generated?.profileId === profile.id) profileState.generated = null;
+    editProfile(next);
+    renderProfileList();
+    if (next) rememberSelection(next.id);
+    flashSaved(`Deleted “${profile.name}”`);
+  } catch (reason) {
+    showBanner(pdom.error, asShownError(reason));
+  } finally {
+    setBusy(false, pdom.del);
+  }
+}
+
+// Generate and verify ---------------------------------------------------
+
+function clearGenerated() {
+  profileState.generated = null;
+  pdom.output.hidden = true;
+  pdom.token.textContent = "";
+  pdom.genHeader.replaceChildren();
+  pdom.genPayload.replaceChildren();
+  pdom.verifyResult.hidden = true;
+  pdom.verifyResult.replaceChildren();
+  showBanner(pdom.generateError, null);
+  updateGenerateState();
+}
+
+async function onGenerate() {
+  if (profileState.busy || profileState.selected === null) return;
+  let profile = profileState.selected;
+  if (isDirty()) {
+    const stored = await saveProfile();
+    if (stored === null) return;
+    profile = stored;
+  }
+  setBusy(true, pdom.generate);
+  showBanner(pdom.generateError, null);
+  try {
+    const token = await bridge().invoke("jwt:generate", { profileId: profile.id });
+    profileState.generated = { raw: token.raw, profileId: profile.id };
+    pdom.token.textContent = token.raw;
+    pdom.tokenMeta.textContent = `${profile.name} · ${token.raw.length} characters · ${formatLocal(token.generatedAt)}`;
+    renderJson(pdom.genHeader, token.header);
+    renderJson(pdom.genPayload, token.payload);
+    pdom.verifyResult.hidden = true;
+    pdom.verifyResult.replaceChildren();
+    pdom.output.hidden = false;
+    // The token is what the user came for: bring it on screen.
+    pdom.output.scrollIntoView({ block: "nearest" });
+  } catch (reason) {
+    const error = asShownError(reason);
+    noteKeychain(error);
+    showBanner(pdom.generateError, error, adviceFor(error));
+  } finally {
+    setBusy(false, pdom.generate);
+  }
+}
+
+async function onVerify() {
+  const generated = profileState.generated;
+  if (!generated || profileState.busy) return;
+  setBusy(true, pdom.verify);
+  try {
+    const result = await bridge().invoke("jwt:verify", { token: generated.raw, profileId: generated.profileId });
+    renderVerification(result.valid ? "ok" : "danger", result.valid ? "Valid" : (result.reason ?? "Invalid"), result.valid ? "The signature checks out under this profile's key, and the token is in date." : (result.message ?? ""));
+  } catch (reason) {
+    const error = asShownError(reason);
+    noteKeychain(error);
+    renderVerification("danger", error.code, error.message);
+  } finally {
+    setBusy(false, pdom.verify);
+  }
+}
+
+/**
+ * @param {Tone} tone
+ * @param {string} label
+ * @param {string} text
+ */
+function renderVerification(tone, label, text) {
+  pdom.verifyResult.dataset.tone = tone;
+  const chip = h("span", "chip verify-chip", label);
+  chip.dataset.tone = tone;
+  pdom.verifyResult.replaceChildren(chip, h("span", "verify-text", text));
+  pdom.verifyResult.hidden = false;
+  pdom.verifyResult.scrollIntoView({ block: "nearest" });
+}
+
+function openGeneratedInDecoder() {
+  const generated = profileState.generated;
+  if (!generated) return;
+  dom.tokenInput.value = generated.raw;
+  setHint(false);
+  void decode();
+  dom.tokenInput.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+// Settings --------------------------------------------------------------
+
+/**
+ * Applies the saved theme (unless this machine's page storage holds a
+ * choice) and answers the remembered profile. Never rejects.
+ * @returns {Promise<string | null>}
+ */
+async function loadSettings() {
+  try {
+    const settings = await bridge().invoke("settings:get", {});
+    if (!storedThemeChoice()) applyTheme(settings.theme);
+    return settings.lastSelectedProfileId;
+  } catch (reason) {
+    const error = asShownError(reason);
+    if (error.code === "PARSE_ERROR") showBanner(pdom.loadBanner, error, adviceFor(error)?.replace("empty list", "default settings"));
+    return null;
+  }
+}
+
+/** @returns {boolean} whether page storage holds a theme choice */
+function storedThemeChoice() {
+  try {
+    return localStorage.getItem(THEME_STORAGE_KEY) !== null;
+  } catch {
+    return false;
+  }
+}
+
+async function startProfiles() {
+  const remembered = await loadSettings();
+  await loadProfiles(remembered);
+}
+
+function wireProfileEvents() {
+  for (const alg of ALGORITHMS) {
+    const option = h("option", "", alg);
+    option.value = alg;
+    pdom.algorithm.append(option);
+  }
+  pdom.newButton.addEventListener("click", () => {
+    if (isDirty() && !window.confirm("Discard the unsaved changes to this profile?")) return;
+    editProfile(null);
+    renderProfileList();
+    pdom.name.focus();
+  });
+  pdom.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void saveProfile();
+  });
+  pdom.form.addEventListener("input", updateDirty);
+  pdom.form.addEventListener("change", updateDirty);
+  pdom.name.addEventListener("input", () => setFieldError("name", null));
+  pdom.key.addEventListener("input", () => setFieldError("key", null));
+  pdom.claims.addEventListener("input", validateClaims);
+  pdom.algorithm.addEventListener("change", () => {
+    setFieldError("algorithm", null);
+    syncKeyField();
+  });
+  pdom.expiry.addEventListener("change", () => {
+    setFieldError("expiry", null);
+    syncExpiry();
+  });
+  pdom.custom.addEventListener("input", () => {
+    setFieldError("expiry", null);
+    syncExpiry();
+  });
+  for (const radio of pdom.form.querySelectorAll('input[name="key-encoding"]')) radio.addEventListener("change", syncKeyField);
+  pdom.keyReplace.addEventListener("click", () => {
+    profileState.replacingKey = true;
+    syncKeyField();
+    updateDirty();
+    pdom.key.focus();
+  });
+  pdom.keyKeep.addEventListener("click", () => {
+    profileState.replacingKey = false;
+    pdom.key.value = "";
+    setFieldError("key", null);
+    syncKeyField();
+    updateDirty();
+  });
+  pdom.revert.addEventListener("click", () => editProfile(profileState.selected));
+  pdom.del.addEventListener("click", () => void onDelete());
+  pdom.delCancel.addEventListener("click", disarmDelete);
+  pdom.generate.addEventListener("click", () => void onGenerate());
+  pdom.verify.addEventListener("click", () => void onVerify());
+  pdom.decodeGenerated.addEventListener("click", openGeneratedInDecoder);
+  document.addEventListener("keydown", (event) => {
+    if (!(event.ctrlKey || event.metaKey)) return;
+    if (event.key === "s") {
+      event.preventDefault();
+      void saveProfile();
+    } else if (event.key === "g") {
+      event.preventDefault();
+      if (!pdom.generate.disabled) void onGenerate();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Start
 
 function wireEvents() {
@@ -764,9 +1586,10 @@ function wireEvents() {
 function start() {
   applyTheme(initialTheme());
   wireEvents();
+  wireProfileEvents();
   showDecodeView("empty");
-  // Tests wait on data-ready: set it once both first calls settled, either way.
-  void Promise.allSettled([loadAppInfo(), loadPlugins()]).then(() => {
+  // Tests wait on data-ready: set it once the first calls settled, either way.
+  void Promise.allSettled([loadAppInfo(), loadPlugins(), startProfiles()]).then(() => {
     document.body.dataset.ready = "true";
   });
   // A token restored into the field (a reload) is decoded straight away.

@@ -16,4 +16,5 @@ mod signing;
 mod traps;
 mod webdriver;
 mod window;
+mod window_profiles;
 mod worker;
