@@ -762,6 +762,13 @@ const pdom = {
   banner: byId("keychain-banner", HTMLDivElement),
   loadBanner: byId("profiles-banner", HTMLDivElement),
   list: byId("profile-list", HTMLUListElement),
+  search: byId("profile-search", HTMLInputElement),
+  searchEmpty: byId("profile-search-empty", HTMLElement),
+  searchStatus: byId("profile-search-status", HTMLElement),
+  discard: byId("discard-prompt", HTMLDivElement),
+  discardText: byId("discard-prompt-text", HTMLElement),
+  discardConfirm: byId("discard-confirm", HTMLButtonElement),
+  discardCancel: byId("discard-cancel", HTMLButtonElement),
   newButton: byId("profile-new", HTMLButtonElement),
   form: byId("profile-form", HTMLFormElement),
   title: byId("editor-title", HTMLElement),
@@ -835,6 +842,8 @@ const profileState = {
   deleteTimer: undefined,
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   savedTimer: undefined,
+  /** What the user asked for while the editor had unsaved changes; runs once they discard them. @type {(() => void) | null} */
+  pendingDiscard: null,
 };
 
 /** @param {string} value @returns {value is AlgorithmName} */
@@ -936,23 +945,54 @@ async function loadProfiles(selectId) {
     pdom.list.setAttribute("aria-busy", "false");
   }
   const chosen = profileState.profiles.find((p) => p.id === selectId) ?? profileState.profiles[0] ?? null;
-  renderProfileList();
+  // Select first, so the list marks the chosen profile as current.
   editProfile(chosen);
+  renderProfileList();
+}
+
+/**
+ * The profiles the search box lets through: a case-insensitive match on
+ * the name or the algorithm.
+ * @returns {Profile[]}
+ */
+function visibleProfiles() {
+  const query = pdom.search.value.trim().toLowerCase();
+  if (query === "") return profileState.profiles;
+  return profileState.profiles.filter((p) => p.name.toLowerCase().includes(query) || p.algorithm.toLowerCase().includes(query));
 }
 
 function renderProfileList() {
+  // Re-rendering replaces the buttons: keep keyboard focus on the same profile.
+  const focused = document.activeElement instanceof HTMLElement && pdom.list.contains(document.activeElement)
+    ? document.activeElement.dataset.profileId ?? null
+    : null;
+  const query = pdom.search.value.trim();
+  pdom.searchEmpty.hidden = true;
   if (profileState.profiles.length === 0) {
     const empty = h("li", "profile-empty");
     empty.append(h("p", "empty-title", "No profiles yet"), h("p", "empty-text", "A profile keeps a key, an algorithm and claims, so a token is one click away."));
     pdom.list.replaceChildren(empty);
+    pdom.searchStatus.textContent = "";
     return;
   }
+  const shown = visibleProfiles();
+  pdom.searchStatus.textContent = query === "" ? "" : `${shown.length} of ${profileState.profiles.length} profiles match`;
+  if (shown.length === 0) {
+    pdom.list.replaceChildren();
+    pdom.searchEmpty.textContent = `No profile's name or algorithm matches “${query}”.`;
+    pdom.searchEmpty.hidden = false;
+    return;
+  }
+  // One tab stop for the whole list (the selected profile, else the first);
+  // the arrow keys move between the others.
+  const tabStop = shown.find((p) => p.id === (focused ?? profileState.selected?.id))?.id ?? shown[0]?.id;
   pdom.list.replaceChildren(
-    ...profileState.profiles.map((profile) => {
+    ...shown.map((profile) => {
       const item = h("li", "profile-item");
       const button = h("button", "profile-item-button");
       button.type = "button";
       button.dataset.profileId = profile.id;
+      button.tabIndex = profile.id === tabStop ? 0 : -1;
       const selected = profileState.selected?.id === profile.id;
       button.setAttribute("aria-current", selected ? "true" : "false");
       const name = h("span", "profile-item-name", profile.name);
@@ -968,6 +1008,60 @@ function renderProfileList() {
       return item;
     }),
   );
+  if (focused !== null) profileButtons().find((b) => b.dataset.profileId === focused)?.focus();
+}
+
+/** @returns {HTMLButtonElement[]} the list's buttons, in order */
+function profileButtons() {
+  return Array.from(pdom.list.querySelectorAll("button.profile-item-button")).filter((b) => b instanceof HTMLButtonElement);
+}
+
+/**
+ * Up/Down (and Home/End) move through the list; Enter opens the focused
+ * profile (the button's own click).
+ * @param {KeyboardEvent} event
+ */
+function onListKeydown(event) {
+  const buttons = profileButtons();
+  if (buttons.length === 0) return;
+  const current = buttons.findIndex((b) => b === document.activeElement);
+  /** @type {number | null} */
+  let next = null;
+  if (event.key === "ArrowDown") next = current === -1 ? 0 : Math.min(current + 1, buttons.length - 1);
+  else if (event.key === "ArrowUp") next = current === -1 ? 0 : current - 1;
+  else if (event.key === "Home") next = 0;
+  else if (event.key === "End") next = buttons.length - 1;
+  if (next === null) return;
+  event.preventDefault();
+  if (next < 0) {
+    // Up from the first profile goes back to the search box.
+    pdom.search.focus();
+    return;
+  }
+  for (const [i, b] of buttons.entries()) b.tabIndex = i === next ? 0 : -1;
+  buttons[next]?.focus();
+}
+
+/**
+ * Runs `action` now, or, when the editor holds unsaved changes, once the
+ * user discards them in the on-page prompt.
+ * @param {string} question what the prompt asks
+ * @param {() => void} action
+ */
+function unlessUnsaved(question, action) {
+  if (!isDirty()) {
+    action();
+    return;
+  }
+  profileState.pendingDiscard = action;
+  pdom.discardText.textContent = question;
+  pdom.discard.hidden = false;
+  pdom.discardCancel.focus();
+}
+
+function closeDiscardPrompt() {
+  profileState.pendingDiscard = null;
+  pdom.discard.hidden = true;
 }
 
 /** @param {string} iso */
@@ -980,11 +1074,14 @@ function formatLocal(iso) {
 /** @param {string} id */
 function selectProfile(id) {
   if (profileState.busy) return;
-  if (isDirty() && !window.confirm("Discard the unsaved changes to this profile?")) return;
   const profile = profileState.profiles.find((p) => p.id === id) ?? null;
-  editProfile(profile);
-  renderProfileList();
-  if (profile) rememberSelection(profile.id);
+  if (profile !== null && profile.id === profileState.selected?.id) return;
+  const current = profileState.selected?.name ?? "the new profile";
+  unlessUnsaved(`Discard the unsaved changes to “${current}” and open “${profile?.name ?? "the profile"}”?`, () => {
+    editProfile(profile);
+    renderProfileList();
+    if (profile) rememberSelection(profile.id);
+  });
 }
 
 /** @param {string | null} id */
@@ -1003,6 +1100,7 @@ function rememberSelection(id) {
 function editProfile(profile) {
   profileState.selected = profile;
   profileState.replacingKey = profile === null;
+  closeDiscardPrompt();
   disarmDelete();
   clearFieldErrors();
   showBanner(pdom.error, null);
@@ -1497,10 +1595,37 @@ function wireProfileEvents() {
     pdom.algorithm.append(option);
   }
   pdom.newButton.addEventListener("click", () => {
-    if (isDirty() && !window.confirm("Discard the unsaved changes to this profile?")) return;
-    editProfile(null);
-    renderProfileList();
-    pdom.name.focus();
+    if (profileState.busy) return;
+    const current = profileState.selected?.name ?? "the new profile";
+    unlessUnsaved(`Discard the unsaved changes to “${current}” and start a new profile?`, () => {
+      editProfile(null);
+      renderProfileList();
+      pdom.name.focus();
+    });
+  });
+  pdom.search.addEventListener("input", renderProfileList);
+  pdom.search.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      profileButtons()[0]?.focus();
+    } else if (event.key === "Escape" && pdom.search.value !== "") {
+      event.preventDefault();
+      pdom.search.value = "";
+      renderProfileList();
+    }
+  });
+  pdom.list.addEventListener("keydown", onListKeydown);
+  pdom.discardConfirm.addEventListener("click", () => {
+    const action = profileState.pendingDiscard;
+    closeDiscardPrompt();
+    action?.();
+  });
+  pdom.discardCancel.addEventListener("click", closeDiscardPrompt);
+  pdom.discard.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeDiscardPrompt();
+    }
   });
   pdom.form.addEventListener("submit", (event) => {
     event.preventDefault();

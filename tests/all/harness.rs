@@ -155,28 +155,38 @@ fn start_secret_service() -> Result<(), String> {
     // with the session bus.
     static KEYRING_HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     let home = KEYRING_HOME.get_or_init(|| tempfile::tempdir().expect("keyring dir")).path();
-    let mut daemon = Command::new("gnome-keyring-daemon")
-        .args(["--replace", "--components=secrets", "--daemonize", "--unlock"])
-        .env("XDG_DATA_HOME", home)
-        .env("XDG_RUNTIME_DIR", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run gnome-keyring-daemon (Debian package gnome-keyring): {e}"))?;
-    if let Some(mut stdin) = daemon.stdin.take() {
-        stdin.write_all(b"tollgate-test-keyring").map_err(|e| e.to_string())?;
-    }
-    let out = daemon.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!("gnome-keyring-daemon failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match answers() {
-            Ok(()) => return Ok(()),
-            Err(e) if Instant::now() > deadline => return Err(format!("the Secret Service still does not answer: {e}")),
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+    // Two attempts: D-Bus may have auto-started a locked daemon on the first
+    // probe, which the first `--replace` races with (seen once here).
+    let mut last = String::new();
+    for _attempt in 0..2 {
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--replace", "--components=secrets", "--daemonize", "--unlock"])
+            .env("XDG_DATA_HOME", home)
+            .env("XDG_RUNTIME_DIR", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run gnome-keyring-daemon (Debian package gnome-keyring): {e}"))?;
+        if let Some(mut stdin) = daemon.stdin.take() {
+            stdin.write_all(b"tollgate-test-keyring").map_err(|e| e.to_string())?;
+        }
+        let out = daemon.wait_with_output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            last = format!("gnome-keyring-daemon failed: {}", String::from_utf8_lossy(&out.stderr));
+            continue;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match answers() {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() > deadline => {
+                    last = format!("the Secret Service still does not answer: {e}");
+                    break;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
         }
     }
+    Err(last)
 }

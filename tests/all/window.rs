@@ -82,12 +82,23 @@ pub(crate) struct App {
 impl App {
     /// Starts the app and waits until its page is ready.
     pub(crate) fn launch() -> Self {
+        Self::launch_in(None)
+    }
+
+    /// Starts the app on an existing data directory (profiles, settings,
+    /// web storage), as a restart does; the caller keeps the directory.
+    /// One window at a time: drop the previous app first.
+    pub(crate) fn launch_with_data_dir(data_dir: &Path) -> Self {
+        Self::launch_in(Some(data_dir))
+    }
+
+    fn launch_in(data_dir: Option<&Path>) -> Self {
         require_window_environment();
         let turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("a temp dir for the app");
         let log = dir.path().join("tollgate.log");
         let driver_log = dir.path().join("driver.log");
-        let data_dir = dir.path().join("data");
+        let data_dir = data_dir.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
         // Shared by the window tests of a run: the guest compiles once.
         let cache_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("window-e2e-cache");
         let options = SessionOptions {
