@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tollgate::app::assets::AssetSource;
 use tollgate::app::bench_probe::{BenchProbe, Path as ProbePath};
+use tollgate::app::build_bridge;
 use tollgate::app::window::WindowOptions;
-use tollgate::app::{AppServices, build_bridge};
 use tollgate::bridge::channels::{ALL_WINDOWS, Empty};
 use tollgate::bridge::core::Sender;
 use tollgate::bridge::envelope::build;
@@ -19,6 +19,7 @@ use tollgate::bridge::registry::{Body, Channel, ChannelSpec, Direction, Executio
 use tollgate::bridge::{Bridge, ChannelRegistry, EventHub, WindowLabel};
 use tollgate::runtime::PluginEngine;
 
+use crate::jwt_app::{self, Fixture};
 use crate::{ROUNDS, median, percentile, round2};
 
 /// A no-op channel with a quota the bench can't reach.
@@ -97,7 +98,10 @@ const PAGE_CALLS: usize = 1000;
 /// 1 MiB transfers per direction.
 const TRANSFERS: usize = 20;
 
-fn page_script() -> String {
+/// The page script: round trips, transfers, then the JWT app's calls when
+/// there are profiles to call with (`jwt_app::page_script`).
+fn page_script(jwt: Option<&Fixture>) -> String {
+    let jwt_app = jwt.map_or_else(|| "    const jwt = {};".to_owned(), jwt_app::page_script);
     format!(
         r#"(async () => {{
   const post = (m) => window.webkit.messageHandlers.ipc.postMessage(m);
@@ -123,7 +127,8 @@ fn page_script() -> String {
       if (b.byteLength !== mib) throw new Error("download gave " + b.byteLength + " bytes");
     }}
     const downMs = (performance.now() - t0) / {TRANSFERS};
-    post("bench:result\n" + JSON.stringify({{ upload_ms_per_mib: upMs, download_ms_per_mib: downMs }}));
+{jwt_app}
+    post("bench:result\n" + JSON.stringify({{ upload_ms_per_mib: upMs, download_ms_per_mib: downMs, jwt_error: jwt.error ?? null, jwt_frame_timeouts: jwt.frameTimeouts ?? 0 }}));
   }} catch (e) {{
     post("bench:result\n" + JSON.stringify({{ error: String((e && (e.message || e.code)) || e) }}));
   }}
@@ -131,16 +136,18 @@ fn page_script() -> String {
     )
 }
 
-/// Round trips and transfers in the real window. Runs the window in this
-/// process (it returns when the page script is done).
-pub fn window(engine: &PluginEngine) -> Value {
+/// Round trips and transfers in the real window, and the JWT app's figures
+/// (`jwt_app`) from the same page. Runs the window in this process (it
+/// returns when the page script is done).
+pub fn window(engine: &PluginEngine) -> (Value, Value) {
     if !has_display() {
-        return json!({"skipped": "no display (just bench runs under Xvfb)"});
+        let skipped = json!({"skipped": "no display (just bench runs under Xvfb)"});
+        return (skipped.clone(), skipped);
     }
     let data = tempfile::tempdir().expect("temp dir");
-    let services = Arc::new(AppServices::new(engine, data.path()).expect("services"));
+    let (services, fixture) = jwt_app::services_with_profiles(engine, data.path());
     let bridge = Arc::new(build_bridge(&services).expect("bridge"));
-    let probe = Arc::new(BenchProbe::new(page_script()));
+    let probe = Arc::new(BenchProbe::new(page_script(fixture.as_ref().ok())));
     let options = WindowOptions {
         data_dir: data.path().to_path_buf(),
         assets: AssetSource::Embedded,
@@ -149,12 +156,18 @@ pub fn window(engine: &PluginEngine) -> Value {
         bench: Some(Arc::clone(&probe)),
     };
     if let Err(e) = tollgate::app::window::run(bridge, options) {
-        return json!({"error": e.to_string()});
+        let error = json!({"error": e.to_string()});
+        return (error.clone(), error);
     }
     let result: Value = probe.result().and_then(|r| serde_json::from_str(&r).ok()).unwrap_or(Value::Null);
     if result.get("error").is_some() || result.is_null() {
-        return json!({"error": result});
+        let error = json!({"error": result});
+        return (error.clone(), error);
     }
+    let jwt = match &fixture {
+        Ok(_) => jwt_app::figures(&probe.marks(), result["jwt_error"].as_str(), result["jwt_frame_timeouts"].as_u64().unwrap_or(0)),
+        Err(why) => json!({"skipped": format!("no profiles: {why}")}),
+    };
     let bridge_rt = probe.round_trips_us(ProbePath::Bridge);
     let raw_rt = probe.round_trips_us(ProbePath::Raw);
     // Per round: the p50 ratio of the bridge to the raw floor.
@@ -175,7 +188,7 @@ pub fn window(engine: &PluginEngine) -> Value {
     let mib_per_s = |ms: Option<f64>| ms.map(|ms| round2(1000.0 / ms));
     let up = mib_per_s(result["upload_ms_per_mib"].as_f64());
     let down = mib_per_s(result["download_ms_per_mib"].as_f64());
-    json!({
+    let bridge_figures = json!({
         "round_trip_bridge": stats(bridge_rt),
         "round_trip_raw_wry_floor": stats(raw_rt),
         "p50_ratio_bridge_to_floor": round2(ratio),
@@ -190,7 +203,8 @@ pub fn window(engine: &PluginEngine) -> Value {
         "download_target_min": 300.0,
         "meets_download_target": down.is_some_and(|v| v >= 300.0),
         "timing": "round trips are gaps between consecutive arrivals at the host; transfers are page-timed over 20 MiB",
-    })
+    });
+    (bridge_figures, jwt)
 }
 
 /// Process start to the first answered request, with a warm plugin cache:

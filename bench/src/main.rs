@@ -5,6 +5,7 @@
 //! `ROUNDS` rounds; a ratio is the median of the per-round ratios.
 
 mod bridge;
+mod jwt_app;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -239,6 +240,9 @@ fn main() {
     let rs_fresh = bench_sign(&fresh, Algorithm::RS256, &rsa, 100);
 
     let worker = bench_worker(&fresh, cache.path());
+    let crossing = bridge::crossing();
+    let cold_start = bridge::cold_start();
+    let (bridge_in_window, jwt_app_in_window) = bridge::window(&engine);
 
     let sign_json = |b: &SignBench, target: f64| {
         json!({
@@ -265,9 +269,10 @@ fn main() {
         "plugin_load_cold_ms": round2(cold_load_ms),
         "code_cache_hits_misses": engine.cache_stats(),
         "worker_process": worker,
-        "bridge_crossing_host_side": bridge::crossing(),
-        "bridge_cold_start_to_first_answer": bridge::cold_start(),
-        "bridge_in_window": bridge::window(&engine),
+        "bridge_crossing_host_side": crossing,
+        "bridge_cold_start_to_first_answer": cold_start,
+        "bridge_in_window": bridge_in_window,
+        "jwt_app_in_window": jwt_app_in_window,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

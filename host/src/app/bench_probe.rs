@@ -5,6 +5,8 @@
 //! sequential calls, the gap between consecutive arrivals is one full round
 //! trip. The probe also answers a raw floor: a bare `postMessage` answered
 //! at once by `evaluate_script`, with no checks, measured in the same run.
+//! Marks (`bench:mark\n<label>`) stamp points in longer page flows (a call
+//! through to its rendered answer) on the same host clock.
 //! With no probe (the app, the tests) none of this exists.
 
 use std::sync::Mutex;
@@ -23,6 +25,8 @@ pub enum Path {
     Bridge,
     /// The raw floor.
     Raw,
+    /// A page mark (`bench:mark\n<label>`): a timestamp, not a round trip.
+    Mark,
 }
 
 /// What the bench gives the window and reads back.
@@ -32,6 +36,7 @@ pub struct BenchProbe {
     /// `bench:result\n<json>`.
     pub page_script: String,
     arrivals: Mutex<Vec<(Path, Instant)>>,
+    marks: Mutex<Vec<(String, Instant)>>,
     result: Mutex<Option<String>>,
     started: Mutex<Option<Instant>>,
 }
@@ -39,7 +44,7 @@ pub struct BenchProbe {
 impl BenchProbe {
     /// A probe that runs `page_script`.
     pub fn new(page_script: String) -> Self {
-        Self { page_script, arrivals: Mutex::new(Vec::new()), result: Mutex::new(None), started: Mutex::new(None) }
+        Self { page_script, arrivals: Mutex::new(Vec::new()), marks: Mutex::new(Vec::new()), result: Mutex::new(None), started: Mutex::new(None) }
     }
 
     /// Handles the probe's own messages; records bridge arrivals. Returns
@@ -56,6 +61,14 @@ impl BenchProbe {
             self.record(Path::Raw, now);
             if let Some(webview) = webviews.borrow().get(&label) {
                 let _ = webview.evaluate_script("window.__bench_raw_reply()");
+            }
+            return true;
+        }
+        if let Some(label) = body.strip_prefix("bench:mark\n") {
+            // Also an arrival, so a gap across a mark is never a round trip.
+            self.record(Path::Mark, now);
+            if let Ok(mut marks) = self.marks.lock() {
+                marks.push((label.to_owned(), now));
             }
             return true;
         }
@@ -81,6 +94,9 @@ impl BenchProbe {
         if let Ok(mut arrivals) = self.arrivals.lock() {
             arrivals.clear();
         }
+        if let Ok(mut marks) = self.marks.lock() {
+            marks.clear();
+        }
         if let Ok(mut started) = self.started.lock() {
             *started = Some(Instant::now());
         }
@@ -96,6 +112,12 @@ impl BenchProbe {
             .filter(|w| w[0].0 == path && w[1].0 == path)
             .map(|w| w[1].1.duration_since(w[0].1).as_secs_f64() * 1e6)
             .collect()
+    }
+
+    /// The page's marks, in arrival order: the label and when the host got it.
+    /// Spans between marks are timed on the host clock, like round trips.
+    pub fn marks(&self) -> Vec<(String, Instant)> {
+        self.marks.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
     /// What the page script posted at the end.
