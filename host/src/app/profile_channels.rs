@@ -24,7 +24,7 @@ use crate::bridge::registry::{Body, Channel, ChannelRegistry, ChannelSpec, Direc
 use crate::bridge::{BridgeError, ErrorCode};
 use crate::jwt::{Algorithm, SigningKey};
 use crate::secrets::{KeyBinding, SecretsError};
-use crate::store::profiles::{AlgorithmName, MAX_ENCRYPTED_KEY_BYTES, MAX_PAYLOAD_BYTES, algorithm_name, check_encrypted_key};
+use crate::store::profiles::{MAX_ENCRYPTED_KEY_BYTES, MAX_PAYLOAD_BYTES, algorithm_name, check_encrypted_key};
 use crate::store::{ExpirationPreset, Profile, ProfileDraft, ProfileId, Settings, SettingsUpdate, StoreError, timestamp};
 
 /// The contract version these channels appeared in.
@@ -110,8 +110,8 @@ pub struct ProfileInput {
     /// 1-50 characters after trimming, unique without case.
     pub name: String,
     /// One the signer supports.
+    #[ts(as = "Algorithm")]
     #[serde(with = "algorithm_name")]
-    #[ts(as = "AlgorithmName")]
     pub algorithm: Algorithm,
     /// From `crypto:encrypt` (for this algorithm), or the profile's own.
     pub encrypted_key: String,
@@ -143,8 +143,8 @@ pub enum KeyEncoding {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EncryptKeyRequest {
     /// The algorithm the key is for (it is checked for it).
+    #[ts(as = "Algorithm")]
     #[serde(with = "algorithm_name")]
-    #[ts(as = "AlgorithmName")]
     pub algorithm: Algorithm,
     /// The key: a PEM private key (RSA, EC, Ed25519) or an HMAC secret.
     pub key: SecretText,

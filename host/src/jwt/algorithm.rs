@@ -9,7 +9,10 @@ use crate::runtime::bindings::tollgate::jwt::types::Algorithm as WitAlgorithm;
 
 /// Every algorithm jsonwebtoken supports with its rust_crypto backend.
 /// `none` is not one of them and cannot be parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Its TypeScript form (`AlgorithmName`, the union of the JOSE names) is
+// what the page may send; serde goes through `name`/`FromStr` instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ts_rs::TS)]
+#[ts(rename = "AlgorithmName")]
 #[allow(missing_docs)]
 pub enum Algorithm {
     HS256,

@@ -108,25 +108,6 @@ pub mod algorithm_name {
     }
 }
 
-/// The algorithm names the page may send (TypeScript only; the Rust side
-/// is `Algorithm`, parsed by [`algorithm_name`]).
-#[derive(TS)]
-#[allow(missing_docs, clippy::upper_case_acronyms, dead_code)]
-pub enum AlgorithmName {
-    HS256,
-    HS384,
-    HS512,
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    EdDSA,
-}
-
 /// A signing profile as stored and as the page sees it. `encryptedKey` is
 /// sealed: only this install's master key opens it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -137,8 +118,8 @@ pub struct Profile {
     /// 1-50 characters, trimmed, unique without case.
     pub name: String,
     /// One the signer supports.
+    #[ts(as = "Algorithm")]
     #[serde(with = "algorithm_name")]
-    #[ts(as = "AlgorithmName")]
     pub algorithm: Algorithm,
     /// The key, sealed (`crypto:encrypt`).
     pub encrypted_key: String,
@@ -445,7 +426,7 @@ mod tests {
 
     #[test]
     fn the_typescript_algorithm_names_are_exactly_the_signers() {
-        let decl = <AlgorithmName as TS>::decl(&ts_rs::Config::new());
+        let decl = <Algorithm as TS>::decl(&ts_rs::Config::new());
         for alg in Algorithm::ALL {
             assert!(decl.contains(&format!("\"{}\"", alg.name())), "{alg} missing from {decl}");
         }
