@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.1.
+// Bridge contract version 1.2.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -39,6 +39,12 @@ signature: string,
  * The header's `alg`, when it is a string.
  */
 algorithm: string | null, };
+
+type DeviceCodeExpired = { 
+/**
+ * The code that expired.
+ */
+userCode: string, };
 
 type DiagEcho = { 
 /**
@@ -127,6 +133,67 @@ signature: string,
  */
 generatedAt: string, };
 
+type GithubUser = { 
+/**
+ * GitHub's numeric id.
+ */
+id: number, 
+/**
+ * The login (`octocat`).
+ */
+login: string, 
+/**
+ * The display name, if set.
+ */
+name: string | null, 
+/**
+ * The avatar's address (the page does not load it: its CSP allows
+ * only the app's own images).
+ */
+avatarUrl: string | null, };
+
+type Installation = { 
+/**
+ * GitHub's installation id.
+ */
+id: number, 
+/**
+ * The account it is installed on.
+ */
+accountLogin: string, 
+/**
+ * `User` or `Organization`.
+ */
+accountType: string, };
+
+type InstallationSelected = { 
+/**
+ * Which installation.
+ */
+installationId: number, 
+/**
+ * Its account.
+ */
+accountLogin: string, 
+/**
+ * When its token expires (ISO 8601).
+ */
+expiresAt: string, };
+
+type InstallationTokenCached = { 
+/**
+ * Which installation.
+ */
+installationId: number, 
+/**
+ * Its account.
+ */
+accountLogin: string, 
+/**
+ * When the token expires (ISO 8601).
+ */
+expiresAt: string, };
+
 type InvalidReason = "expired" | "not-yet-valid" | "bad-signature" | "wrong-algorithm" | "invalid-claims" | "malformed";
 
 type JwtDecodeRequest = { 
@@ -136,6 +203,89 @@ type JwtDecodeRequest = {
 token: string, };
 
 type KeyEncoding = "text" | "base64";
+
+type LoggedOut = { 
+/**
+ * Whether a session existed.
+ */
+wasSignedIn: boolean, 
+/**
+ * Whether the keychain entry is gone (false: the keychain refused; the
+ * app forgot the session anyway and says so in the log).
+ */
+keychainCleared: boolean, };
+
+type LoginError = { 
+/**
+ * The kind.
+ */
+code: LoginErrorCode, 
+/**
+ * For the user.
+ */
+message: string, 
+/**
+ * Whether trying again may work.
+ */
+retryable: boolean, };
+
+type LoginErrorCode = "NETWORK_ERROR" | "TIMEOUT" | "ACCESS_DENIED" | "RATE_LIMIT" | "UNKNOWN";
+
+type LoginStarted = { 
+/**
+ * This attempt's number (a newer attempt supersedes older ones).
+ */
+attempt: number, };
+
+type LoginSuccess = { 
+/**
+ * Who.
+ */
+user: GithubUser, 
+/**
+ * The installations to pick from.
+ */
+installations: Array<Installation>, };
+
+type LogoutSuccess = { 
+/**
+ * Whether a session existed.
+ */
+wasSignedIn: boolean, };
+
+type OfflineModeDisabled = { 
+/**
+ * When it answered (ISO 8601).
+ */
+lastSuccessfulConnection: string, };
+
+type OfflineModeEnabled = { 
+/**
+ * What failed.
+ */
+reason: string, 
+/**
+ * Until when the cached installation token works (ISO 8601), if any.
+ */
+cachedTokenExpiresAt: string | null, };
+
+type OfflineStatus = { 
+/**
+ * Whether the sign-in service is unreachable.
+ */
+isOffline: boolean, 
+/**
+ * Why, when it is.
+ */
+reason: string | null, 
+/**
+ * Until when the cached installation token works (ISO 8601), if any.
+ */
+cachedTokenExpiresAt: string | null, 
+/**
+ * The last time the service answered (ISO 8601), if it has since start.
+ */
+lastSuccessfulConnection: string | null, };
 
 type PluginImport = { 
 /**
@@ -273,6 +423,18 @@ id: ProfileId, };
 
 type SecretText = string;
 
+type SelectInstallationRequest = { 
+/**
+ * One of the signed-in user's installations.
+ */
+installationId: number, };
+
+type SessionExpired = { 
+/**
+ * Why.
+ */
+reason: string, };
+
 type Settings = { 
 /**
  * The profile selected when the app was last used.
@@ -311,7 +473,26 @@ version?: number, };
 
 type Theme = "light" | "dark";
 
-type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED";
+type TokenRefreshed = { 
+/**
+ * Which installation.
+ */
+installationId: number, 
+/**
+ * The new token's expiry (ISO 8601).
+ */
+expiresAt: string, 
+/**
+ * Whether other callers asked for a refresh while this one ran and
+ * shared it (one backend call for all of them).
+ */
+deduplicated: boolean, 
+/**
+ * How many callers shared it, this one included.
+ */
+callers: number, };
+
+type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED" | "UNAUTHORIZED" | "INVALID_INSTALLATION" | "NETWORK_ERROR" | "TIMEOUT" | "BACKEND_ERROR";
 
 type UploadBody = ArrayBuffer | Uint8Array;
 
@@ -324,6 +505,28 @@ bytes: number,
  * Their SHA-256, hex.
  */
 sha256: string, };
+
+type UserCode = { 
+/**
+ * What the user types.
+ */
+userCode: string, 
+/**
+ * Where (checked: https on an allowed host).
+ */
+verificationUri: string, 
+/**
+ * Seconds the code lives.
+ */
+expiresIn: number, 
+/**
+ * When it expires (ISO 8601), for the countdown.
+ */
+expiresAt: string, 
+/**
+ * Whether the host opened the address in the system browser.
+ */
+browserOpened: boolean, };
 
 type Verification = { 
 /**
@@ -400,6 +603,16 @@ interface TollgateChannels {
   "settings:get": { request: Empty, response: Settings };
   /** Changes the settings sent (absent fields keep their value); answers them all. */
   "settings:save": { request: SettingsUpdate, response: Settings };
+  /** Starts a GitHub device-flow sign-in; progress comes as auth:* events (one attempt per 10 s). */
+  "auth:github-login": { request: Empty, response: LoginStarted };
+  /** The signed-in user, installations and token expiry (no token), or null. */
+  "auth:get-session": { request: Empty, response: SessionView | null };
+  /** Picks one of the user's installations and caches its token in the keychain. */
+  "auth:select-installation": { request: SelectInstallationRequest, response: InstallationSelected };
+  /** Signs out: deletes the session and cached tokens, tells the service without waiting. */
+  "auth:logout": { request: Empty, response: LoggedOut };
+  /** Probes the sign-in service: offline or not, why, and until when the cached token works. */
+  "auth:check-offline-status": { request: Empty, response: OfflineStatus };
 }
 
 interface TollgateUploadChannels {
@@ -415,6 +628,26 @@ interface TollgateDownloadChannels {
 interface TollgateEvents {
   /** Answer to diag:emit (diagnostics). */
   "diag:echo": DiagEcho;
+  /** A code to enter at the verification address, with its lifetime. */
+  "auth:user-code": UserCode;
+  /** Signed in: the user and their installations. */
+  "auth:login-success": LoginSuccess;
+  /** A sign-in attempt failed: code, message, whether to retry. */
+  "auth:login-error": LoginError;
+  /** The code's lifetime ran out before approval. */
+  "auth:device-code-expired": DeviceCodeExpired;
+  /** An installation token was fetched and stored (its expiry, not the token). */
+  "auth:installation-token-cached": InstallationTokenCached;
+  /** The installation token was refreshed (shared by concurrent callers). */
+  "auth:token-refreshed": TokenRefreshed;
+  /** Signed out because the session could not be renewed. */
+  "auth:session-expired": SessionExpired;
+  /** Signed out (sent even when the service is unreachable). */
+  "auth:logout-success": LogoutSuccess;
+  /** The sign-in service is unreachable. */
+  "auth:offline-mode-enabled": OfflineModeEnabled;
+  /** The sign-in service answers again. */
+  "auth:offline-mode-disabled": OfflineModeDisabled;
 }
 
 /** How every failed call rejects. */

@@ -73,6 +73,13 @@ pub fn services_with_profiles(engine: &PluginEngine, data_dir: &std::path::Path)
     (services, fixture)
 }
 
+/// Makes sure the bench's Secret Service answers (for other figures that
+/// need the keychain); the keyring's files live until the process ends.
+pub fn secret_service() -> Result<(), String> {
+    static HOME: std::sync::OnceLock<Result<Option<tempfile::TempDir>, String>> = std::sync::OnceLock::new();
+    HOME.get_or_init(ensure_secret_service).as_ref().map(|_| ()).map_err(Clone::clone)
+}
+
 fn answers() -> Result<(), String> {
     OsKeychain::with_entry(BENCH_KEYCHAIN_SERVICE, "probe").read().map(|_| ()).map_err(|e| e.to_string())
 }

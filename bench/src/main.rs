@@ -5,6 +5,7 @@
 //! `ROUNDS` rounds; a ratio is the median of the per-round ratios.
 
 mod bridge;
+mod auth;
 mod jwt_app;
 
 use std::borrow::Cow;
@@ -231,6 +232,11 @@ fn main() {
         println!("{}", json!({"hs256_guest_us": r.guest_us, "native_us": r.native_us}));
         return;
     }
+    // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figure.
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
+        println!("{}", json!({ "auth_get_session_host_side": auth::get_session(&engine) }));
+        return;
+    }
     let rsa = key_file("rsa2048.pem");
     let hs_warm = bench_sign(&warm, Algorithm::HS256, &hs_secret, 2000);
     let rs_warm = bench_sign(&warm, Algorithm::RS256, &rsa, 100);
@@ -243,6 +249,7 @@ fn main() {
     let crossing = bridge::crossing();
     let cold_start = bridge::cold_start();
     let (bridge_in_window, jwt_app_in_window) = bridge::window(&engine);
+    let auth_get_session = auth::get_session(&engine);
 
     let sign_json = |b: &SignBench, target: f64| {
         json!({
@@ -273,6 +280,7 @@ fn main() {
         "bridge_cold_start_to_first_answer": cold_start,
         "bridge_in_window": bridge_in_window,
         "jwt_app_in_window": jwt_app_in_window,
+        "auth_get_session_host_side": auth_get_session,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

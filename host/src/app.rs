@@ -3,6 +3,7 @@
 //! adapter over the bridge).
 
 pub mod assets;
+pub mod auth_channels;
 pub mod bench_probe;
 pub mod channels;
 pub mod profile_channels;

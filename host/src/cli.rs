@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use tollgate::app::assets::AssetSource;
 use tollgate::app::window::{WindowError, WindowOptions};
 use tollgate::app::{AppServices, build_bridge};
+use tollgate::auth::{AuthConfig, AuthService};
 use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::worlds::JwtSignerWorld;
@@ -41,6 +42,9 @@ pub struct Cli {
     /// Serve the UI from this directory instead of the embedded copy (development).
     #[arg(long, value_name = "DIR")]
     dev_assets: Option<PathBuf>,
+    /// The GitHub sign-in backend: https, or http to this machine only.
+    #[arg(long, value_name = "URL", env = "TOLLGATE_AUTH_BACKEND", default_value = tollgate::auth::DEFAULT_BACKEND_URL)]
+    auth_backend: String,
     /// Save a PNG of the window once the page is ready, then quit.
     #[arg(long, value_name = "PATH")]
     screenshot: Option<PathBuf>,
@@ -210,7 +214,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     };
     let allow_automation = automation_allowed(&cli);
     let Some(command) = cli.command else {
-        return open_window(&engine, cli.data_dir, cli.dev_assets, cli.screenshot, allow_automation);
+        let auth = AuthConfig::new(&cli.auth_backend).map_err(|e| usage("INVALID_AUTH_BACKEND", e.to_string()))?;
+        return open_window(&engine, cli.data_dir, cli.dev_assets, cli.screenshot, allow_automation, auth);
     };
     match command {
         Command::Contract { write } => contract(&engine, write),
@@ -261,8 +266,8 @@ fn automation_allowed(_: &Cli) -> bool {
     false
 }
 
-fn app_bridge(engine: &PluginEngine, data_dir: &Path) -> Result<std::sync::Arc<tollgate::bridge::Bridge>, CliError> {
-    let services = std::sync::Arc::new(AppServices::new(engine, data_dir)?);
+fn app_bridge(engine: &PluginEngine, data_dir: &Path, auth: AuthService) -> Result<std::sync::Arc<tollgate::bridge::Bridge>, CliError> {
+    let services = std::sync::Arc::new(AppServices::new(engine, data_dir)?.with_auth(auth));
     let bridge = build_bridge(&services).map_err(|e| CliError { code: "APP_START_FAILED", message: e.to_string(), exit_status: 1 })?;
     Ok(std::sync::Arc::new(bridge))
 }
@@ -273,11 +278,18 @@ fn open_window(
     dev_assets: Option<PathBuf>,
     screenshot: Option<PathBuf>,
     allow_automation: bool,
+    auth: AuthConfig,
 ) -> Result<(), CliError> {
     let data_dir = data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate"))).ok_or_else(|| {
         usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
     })?;
-    let bridge = app_bridge(engine, &data_dir)?;
+    let auth = AuthService::new(auth);
+    let bridge = app_bridge(engine, &data_dir, auth.clone())?;
+    // Keeps the installation token fresh and notices when an unreachable
+    // sign-in service is back, while the window is open.
+    if let Err(e) = auth.start_refresh_checks(tollgate::auth::REFRESH_CHECK_INTERVAL) {
+        tracing::warn!(error = %e, "could not start the background token refresh");
+    }
     let options = WindowOptions {
         data_dir,
         assets: dev_assets.map_or(AssetSource::Embedded, AssetSource::Directory),
@@ -301,7 +313,7 @@ const CONTRACT_TYPESCRIPT: &str = "webview-assets/bridge.d.ts";
 fn contract(engine: &PluginEngine, write: bool) -> Result<(), CliError> {
     // No channel runs here, so the data directory is never touched.
     let unused_data_dir = std::env::temp_dir().join("tollgate-contract");
-    let bridge = app_bridge(engine, &unused_data_dir)?;
+    let bridge = app_bridge(engine, &unused_data_dir, AuthService::new(AuthConfig::default()))?;
     let contract = Contract::of(&bridge);
     let io = |path: &str, e: std::io::Error| CliError { code: "IO_ERROR", message: format!("{path}: {e}"), exit_status: 1 };
     let files = [(CONTRACT_SNAPSHOT, contract.to_snapshot()), (CONTRACT_TYPESCRIPT, contract.to_typescript())];

@@ -123,6 +123,9 @@ impl Keychain for FailingKeychain {
     fn write(&self, _: &[u8]) -> Result<(), KeychainError> {
         Err(KeychainError("no access to the keychain: the collection is locked (test)".into()))
     }
+    fn delete(&self) -> Result<(), KeychainError> {
+        Err(KeychainError("no access to the keychain: the collection is locked (test)".into()))
+    }
     fn describe(&self) -> String {
         "failing test keychain".into()
     }

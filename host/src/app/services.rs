@@ -1,11 +1,13 @@
 //! The app's services behind the bridge: the plugin runtime and the
 //! signer built on it, the profiles and settings on disk, and the secrets
-//! service over the OS keychain. Later: auth.
+//! service over the OS keychain, and GitHub sign-in (`auth`).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::app::channels::{self, PluginImport, PluginSummary};
+use crate::app::auth_channels::{self, HubAuthEvents};
+use crate::auth::{AuthConfig, AuthService};
 use crate::bridge::{Bridge, ChannelRegistry, EventHub};
 use crate::guest_artifacts;
 use crate::jwt::JwtSigner;
@@ -21,6 +23,7 @@ pub struct AppServices {
     profiles: ProfileStore,
     settings: SettingsStore,
     secrets: Secrets,
+    auth: AuthService,
 }
 
 impl AppServices {
@@ -53,7 +56,20 @@ impl AppServices {
             profiles: ProfileStore::new(data_dir),
             settings: SettingsStore::new(data_dir),
             secrets: Secrets::new(keychain),
+            auth: AuthService::new(AuthConfig::default()),
         })
+    }
+
+    /// The same with another sign-in service (the app's configured
+    /// backend; tests' clocks, browsers and keychain entries).
+    pub fn with_auth(mut self, auth: AuthService) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// GitHub sign-in.
+    pub fn auth(&self) -> &AuthService {
+        &self.auth
     }
 
     /// The JWT signer.
@@ -103,7 +119,11 @@ pub fn build_bridge(services: &Arc<AppServices>) -> Result<Bridge, AppError> {
     crate::bridge::channels::register(&mut registry)?;
     channels::register(&mut registry, services)?;
     crate::app::profile_channels::register(&mut registry, services)?;
+    auth_channels::register(&mut registry, services)?;
     let mut events = EventHub::new();
     channels::declare_events(&mut events);
-    Ok(Bridge::new(registry, Arc::new(events)))
+    auth_channels::declare_events(&mut events);
+    let events = Arc::new(events);
+    services.auth().set_events(Arc::new(HubAuthEvents(Arc::clone(&events))));
+    Ok(Bridge::new(registry, events))
 }

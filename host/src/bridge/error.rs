@@ -20,7 +20,10 @@ pub enum ErrorCode {
     ValidationError,
     /// The thing asked for does not exist.
     NotFound,
-    /// The (window, channel) quota or the global ceiling is spent.
+    /// The (window, channel) quota or the global ceiling is spent, or an
+    /// operation's own limit (one sign-in attempt per 10 s; the sign-in
+    /// service's limit); `details.retryAfterMs` says when to try again
+    /// when it is known.
     RateLimited,
     /// The message or payload is over its cap.
     PayloadTooLarge,
@@ -62,6 +65,16 @@ pub enum ErrorCode {
     KeychainUnavailable,
     /// The signer could not produce a token the host accepts.
     SigningFailed,
+    /// No one is signed in, or the session ended (sign in again).
+    Unauthorized,
+    /// The installation is not one of the signed-in user's (or none is selected).
+    InvalidInstallation,
+    /// The sign-in service could not be reached.
+    NetworkError,
+    /// The sign-in service did not answer in time.
+    Timeout,
+    /// The sign-in service answered with an error; the message says which.
+    BackendError,
 }
 
 impl ErrorCode {
@@ -89,6 +102,11 @@ impl ErrorCode {
         Self::DecryptionFailed,
         Self::KeychainUnavailable,
         Self::SigningFailed,
+        Self::Unauthorized,
+        Self::InvalidInstallation,
+        Self::NetworkError,
+        Self::Timeout,
+        Self::BackendError,
     ];
 
     /// The wire spelling.
@@ -116,6 +134,11 @@ impl ErrorCode {
             Self::DecryptionFailed => "DECRYPTION_FAILED",
             Self::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
             Self::SigningFailed => "SIGNING_FAILED",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::InvalidInstallation => "INVALID_INSTALLATION",
+            Self::NetworkError => "NETWORK_ERROR",
+            Self::Timeout => "TIMEOUT",
+            Self::BackendError => "BACKEND_ERROR",
         }
     }
 

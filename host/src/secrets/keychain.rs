@@ -5,12 +5,15 @@
 
 use zeroize::Zeroizing;
 
-/// A keychain holding one secret: this install's master key.
+/// One keychain entry holding one secret (the master key; the sign-in
+/// session).
 pub trait Keychain: Send + Sync {
     /// The stored secret, or `None` when there is no entry yet.
     fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, KeychainError>;
     /// Stores the secret (replacing any entry).
     fn write(&self, secret: &[u8]) -> Result<(), KeychainError>;
+    /// Removes the entry; an absent entry is not an error.
+    fn delete(&self) -> Result<(), KeychainError>;
     /// Which keychain and entry, for logs and messages (no secret).
     fn describe(&self) -> String;
 }
@@ -61,6 +64,13 @@ impl Keychain for OsKeychain {
 
     fn write(&self, secret: &[u8]) -> Result<(), KeychainError> {
         self.entry()?.set_secret(secret).map_err(describe)
+    }
+
+    fn delete(&self) -> Result<(), KeychainError> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(describe(e)),
+        }
     }
 
     fn describe(&self) -> String {
