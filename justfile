@@ -50,6 +50,11 @@ test:
 contract:
     cargo run --locked -p tollgate-host -- contract --write
 
+# The reference sign-in backend against a fake GitHub that approves every
+# sign-in (for trying the app's "Sign in with GitHub" without a GitHub App).
+auth-backend-fake:
+    cargo run --release --locked -p tollgate-auth-backend --features fake-github -- --fake-github
+
 # Benchmarks: one JSON object on stdout.
 bench: build
     scripts/with-display cargo run --release --locked -p tollgate-bench

@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * The Tollgate window's page: shows the host's version, the loaded plugins
- * and their import decisions, and decodes tokens through `jwt:decode`.
+ * and their import decisions, and decodes tokens through `jwt:decode`;
+ * signs in to GitHub (the host runs the device flow; the page never sees
+ * a token).
  *
  * Trusts: the `tollgate` bridge the host injects before this script runs.
  * Does not trust: token contents and anything the host echoes from them or
@@ -1681,6 +1683,894 @@ function wireProfileEvents() {
 }
 
 // ---------------------------------------------------------------------------
+// GitHub sign-in
+//
+// The host runs the device flow: it asks its sign-in service for a code,
+// opens the browser and polls. This page starts an attempt, shows the code
+// and the address, and renders what the `auth:*` events say. No channel or
+// event carries a token, and nothing here asks for one or shows one: the
+// page knows the user, the installations and when tokens expire.
+
+/** The host allows one sign-in attempt per 10 s (`auth::LOGIN_COOLDOWN`): Try again waits it out rather than be refused. */
+const LOGIN_COOLDOWN_MS = 10_000;
+/** Added to every wait for the host: its clock starts a moment after the click. */
+const LOGIN_COOLDOWN_SLACK_MS = 300;
+/** The code's countdown and Try again's wait tick this often. */
+const COUNTDOWN_TICK_MS = 1_000;
+/** A token with less than this left is shown as a warning (the host renews it 5 min before its end). */
+const TOKEN_EXPIRY_WARN_MS = 5 * 60_000;
+/** Bridge refusals a second attempt can't get past: Try again is not offered. */
+const FINAL_CALL_ERRORS = ["UNKNOWN_CHANNEL", "IPC_FORBIDDEN", "IPC_UNAUTHORIZED", "VALIDATION_ERROR"];
+
+/**
+ * Where a sign-in attempt stands, as this page shows it.
+ * - idle: none, or the last one was closed after it ended
+ * - starting: asked the host; no code yet
+ * - code: the code is on screen; the host polls until it is approved
+ * - error: the attempt failed (`auth:login-error`, or the call was refused)
+ * - expired: the code's lifetime ran out
+ * @typedef {"idle" | "starting" | "code" | "error" | "expired"} LoginPhase
+ */
+/**
+ * The signed-in account as shown: what `auth:get-session`,
+ * `auth:login-success` and the token events have said.
+ * @typedef {{ user: GithubUser, installations: Installation[], currentId: number | null, tokenExpiresAt: string | null, sessionExpiresAt: string | null }} Account
+ */
+/**
+ * Whether the sign-in service can be reached, why not, and until when the
+ * cached installation token works.
+ * @typedef {{ isOffline: boolean, reason: string | null, cachedTokenExpiresAt: string | null }} OfflineState
+ */
+
+const adom = {
+  area: byId("auth-area", HTMLElement),
+  signin: byId("auth-signin", HTMLButtonElement),
+  signinLabel: byId("auth-signin-label", HTMLElement),
+  account: byId("auth-account", HTMLElement),
+  user: byId("auth-user", HTMLElement),
+  userInitial: byId("auth-user-initial", HTMLElement),
+  userLogin: byId("auth-user-login", HTMLElement),
+  userName: byId("auth-user-name", HTMLElement),
+  installationField: byId("auth-installation-field", HTMLElement),
+  installation: byId("auth-installation", HTMLSelectElement),
+  tokenExpiry: byId("auth-token-expiry", HTMLElement),
+  installationStatus: byId("auth-installation-status", HTMLElement),
+  installationError: byId("auth-installation-error", HTMLElement),
+  signout: byId("auth-signout", HTMLButtonElement),
+  offline: byId("auth-offline-banner", HTMLElement),
+  offlineText: byId("auth-offline-text", HTMLElement),
+  offlineReason: byId("auth-offline-reason", HTMLElement),
+  offlineCheck: byId("auth-offline-check", HTMLButtonElement),
+  notice: byId("auth-notice", HTMLElement),
+  noticeTitle: byId("auth-notice-title", HTMLElement),
+  noticeText: byId("auth-notice-text", HTMLElement),
+  noticeDismiss: byId("auth-notice-dismiss", HTMLButtonElement),
+  announce: byId("auth-announce", HTMLElement),
+  panel: byId("auth-panel", HTMLDialogElement),
+  close: byId("auth-close", HTMLButtonElement),
+  status: byId("auth-status", HTMLElement),
+  starting: byId("auth-starting", HTMLElement),
+  codeView: byId("auth-code-view", HTMLElement),
+  browserNote: byId("auth-browser-note", HTMLElement),
+  uri: byId("auth-verification-uri", HTMLElement),
+  code: byId("auth-user-code", HTMLElement),
+  copyCode: byId("auth-copy-code", HTMLButtonElement),
+  countdown: byId("auth-countdown", HTMLElement),
+  waiting: byId("auth-waiting", HTMLElement),
+  error: byId("auth-error", HTMLDivElement),
+  retry: byId("auth-retry", HTMLButtonElement),
+  dismiss: byId("auth-dismiss", HTMLButtonElement),
+};
+
+const authState = {
+  /** Whether `auth:get-session` has answered (until then the account area stays empty). */
+  loaded: false,
+  /** @type {Account | null} */
+  account: null,
+  /** Moves on at every sign-in and sign-out; an answer for an older one is dropped. */
+  seq: 0,
+  /** @type {LoginPhase} */
+  phase: "idle",
+  /** Whether the failed attempt may be tried again. */
+  retryable: false,
+  /** When the shown code expires, on this page's clock (ms). */
+  codeDeadline: 0,
+  /** When Try again will not be refused, on this page's clock (ms). */
+  retryAt: 0,
+  /** The installation being picked while its token is fetched. @type {{ id: number, accountLogin: string } | null} */
+  selecting: null,
+  /** Why the last pick failed. @type {string | null} */
+  installationError: null,
+  signingOut: false,
+  /** What the sign-in service's reachability was last said to be. @type {OfflineState} */
+  offline: { isOffline: false, reason: null, cachedTokenExpiresAt: null },
+  /** Why the page could not listen to the auth events, if it could not. @type {ShownError | null} */
+  subscribeError: null,
+  /** Where focus goes when the panel closes (else the sign-in button). @type {HTMLElement | null} */
+  focusAfterClose: null,
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  countdownTimer: undefined,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  retryTimer: undefined,
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  relativeTimer: undefined,
+};
+
+// Formatting ------------------------------------------------------------
+
+/**
+ * "14:32" (24-hour, local time), with the date in front when it is not
+ * today: "Mar 3 14:32".
+ * @param {string} iso
+ */
+function formatClock(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const time = date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  if (date.toDateString() === new Date().toDateString()) return time;
+  return `${date.toLocaleDateString(undefined, { month: "short", day: "numeric" })} ${time}`;
+}
+
+/**
+ * A `<time>` element showing `formatClock`, with the full local date and
+ * time as its tooltip.
+ * @param {string} iso
+ */
+function clockElement(iso) {
+  const time = h("time", "", formatClock(iso));
+  time.dateTime = iso;
+  time.title = formatLocal(iso);
+  return time;
+}
+
+/**
+ * "in 42 min" or "3 min ago", from now.
+ * @param {number} ms a time on this page's clock
+ */
+function relativeTo(ms) {
+  const delta = ms - Date.now();
+  return delta >= 0 ? `in ${formatDuration(delta / 1000)}` : `${formatDuration(-delta / 1000)} ago`;
+}
+
+/**
+ * "14:59" for a countdown.
+ * @param {number} ms non-negative
+ */
+function formatCountdown(ms) {
+  const total = Math.ceil(ms / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  return `${String(minutes).padStart(2, "0")}:${String(seconds).padStart(2, "0")}`;
+}
+
+/**
+ * The host's lowercase reasons as a sentence: "The session reached its end."
+ * @param {string} text
+ */
+function asSentence(text) {
+  const trimmed = text.trim();
+  if (trimmed === "") return trimmed;
+  const capitalized = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capitalized) ? capitalized : `${capitalized}.`;
+}
+
+/** @param {Installation} installation */
+function installationLabel(installation) {
+  const kind = installation.accountType === "Organization" ? "org" : installation.accountType === "User" ? "personal" : installation.accountType;
+  return `${installation.accountLogin} (${kind})`;
+}
+
+/**
+ * The login's first letter, for the badge that stands in for the avatar
+ * (the page's CSP loads only the app's own images).
+ * @param {string} login
+ */
+function initialOf(login) {
+  return (Array.from(login)[0] ?? "?").toUpperCase();
+}
+
+/**
+ * One of the badge's six colours, the same for a login every time.
+ * @param {string} login
+ */
+function hueOf(login) {
+  let hash = 0;
+  for (const ch of login) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
+  return hash % 6;
+}
+
+/**
+ * `details.retryAfterMs` of a RATE_LIMITED refusal, when it has one.
+ * @param {unknown} details
+ * @returns {number | null}
+ */
+function retryAfterMs(details) {
+  if (typeof details !== "object" || details === null || !("retryAfterMs" in details)) return null;
+  const value = details.retryAfterMs;
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+/** @param {string} text */
+function announce(text) {
+  // Cleared first, so saying the same thing twice is still announced.
+  adom.announce.textContent = "";
+  setTimeout(() => {
+    adom.announce.textContent = text;
+  }, 50);
+}
+
+// Notices ---------------------------------------------------------------
+
+/**
+ * Shows the dismissible notice under the header.
+ * @param {"warn" | "danger"} tone
+ * @param {string} title
+ * @param {string} text
+ */
+function showAuthNotice(tone, title, text) {
+  adom.notice.dataset.tone = tone;
+  adom.noticeTitle.textContent = title;
+  adom.noticeText.textContent = text;
+  adom.notice.hidden = false;
+}
+
+function hideAuthNotice() {
+  const hadFocus = adom.notice.contains(document.activeElement);
+  adom.notice.hidden = true;
+  adom.noticeTitle.textContent = "";
+  adom.noticeText.textContent = "";
+  if (hadFocus) focusAccountArea();
+}
+
+/** Puts focus on whichever account control is shown. */
+function focusAccountArea() {
+  if (!adom.signin.hidden) adom.signin.focus();
+  else if (!adom.account.hidden) adom.installation.focus();
+}
+
+// The account in the header -------------------------------------------
+
+/** @param {SessionView} session @returns {Account} */
+function accountFromSession(session) {
+  return {
+    user: session.user,
+    installations: session.installations,
+    currentId: session.currentInstallation?.id ?? null,
+    tokenExpiresAt: session.installationTokenExpiresAt,
+    sessionExpiresAt: session.sessionExpiresAt,
+  };
+}
+
+/** Renders the whole account area from `authState`. */
+function renderAccount() {
+  const account = authState.account;
+  adom.area.dataset.state = !authState.loaded ? "loading" : account ? "signed-in" : "signed-out";
+  adom.signin.hidden = !authState.loaded || account !== null;
+  adom.account.hidden = account === null;
+  renderSigninButton();
+  if (account) {
+    renderUser(account);
+    renderInstallations(account);
+  }
+  renderOffline();
+  // Relative times ("in 42 min") and the token's warning tone go stale: refresh them while signed in.
+  if (account && authState.relativeTimer === undefined) {
+    authState.relativeTimer = setInterval(() => {
+      if (authState.account) renderInstallationLine(authState.account);
+      renderOffline();
+    }, RELATIVE_TIME_REFRESH_MS);
+  } else if (!account && authState.relativeTimer !== undefined) {
+    clearInterval(authState.relativeTimer);
+    authState.relativeTimer = undefined;
+  }
+}
+
+function renderSigninButton() {
+  const pending = authState.phase === "starting" || authState.phase === "code";
+  adom.signinLabel.textContent = pending ? "Finish signing in…" : "Sign in with GitHub";
+  if (pending) adom.signin.dataset.pending = "true";
+  else delete adom.signin.dataset.pending;
+  adom.signin.title = pending ? "A sign-in is waiting for you: show its code" : "Sign in with your GitHub account (device flow: you approve in the browser)";
+}
+
+/** @param {Account} account */
+function renderUser(account) {
+  const { user } = account;
+  adom.userInitial.textContent = initialOf(user.login);
+  adom.userInitial.dataset.hue = String(hueOf(user.login));
+  adom.userLogin.textContent = user.login;
+  adom.userName.textContent = user.name ?? "";
+  adom.userName.hidden = !user.name;
+  const lines = [`Signed in to GitHub as ${user.login}${user.name ? ` (${user.name})` : ""}`];
+  if (account.sessionExpiresAt) lines.push(`Session ends ${formatLocal(account.sessionExpiresAt)}`);
+  adom.user.title = lines.join("\n");
+}
+
+/** @param {Account} account */
+function renderInstallations(account) {
+  // While a pick is under way the picker shows it, not the one before.
+  const shownId = authState.selecting?.id ?? account.currentId;
+  const current = account.installations.some((i) => i.id === shownId) ? shownId : null;
+  /** @type {HTMLOptionElement[]} */
+  const options = [];
+  if (current === null) {
+    const placeholder = h("option", "", account.installations.length === 0 ? "No installations" : "Choose an installation…");
+    placeholder.value = "";
+    placeholder.disabled = true;
+    options.push(placeholder);
+  }
+  for (const installation of account.installations) {
+    const option = h("option", "", installationLabel(installation));
+    option.value = String(installation.id);
+    option.title = `${installation.accountLogin} (${installation.accountType}, installation ${installation.id})`;
+    options.push(option);
+  }
+  adom.installation.replaceChildren(...options);
+  adom.installation.value = current === null ? "" : String(current);
+  adom.installation.disabled = authState.selecting !== null || account.installations.length === 0;
+  adom.installation.setAttribute("aria-busy", authState.selecting !== null ? "true" : "false");
+  if (authState.installationError !== null) adom.installation.setAttribute("aria-invalid", "true");
+  else adom.installation.removeAttribute("aria-invalid");
+  if (authState.selecting !== null) adom.installationField.dataset.busy = "true";
+  else delete adom.installationField.dataset.busy;
+  renderInstallationLine(account);
+}
+
+/**
+ * The line under the picker: the pick's error, else what is happening
+ * (a token being fetched, nothing picked yet), else the token's expiry.
+ * @param {Account} account
+ */
+function renderInstallationLine(account) {
+  const error = authState.installationError;
+  adom.installationError.hidden = error === null;
+  adom.installationError.textContent = error ?? "";
+
+  /** @type {string | null} */
+  let status = null;
+  if (authState.selecting !== null) status = `Getting a token for ${authState.selecting.accountLogin}…`;
+  else if (account.installations.length === 0) status = "Install the GitHub App on an account first";
+  else if (account.currentId === null) status = "Pick one to get a token";
+  else if (account.tokenExpiresAt === null) status = "No token cached";
+  adom.installationStatus.hidden = error !== null || status === null;
+  adom.installationStatus.textContent = status ?? "";
+
+  const at = account.tokenExpiresAt;
+  const showExpiry = error === null && status === null && at !== null;
+  adom.tokenExpiry.hidden = !showExpiry;
+  if (!showExpiry || at === null) {
+    adom.tokenExpiry.replaceChildren();
+    return;
+  }
+  const ms = Date.parse(at);
+  const left = ms - Date.now();
+  const expired = !Number.isNaN(ms) && left <= 0;
+  adom.tokenExpiry.replaceChildren(expired ? "Token expired " : "Token expires ", clockElement(at));
+  adom.tokenExpiry.dataset.tone = expired ? "danger" : left < TOKEN_EXPIRY_WARN_MS ? "warn" : "ok";
+  const owner = account.installations.find((i) => i.id === account.currentId)?.accountLogin ?? "this installation";
+  adom.tokenExpiry.title = Number.isNaN(ms)
+    ? `The installation token for ${owner} expires ${at}`
+    : `The installation token for ${owner} ${expired ? "expired" : "expires"} ${formatLocal(at)} (${relativeTo(ms)}). Tollgate renews it before then while the sign-in service can be reached.`;
+}
+
+/**
+ * Picks an installation: the host fetches its token and keeps it in the
+ * keychain; the page learns only when it expires.
+ * @param {number} installationId
+ */
+async function selectInstallation(installationId) {
+  const account = authState.account;
+  if (account === null || authState.selecting !== null) return;
+  const seq = authState.seq;
+  const accountLogin = account.installations.find((i) => i.id === installationId)?.accountLogin ?? `installation ${installationId}`;
+  authState.selecting = { id: installationId, accountLogin };
+  authState.installationError = null;
+  renderInstallations(account);
+  try {
+    const selected = await bridge().invoke("auth:select-installation", { installationId });
+    if (seq !== authState.seq || authState.account === null) return;
+    authState.account.currentId = selected.installationId;
+    authState.account.tokenExpiresAt = selected.expiresAt;
+    announce(`Using ${selected.accountLogin}. Token expires ${formatClock(selected.expiresAt)}.`);
+  } catch (reason) {
+    if (seq !== authState.seq) return;
+    const error = asShownError(reason);
+    if (error.code === "UNAUTHORIZED") {
+      // The host no longer has a session (it ended, or was refused).
+      signedOut();
+      showAuthNotice("warn", "You were signed out of GitHub", asSentence(error.message));
+      return;
+    }
+    authState.installationError = error.code === "KEYCHAIN_UNAVAILABLE"
+      ? `${asSentence(error.message)} Unlock your keyring and pick again.`
+      : asSentence(error.message);
+  } finally {
+    authState.selecting = null;
+    if (seq === authState.seq && authState.account) {
+      renderInstallations(authState.account);
+      if (authState.installationError !== null) adom.installation.focus();
+    }
+  }
+}
+
+function onInstallationChange() {
+  const value = adom.installation.value;
+  const id = Number(value);
+  if (value === "" || !Number.isSafeInteger(id)) return;
+  void selectInstallation(id);
+}
+
+/** Forgets the account (signed out, or the session ended) and renders the signed-out state. */
+function signedOut() {
+  const hadFocus = adom.account.contains(document.activeElement);
+  authState.seq += 1;
+  authState.account = null;
+  authState.selecting = null;
+  authState.installationError = null;
+  renderAccount();
+  if (hadFocus) adom.signin.focus();
+}
+
+async function signOut() {
+  if (authState.signingOut) return;
+  authState.signingOut = true;
+  adom.signout.disabled = true;
+  adom.signout.dataset.busy = "true";
+  try {
+    const result = await bridge().invoke("auth:logout", {});
+    signedOut();
+    hideAuthNotice();
+    if (!result.keychainCleared) {
+      showAuthNotice("warn", "Signed out, but the keychain kept the session", "The OS keychain refused to delete the stored GitHub session. Tollgate no longer uses it; unlock your keyring, and it is replaced the next time you sign in.");
+    } else {
+      announce("Signed out of GitHub.");
+    }
+    adom.signin.focus();
+  } catch (reason) {
+    showAuthNotice("danger", "Sign-out failed", asSentence(asShownError(reason).message));
+  } finally {
+    authState.signingOut = false;
+    adom.signout.disabled = false;
+    delete adom.signout.dataset.busy;
+  }
+}
+
+// Offline ---------------------------------------------------------------
+
+/**
+ * @param {boolean} isOffline
+ * @param {string | null} reason
+ * @param {string | null} cachedTokenExpiresAt
+ */
+function setOffline(isOffline, reason, cachedTokenExpiresAt) {
+  const wasShown = !adom.offline.hidden;
+  authState.offline = { isOffline, reason, cachedTokenExpiresAt };
+  renderOffline();
+  if (wasShown && adom.offline.hidden && authState.account) announce("The sign-in service can be reached again.");
+}
+
+/** The offline banner: shown while signed in and the sign-in service can't be reached. */
+function renderOffline() {
+  const { isOffline, reason, cachedTokenExpiresAt: at } = authState.offline;
+  const show = authState.account !== null && isOffline;
+  adom.offline.hidden = !show;
+  if (!show) return;
+  const lead = h("strong", "", "Offline");
+  const ms = at === null ? Number.NaN : Date.parse(at);
+  if (at === null) {
+    adom.offlineText.replaceChildren(lead, " — the sign-in service can't be reached, and there is no cached token.");
+  } else if (Number.isNaN(ms) || ms > Date.now()) {
+    const after = Number.isNaN(ms) ? "." : ` (${relativeTo(ms)}).`;
+    adom.offlineText.replaceChildren(lead, " — the sign-in service can't be reached. Your cached GitHub token works until ", clockElement(at), after);
+  } else {
+    adom.offlineText.replaceChildren(lead, " — the sign-in service can't be reached, and your cached GitHub token expired at ", clockElement(at), ` (${relativeTo(ms)}).`);
+  }
+  adom.offlineReason.hidden = !reason;
+  adom.offlineReason.textContent = reason ? `Reason: ${reason}` : "";
+}
+
+/**
+ * Asks the host to probe the sign-in service. Never rejects.
+ * @param {boolean} asked whether the user pressed Check again
+ */
+async function checkOffline(asked) {
+  adom.offlineCheck.disabled = true;
+  adom.offlineCheck.dataset.busy = "true";
+  try {
+    const status = await bridge().invoke("auth:check-offline-status", {});
+    setOffline(status.isOffline, status.reason, status.cachedTokenExpiresAt);
+  } catch (reason) {
+    const error = asShownError(reason);
+    if (asked && !adom.offline.hidden) {
+      adom.offlineReason.hidden = false;
+      adom.offlineReason.textContent = `Could not check again: ${asSentence(error.message)}`;
+    } else {
+      showAuthNotice("danger", "Could not check the sign-in service", asSentence(error.message));
+    }
+  } finally {
+    adom.offlineCheck.disabled = false;
+    delete adom.offlineCheck.dataset.busy;
+  }
+}
+
+// The sign-in panel -----------------------------------------------------
+
+/** @param {LoginPhase} phase */
+function setPhase(phase) {
+  authState.phase = phase;
+  if (phase !== "code") stopCountdown();
+  renderPanel();
+  renderSigninButton();
+}
+
+/** Renders the panel for the current phase. */
+function renderPanel() {
+  const phase = authState.phase;
+  adom.panel.dataset.phase = phase;
+  adom.starting.hidden = phase !== "starting";
+  adom.codeView.hidden = phase !== "code" && phase !== "expired";
+  adom.waiting.hidden = phase !== "code";
+  adom.copyCode.disabled = phase !== "code";
+  if (phase !== "error") showBanner(adom.error, null);
+  switch (phase) {
+    case "starting":
+      adom.status.textContent = "Asking GitHub for a sign-in code…";
+      break;
+    case "code":
+      renderCountdown();
+      break;
+    case "expired":
+      adom.status.textContent = "The code expired before it was approved. Try again for a new one.";
+      adom.countdown.textContent = "This code has expired";
+      adom.countdown.dataset.tone = "danger";
+      break;
+    case "error":
+      adom.status.textContent = authState.retryable ? "Signing in did not work. You can try again." : "Signing in did not work.";
+      break;
+    case "idle":
+      adom.status.textContent = "";
+      break;
+  }
+  renderRetry();
+}
+
+function openPanel() {
+  if (!adom.panel.open) {
+    if (typeof adom.panel.showModal === "function") adom.panel.showModal();
+    else adom.panel.setAttribute("open", "");
+  }
+  renderPanel();
+  focusInPanel();
+}
+
+/** Moves focus back into the panel when what had it was disabled or hidden. */
+function keepFocusInPanel() {
+  const active = document.activeElement;
+  const lost = active === null || active === document.body || active === adom.panel
+    || (active instanceof HTMLButtonElement && (active.disabled || active.closest("[hidden]") !== null));
+  if (lost) focusInPanel();
+}
+
+/** Focus on what the user most likely does next in the panel. */
+function focusInPanel() {
+  if (!adom.panel.open) return;
+  if (!adom.retry.hidden && !adom.retry.disabled) adom.retry.focus();
+  else if (authState.phase === "code") adom.copyCode.focus();
+  else adom.close.focus();
+}
+
+/** @param {HTMLElement | null} [focusTarget] where focus goes (else the sign-in button) */
+function closePanel(focusTarget) {
+  if (!adom.panel.open) {
+    // Closed already: focus stays where the user put it.
+    renderSigninButton();
+    return;
+  }
+  authState.focusAfterClose = focusTarget ?? null;
+  adom.panel.close();
+}
+
+/** After the panel closed (the close button, Escape, or a sign-in that finished). */
+function onPanelClosed() {
+  // An attempt that ended is over once its panel is closed: the next click starts afresh.
+  if (authState.phase === "error" || authState.phase === "expired") setPhase("idle");
+  renderSigninButton();
+  const target = authState.focusAfterClose ?? (adom.signin.hidden ? null : adom.signin);
+  authState.focusAfterClose = null;
+  target?.focus();
+}
+
+function onSigninClick() {
+  // A code is on its way or on screen: show it again rather than start over.
+  if (authState.phase === "starting" || authState.phase === "code") {
+    openPanel();
+    return;
+  }
+  void startLogin();
+}
+
+/** Starts a sign-in attempt; its progress comes as events. Never rejects. */
+async function startLogin() {
+  if (authState.subscribeError) {
+    // Without the events the page would wait for a code that never shows.
+    openPanel();
+    showLoginFailure(authState.subscribeError, false);
+    return;
+  }
+  const previousRetryAt = authState.retryAt;
+  authState.retryAt = Date.now() + LOGIN_COOLDOWN_MS + LOGIN_COOLDOWN_SLACK_MS;
+  setPhase("starting");
+  openPanel();
+  try {
+    await bridge().invoke("auth:github-login", {});
+  } catch (reason) {
+    const error = asShownError(reason);
+    if (error.code === "RATE_LIMITED") {
+      // Refused: no attempt started, so the host's wait is the one that counts.
+      const wait = retryAfterMs(error.details);
+      authState.retryAt = wait === null ? previousRetryAt : Date.now() + wait + LOGIN_COOLDOWN_SLACK_MS;
+    }
+    // The host may have said so already with an `auth:login-error` event; its wait is this one.
+    if (authState.phase === "starting" || authState.phase === "error") showLoginFailure(error, !FINAL_CALL_ERRORS.includes(error.code));
+  }
+}
+
+/**
+ * Shows a failed attempt in the panel.
+ * @param {{ code: string, message: string }} failure
+ * @param {boolean} retryable
+ */
+function showLoginFailure(failure, retryable) {
+  authState.retryable = retryable;
+  setPhase("error");
+  const shown = { code: failure.code, message: asSentence(failure.message), details: null, requestId: "" };
+  showBanner(adom.error, shown, loginAdvice(failure.code, retryable));
+  if (adom.panel.open) {
+    focusInPanel();
+    return;
+  }
+  // The user closed the panel while waiting: say it under the header, and let the next click start afresh.
+  setPhase("idle");
+  showAuthNotice("danger", "GitHub sign-in failed", shown.message);
+}
+
+/**
+ * @param {string} code
+ * @param {boolean} retryable
+ * @returns {string | undefined}
+ */
+function loginAdvice(code, retryable) {
+  switch (code) {
+    case "NETWORK_ERROR":
+      return "Tollgate could not reach its sign-in service. Check your connection, then try again.";
+    case "TIMEOUT":
+      return "The service may be busy: try again in a moment.";
+    case "ACCESS_DENIED":
+      return "Access was not granted on GitHub. Close this and sign in again to start over.";
+    case "RATE_LIMIT":
+    case "RATE_LIMITED":
+      return "Sign-in attempts are limited; Try again unlocks when the wait is over.";
+    default:
+      return retryable ? undefined : "Close this and sign in again to start over.";
+  }
+}
+
+/** Shows Try again when the attempt may be retried, disabled with a countdown until the host will accept it. */
+function renderRetry() {
+  clearTimeout(authState.retryTimer);
+  authState.retryTimer = undefined;
+  const ended = authState.phase === "error" || authState.phase === "expired";
+  adom.dismiss.hidden = !ended;
+  const show = (authState.phase === "error" && authState.retryable) || authState.phase === "expired";
+  adom.retry.hidden = !show;
+  if (!show) return;
+  const wait = authState.retryAt - Date.now();
+  if (wait > 0) {
+    adom.retry.disabled = true;
+    adom.retry.textContent = `Try again in ${Math.ceil(wait / 1000)} s`;
+    authState.retryTimer = setTimeout(renderRetry, wait % COUNTDOWN_TICK_MS || COUNTDOWN_TICK_MS);
+    return;
+  }
+  const wasDisabled = adom.retry.disabled;
+  adom.retry.disabled = false;
+  adom.retry.textContent = "Try again";
+  // While it was disabled, focus went to the close button (or nowhere): Try again is what comes next.
+  if (wasDisabled && adom.panel.open && document.activeElement === adom.close) adom.retry.focus();
+  else if (wasDisabled) keepFocusInPanel();
+}
+
+function startCountdown() {
+  stopCountdown();
+  renderCountdown();
+  authState.countdownTimer = setInterval(renderCountdown, COUNTDOWN_TICK_MS);
+}
+
+function stopCountdown() {
+  clearInterval(authState.countdownTimer);
+  authState.countdownTimer = undefined;
+}
+
+function renderCountdown() {
+  if (authState.phase !== "code") return;
+  const left = authState.codeDeadline - Date.now();
+  if (left <= 0) {
+    // The host says so too (`auth:device-code-expired`) once its last poll is answered.
+    setPhase("expired");
+    keepFocusInPanel();
+    return;
+  }
+  const time = h("strong", "auth-countdown-time", formatCountdown(left));
+  adom.countdown.replaceChildren("Code expires in ", time);
+  adom.countdown.dataset.tone = left < 60_000 ? "warn" : "neutral";
+}
+
+// Events ----------------------------------------------------------------
+
+/** @param {UserCode} event */
+function onUserCode(event) {
+  // Counted from the lifetime rather than `expiresAt`, so a clock that
+  // differs between host and page can't show a wrong countdown.
+  authState.codeDeadline = Date.now() + event.expiresIn * 1000;
+  adom.code.textContent = event.userCode;
+  adom.uri.textContent = event.verificationUri;
+  adom.browserNote.textContent = event.browserOpened ? "Your browser opened this address" : "Open this address in your browser";
+  adom.countdown.title = `Expires at ${formatLocal(event.expiresAt)}`;
+  adom.status.textContent = event.browserOpened
+    ? `Your browser is open at GitHub (if it isn't, open the address below). Enter the code ${event.userCode} there.`
+    : `Tollgate could not open your browser: open the address below yourself and enter the code ${event.userCode}.`;
+  setPhase("code");
+  startCountdown();
+  if (adom.panel.open && !adom.panel.contains(document.activeElement)) focusInPanel();
+  else if (adom.panel.open && document.activeElement === adom.close) adom.copyCode.focus();
+}
+
+/** @param {LoginSuccess} event */
+function onLoginSuccess(event) {
+  authState.seq += 1;
+  authState.account = { user: event.user, installations: event.installations, currentId: null, tokenExpiresAt: null, sessionExpiresAt: null };
+  authState.loaded = true;
+  authState.selecting = null;
+  authState.installationError = null;
+  hideAuthNotice();
+  setPhase("idle");
+  renderAccount();
+  const only = event.installations.length === 1 ? event.installations[0] : undefined;
+  // Several: the user picks one. One: it is picked here, and the picker is busy meanwhile.
+  closePanel(event.installations.length > 1 ? adom.installation : adom.user);
+  announce(`Signed in to GitHub as ${event.user.login}.`);
+  if (only) void selectInstallation(only.id);
+}
+
+/** @param {LoginError} event */
+function onLoginError(event) {
+  showLoginFailure(event, event.retryable);
+}
+
+/** @param {DeviceCodeExpired} event */
+function onDeviceCodeExpired(event) {
+  if (authState.phase !== "code" && authState.phase !== "expired") return;
+  // A newer attempt's code is on screen: this one is not news.
+  if (adom.code.textContent !== event.userCode) return;
+  setPhase(adom.panel.open ? "expired" : "idle");
+  keepFocusInPanel();
+}
+
+/** @param {InstallationTokenCached} event */
+function onInstallationTokenCached(event) {
+  const account = authState.account;
+  if (account === null || !account.installations.some((i) => i.id === event.installationId)) return;
+  account.currentId = event.installationId;
+  account.tokenExpiresAt = event.expiresAt;
+  renderInstallations(account);
+}
+
+/** @param {TokenRefreshed} event */
+function onTokenRefreshed(event) {
+  const account = authState.account;
+  if (account === null || (account.currentId !== null && account.currentId !== event.installationId)) return;
+  account.currentId = event.installationId;
+  account.tokenExpiresAt = event.expiresAt;
+  renderInstallations(account);
+}
+
+/** @param {SessionExpired} event */
+function onSessionExpired(event) {
+  if (authState.account === null && authState.loaded) {
+    // Nothing on screen was signed in; still say why a stored session is gone.
+    showAuthNotice("warn", "Your GitHub session ended", asSentence(event.reason));
+    return;
+  }
+  signedOut();
+  showAuthNotice("warn", "You were signed out of GitHub", asSentence(event.reason));
+}
+
+function onLogoutSuccess() {
+  if (authState.account !== null) signedOut();
+}
+
+/** @param {OfflineModeEnabled} event */
+function onOfflineModeEnabled(event) {
+  setOffline(true, event.reason, event.cachedTokenExpiresAt);
+}
+
+function onOfflineModeDisabled() {
+  setOffline(false, null, authState.offline.cachedTokenExpiresAt);
+}
+
+// Start -----------------------------------------------------------------
+
+/** Listens to every `auth:*` event; remembers the first refusal. */
+async function subscribeAuthEvents() {
+  const t = bridge();
+  const results = await Promise.allSettled([
+    t.on("auth:user-code", onUserCode),
+    t.on("auth:login-success", onLoginSuccess),
+    t.on("auth:login-error", onLoginError),
+    t.on("auth:device-code-expired", onDeviceCodeExpired),
+    t.on("auth:installation-token-cached", onInstallationTokenCached),
+    t.on("auth:token-refreshed", onTokenRefreshed),
+    t.on("auth:session-expired", onSessionExpired),
+    t.on("auth:logout-success", onLogoutSuccess),
+    t.on("auth:offline-mode-enabled", onOfflineModeEnabled),
+    t.on("auth:offline-mode-disabled", onOfflineModeDisabled),
+  ]);
+  authState.subscribeError = null;
+  for (const result of results) {
+    if (result.status === "rejected") {
+      authState.subscribeError = asShownError(result.reason);
+      break;
+    }
+  }
+}
+
+/** Shows who is signed in, if anyone. Never rejects. */
+async function loadSession() {
+  const seq = authState.seq;
+  try {
+    const session = await bridge().invoke("auth:get-session", {});
+    // A sign-in or sign-out event landed first: it is newer.
+    if (seq !== authState.seq) return;
+    authState.account = session ? accountFromSession(session) : null;
+    if (session?.offline) setOffline(true, authState.offline.reason, session.installationTokenExpiresAt);
+  } catch (reason) {
+    if (seq !== authState.seq) return;
+    authState.account = null;
+    const error = asShownError(reason);
+    const advice = error.code === "KEYCHAIN_UNAVAILABLE" ? " Unlock your keyring (or start a Secret Service) and reload." : "";
+    showAuthNotice("warn", "GitHub sign-in could not be read", `${asSentence(error.message)}${advice}`);
+  } finally {
+    authState.loaded = true;
+    renderAccount();
+  }
+}
+
+/** Listens, shows the session, then probes the sign-in service once if signed in. Never rejects. */
+async function startAuth() {
+  try {
+    await subscribeAuthEvents();
+  } catch (reason) {
+    authState.subscribeError = asShownError(reason);
+  }
+  await loadSession();
+  // Not awaited: a probe of an unreachable service takes the request's time limit.
+  if (authState.account) void checkOffline(false);
+}
+
+function wireAuthEvents() {
+  adom.signin.addEventListener("click", onSigninClick);
+  adom.signout.addEventListener("click", () => void signOut());
+  adom.installation.addEventListener("change", onInstallationChange);
+  adom.close.addEventListener("click", () => closePanel());
+  adom.dismiss.addEventListener("click", () => closePanel());
+  adom.panel.addEventListener("close", onPanelClosed);
+  adom.retry.addEventListener("click", () => {
+    if (!adom.retry.disabled) void startLogin();
+  });
+  adom.noticeDismiss.addEventListener("click", hideAuthNotice);
+  adom.offlineCheck.addEventListener("click", () => void checkOffline(true));
+}
+
+// ---------------------------------------------------------------------------
 // Start
 
 function wireEvents() {
@@ -1703,6 +2593,7 @@ function wireEvents() {
     dom.tokenInput.focus();
   });
   dom.themeToggle.addEventListener("click", cycleTheme);
+  wireAuthEvents();
   for (const button of document.querySelectorAll("button[data-copy-from]")) {
     if (button instanceof HTMLButtonElement) button.addEventListener("click", () => void copyFrom(button));
   }
@@ -1714,7 +2605,7 @@ function start() {
   wireProfileEvents();
   showDecodeView("empty");
   // Tests wait on data-ready: set it once the first calls settled, either way.
-  void Promise.allSettled([loadAppInfo(), loadPlugins(), startProfiles()]).then(() => {
+  void Promise.allSettled([loadAppInfo(), loadPlugins(), startProfiles(), startAuth()]).then(() => {
     document.body.dataset.ready = "true";
   });
   // A token restored into the field (a reload) is decoded straight away.

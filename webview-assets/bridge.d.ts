@@ -435,6 +435,32 @@ type SessionExpired = {
  */
 reason: string, };
 
+type SessionView = { 
+/**
+ * Who is signed in.
+ */
+user: GithubUser, 
+/**
+ * The installations they can pick.
+ */
+installations: Array<Installation>, 
+/**
+ * The picked one.
+ */
+currentInstallation: Installation | null, 
+/**
+ * When its cached token expires (ISO 8601), if one is cached.
+ */
+installationTokenExpiresAt: string | null, 
+/**
+ * When the session ends (ISO 8601).
+ */
+sessionExpiresAt: string, 
+/**
+ * Whether the sign-in service is unreachable right now.
+ */
+offline: boolean, };
+
 type Settings = { 
 /**
  * The profile selected when the app was last used.

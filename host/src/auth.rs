@@ -648,8 +648,10 @@ impl Inner {
                     }
                 }
                 Ok(PollOutcome::SlowDown { interval: asked }) => {
+                    // RFC 8628: at least 5 s slower from now on, or what
+                    // the backend asks if that is slower still.
                     let slower = (interval + SLOW_DOWN_STEP).as_secs();
-                    interval = clamp_interval(asked.unwrap_or(slower).max(interval.as_secs() + 1), interval);
+                    interval = clamp_interval(asked.unwrap_or(0).max(slower), interval);
                     tracing::info!(interval_s = interval.as_secs(), "the sign-in service asked to poll slower");
                 }
                 Ok(PollOutcome::Complete(done)) => return self.finish_login(generation, *done),

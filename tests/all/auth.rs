@@ -432,3 +432,138 @@ fn tokens_and_device_codes_stay_out_of_events_and_views() {
     let stored = rig.stored().expect("stored").to_string();
     assert!(stored.contains("sess-SECRET-session-token") && stored.contains("ghs_SECRET_refreshed_0"));
 }
+
+/// The reference backend in front of a fake GitHub, both on loopback.
+mod through_the_reference_backend {
+    use super::*;
+    use tollgate_auth_backend::fake_github::{FakeGithub, PollStep};
+    use tollgate_auth_backend::testing::{RunningBackend, spawn_backend_blocking};
+
+    struct Stack {
+        github: FakeGithub,
+        _backend: RunningBackend,
+        rig: Rig,
+    }
+
+    fn stack(name: &str, script: Vec<PollStep>) -> Stack {
+        let github = FakeGithub::start_blocking();
+        github.set_verification_uri("https://github.com/login/device");
+        github.set_interval(5);
+        github.set_device_script(script);
+        let backend = spawn_backend_blocking(github.backend_config()).expect("backend starts");
+        let rig = Rig::new(name, backend.url(), Duration::from_secs(10));
+        Stack { github, _backend: backend, rig }
+    }
+
+    #[test]
+    fn happy_path_signs_in_picks_an_installation_and_uses_its_token() {
+        let s = stack("stack-happy", vec![PollStep::Approve]);
+        s.rig.login();
+        let AuthEvent::UserCode(code) = s.rig.events.wait_for("auth:user-code") else { unreachable!() };
+        assert_eq!(code.verification_uri, "https://github.com/login/device");
+        assert!(code.browser_opened);
+        assert_eq!(*s.rig.browser.opened.lock().expect("opened"), vec!["https://github.com/login/device".to_owned()]);
+        let AuthEvent::LoginSuccess(done) = s.rig.events.wait_for("auth:login-success") else { unreachable!() };
+        assert_eq!(done.user.login, "octocat");
+        assert_eq!(done.installations.iter().map(|i| i.id).collect::<Vec<_>>(), vec![11, 22]);
+        assert_eq!(s.rig.events.names(), vec!["auth:user-code", "auth:login-success"]);
+
+        let picked = s.rig.auth.select_installation(11).expect("select");
+        assert_eq!(picked.account_login, "octo-org");
+        assert_eq!(s.github.installation_token_mints(), 1);
+        let claims = s.github.last_app_jwt_claims().expect("the backend signed an App JWT");
+        assert_eq!(claims.iss, s.github.app_id());
+        let token = s.rig.auth.installation_token().expect("token");
+        assert!(token.token.expose().starts_with("ghs_"));
+        let view = s.rig.auth.session().expect("session").expect("signed in");
+        assert_eq!(view.current_installation.as_ref().map(|i| i.account_login.as_str()), Some("octo-org"));
+        assert!(!format!("{view:?}").contains(token.token.expose()));
+    }
+
+    #[test]
+    fn authorization_pending_is_polled_at_the_interval_until_approved() {
+        let s = stack("stack-pending", vec![PollStep::Pending, PollStep::Pending, PollStep::Pending, PollStep::Approve]);
+        s.rig.login();
+        s.rig.events.wait_for("auth:login-success");
+        assert_eq!(s.github.polls(), 4);
+        assert_eq!(s.rig.clock.sleeps(), vec![Duration::from_secs(5); 4]);
+    }
+
+    #[test]
+    fn slow_down_makes_every_later_poll_slower() {
+        let s = stack("stack-slow", vec![PollStep::SlowDown(Some(12)), PollStep::SlowDown(None), PollStep::Pending, PollStep::Approve]);
+        s.rig.login();
+        s.rig.events.wait_for("auth:login-success");
+        // 5 s, then GitHub's 12, then at least 5 s more (17), and it stays.
+        assert_eq!(s.rig.clock.sleeps(), [5, 12, 17, 17].map(Duration::from_secs).to_vec());
+    }
+
+    #[test]
+    fn access_denied_ends_the_attempt() {
+        let s = stack("stack-denied", vec![PollStep::Pending, PollStep::Deny]);
+        s.rig.login();
+        let e = login_error(&s.rig);
+        assert_eq!((e.code, e.retryable), (LoginErrorCode::AccessDenied, false), "{}", e.message);
+        assert_eq!(s.rig.events.count("auth:login-success"), 0);
+        assert!(s.rig.stored().is_none());
+    }
+
+    #[test]
+    fn a_code_nobody_approves_expires_after_its_lifetime() {
+        let s = stack("stack-expired", vec![PollStep::Pending]);
+        s.github.set_expires_in(30);
+        s.rig.login();
+        let AuthEvent::DeviceCodeExpired(e) = s.rig.events.wait_for("auth:device-code-expired") else { unreachable!() };
+        let AuthEvent::UserCode(code) = s.rig.events.wait_for("auth:user-code") else { unreachable!() };
+        assert_eq!(e.user_code, code.user_code);
+        assert_eq!(s.rig.clock.sleeps().iter().sum::<Duration>(), Duration::from_secs(30), "{:?}", s.rig.clock.sleeps());
+        assert_eq!(s.github.polls(), 5, "polls at 5, 10, ..., 25 s; at 30 s the code is over");
+
+        // GitHub saying so ends it too.
+        let s = stack("stack-expired-410", vec![PollStep::Expired]);
+        s.rig.login();
+        s.rig.events.wait_for("auth:device-code-expired");
+        assert_eq!(s.rig.events.count("auth:login-error"), 0);
+    }
+
+    #[test]
+    fn twenty_callers_due_for_a_refresh_mint_one_token() {
+        let s = stack("stack-dedupe", vec![PollStep::Approve]);
+        s.rig.login();
+        s.rig.events.wait_for("auth:login-success");
+        s.rig.auth.select_installation(22).expect("select");
+        s.rig.clock.advance(Duration::from_secs(57 * 60));
+        let barrier = Arc::new(Barrier::new(20));
+        let tokens: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..20)
+                .map(|_| {
+                    let barrier = Arc::clone(&barrier);
+                    let auth = s.rig.auth.clone();
+                    scope.spawn(move || {
+                        barrier.wait();
+                        auth.installation_token().expect("token").token.expose().to_owned()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("caller")).collect()
+        });
+        assert_eq!(s.github.installation_token_mints(), 2, "one at selection, one refresh for twenty callers");
+        assert!(tokens.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(s.rig.events.count("auth:token-refreshed"), 1);
+    }
+
+    #[test]
+    fn logout_reaches_the_backend_which_revokes_the_tokens() {
+        let s = stack("stack-logout", vec![PollStep::Approve]);
+        s.rig.login();
+        s.rig.events.wait_for("auth:login-success");
+        s.rig.auth.select_installation(11).expect("select");
+        assert!(s.rig.auth.logout().was_signed_in);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.github.revocations() == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(s.github.revocations(), 1, "the installation token was revoked at GitHub");
+        assert!(s.rig.stored().is_none());
+    }
+}

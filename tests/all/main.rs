@@ -17,5 +17,6 @@ mod signing;
 mod traps;
 mod webdriver;
 mod window;
+mod window_auth;
 mod window_profiles;
 mod worker;

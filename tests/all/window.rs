@@ -93,6 +93,11 @@ impl App {
     }
 
     fn launch_in(data_dir: Option<&Path>) -> Self {
+        Self::launch_with(data_dir, &[], &[])
+    }
+
+    /// Starts the app with extra arguments and environment.
+    pub(crate) fn launch_with(data_dir: Option<&Path>, extra_args: &[String], extra_env: &[(String, String)]) -> Self {
         require_window_environment();
         let turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("a temp dir for the app");
@@ -111,8 +116,11 @@ impl App {
                 log.display().to_string(),
                 "--cache-dir".into(),
                 cache_dir.display().to_string(),
-            ],
-            env: vec![("TOLLGATE_LOG".into(), LOG_FILTER.into())],
+            ]
+            .into_iter()
+            .chain(extra_args.iter().cloned())
+            .collect(),
+            env: [("TOLLGATE_LOG".to_owned(), LOG_FILTER.to_owned())].into_iter().chain(extra_env.iter().cloned()).collect(),
             driver_log: driver_log.clone(),
         };
         let session = match Session::start(&options) {
@@ -205,7 +213,7 @@ impl App {
             .collect()
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 

@@ -32,7 +32,7 @@ const KEY_ARROW_DOWN: &str = "\u{E015}";
 const HS256_SECRET: &str = "an-hmac-secret-of-well-over-32-bytes-for-e2e";
 
 /// Waits until `check` (page script returning a boolean) holds.
-fn wait_until(app: &App, what: &str, check: &str) {
+pub(crate) fn wait_until(app: &App, what: &str, check: &str) {
     let started = Instant::now();
     let mut last = Value::Null;
     while started.elapsed() < UI_TIMEOUT {
@@ -53,7 +53,7 @@ fn fixture(name: &str) -> String {
 
 /// Saves a screenshot as `target/<name>`, and as `docs/screenshots/<name>`
 /// when `TOLLGATE_UPDATE_SCREENSHOT=1`.
-fn screenshot(app: &App, name: &str) -> PathBuf {
+pub(crate) fn screenshot(app: &App, name: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target").join(name);
     app.session.screenshot(&path).unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
     if std::env::var("TOLLGATE_UPDATE_SCREENSHOT").as_deref() == Ok("1") {

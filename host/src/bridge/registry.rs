@@ -341,6 +341,9 @@ pub fn collect_decls<T: TS + 'static + ?Sized>(cfg: &ts_rs::Config, into: &mut B
         }
     }
     if T::output_path().is_none() {
+        // A built-in wrapper (`Option<T>`, `Vec<T>`): declare what it wraps.
+        T::visit_generics(&mut Visit(cfg, into));
+        T::visit_dependencies(&mut Visit(cfg, into));
         return;
     }
     let name = T::ident(cfg);
