@@ -45,6 +45,11 @@ test:
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake
 
+# The JavaScript guest's build tools (ComponentizeJS), as ./bootstrap
+# installs them; host/build.rs builds the guest from them offline.
+js-guest-deps:
+    cd guest-plugins/claims-linter-js && npm ci --no-audit --no-fund --loglevel=error
+
 # Regenerate the bridge contract snapshot and the page's TypeScript from the
 # Rust channel declarations.
 contract:
@@ -58,6 +63,15 @@ auth-backend-fake:
 # Benchmarks: one JSON object on stdout.
 bench: build
     scripts/with-display cargo run --release --locked -p tollgate-bench
+
+# A plugin crate under guest-plugins/ (`tollgate plugin new <name>` makes
+# one): build it, pack it into target/plugins/<name>/ (the component and
+# its manifest with the component's SHA-256), and run its calls.json
+# through the real runtime.
+plugin name: build
+    cd guest-plugins && cargo build --release --target wasm32-wasip2 -p {{name}}
+    target/release/tollgate plugin pack guest-plugins/{{name}} --wasm guest-plugins/target/wasm32-wasip2/release/$(echo {{name}} | tr - _).wasm --out target/plugins/{{name}}
+    target/release/tollgate plugin test guest-plugins/{{name}} --wasm target/plugins/{{name}}/{{name}}.wasm
 
 # What the host would link for a component: `just inspect path/to.wasm`.
 inspect file: build

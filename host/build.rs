@@ -9,6 +9,8 @@ use std::{env, fs};
 /// Guests to build: (cargo package, constant name, manifest directory).
 const GUESTS: &[(&str, &str, &str)] = &[
     ("jwt-signer", "JWT_SIGNER", "jwt-signer"),
+    ("claims-linter", "CLAIMS_LINTER", "claims-linter"),
+    ("claims-linter-hostile", "HOSTILE_LINTER", "claims-linter-hostile"),
     ("misbehaving-signer", "MISBEHAVING_SIGNER", "hostile/misbehaving-signer"),
     ("filesystem-reader", "FILESYSTEM_READER", "hostile/filesystem-reader"),
     ("undeclared-import", "UNDECLARED_IMPORT", "hostile/undeclared-import"),
@@ -63,15 +65,62 @@ fn main() {
         if *package == "jwt-signer" {
             fs::copy(&wasm, out_dir.join("jwt_signer.wasm")).expect("copy the signer");
         }
+        if *package == "claims-linter" {
+            fs::copy(&wasm, out_dir.join("claims_linter.wasm")).expect("copy the claims linter");
+        }
+    }
+    for (dir, name) in JS_GUESTS {
+        let wasm = build_js_guest(&guests, dir);
+        let manifest = guests.join(dir).join("tollgate.toml");
+        consts.push_str(&format!(
+            "/// The `{dir}` component, built from `guest-plugins/{dir}` by ComponentizeJS.\n\
+             pub const {name}_WASM_PATH: &str = {wasm:?};\n\
+             /// The manifest of `{dir}`.\n\
+             pub const {name}_MANIFEST_PATH: &str = {manifest:?};\n",
+            wasm = wasm.display().to_string(),
+            manifest = manifest.display().to_string(),
+        ));
     }
     fs::write(out_dir.join("guest_artifacts.rs"), consts).expect("write guest_artifacts.rs");
+}
+
+/// JavaScript guests, built with ComponentizeJS by each directory's
+/// `build.mjs`: (directory under `guest-plugins/`, constant name).
+const JS_GUESTS: &[(&str, &str)] = &[("claims-linter-js", "CLAIMS_LINTER_JS")];
+
+/// Builds one JavaScript guest into `guest-plugins/target/<dir>/` and
+/// returns the component's path. Offline: the engine and tools come from
+/// the directory's `node_modules`, which `./bootstrap` installs with
+/// `npm ci`. `build.mjs` skips the build when its inputs are unchanged.
+fn build_js_guest(guests: &Path, dir: &str) -> PathBuf {
+    let src = guests.join(dir);
+    if !src.join("node_modules").is_dir() {
+        panic!(
+            "the JavaScript guest in {} has no node_modules: run ./bootstrap, or `npm ci` in that directory \
+             (it installs ComponentizeJS; the build itself is offline)",
+            src.display()
+        );
+    }
+    let out = guests.join("target").join(dir).join(format!("{}.wasm", dir.replace('-', "_")));
+    fs::create_dir_all(out.parent().expect("has a parent")).expect("create the JavaScript guests' output directory");
+    let status = Command::new("node")
+        .current_dir(&src)
+        .arg("build.mjs")
+        .arg(&out)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run `node` to build {dir} ({e}); ./bootstrap installs Node.js"));
+    if !status.success() {
+        panic!("building the JavaScript guest {dir} failed (if node_modules is stale: ./bootstrap, or `npm ci` in {})", src.display());
+    }
+    out
 }
 
 fn rerun_if_changed_under(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.file_name().is_some_and(|n| n == "target") {
+        // Build outputs and installed npm packages are not sources.
+        if path.file_name().is_some_and(|n| n == "target" || n == "node_modules") {
             continue;
         }
         if path.is_dir() {

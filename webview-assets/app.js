@@ -13,6 +13,8 @@
 
 /** Wait after the last keystroke before decoding, so typing a token doesn't send one call per character. */
 const DECODE_DEBOUNCE_MS = 250;
+/** Wait after the last keystroke in the claims before linting them (the channel allows 20 calls a second). */
+const LINT_DEBOUNCE_MS = 300;
 /** Show the loading state only for calls slower than this, so fast decodes don't flicker. */
 const LOADING_DELAY_MS = 150;
 /** Refresh "in 58 min" / "expired 3 h ago" this often while a token is shown. */
@@ -790,6 +792,9 @@ const pdom = {
   keyKeep: byId("key-keep", HTMLButtonElement),
   claims: byId("profile-claims", HTMLTextAreaElement),
   claimsStatus: byId("claims-status", HTMLElement),
+  lintBox: byId("profile-lint-box", HTMLDivElement),
+  lint: byId("profile-lint", HTMLUListElement),
+  lintStatus: byId("profile-lint-status", HTMLElement),
   error: byId("profile-error", HTMLDivElement),
   save: byId("profile-save", HTMLButtonElement),
   revert: byId("profile-revert", HTMLButtonElement),
@@ -846,6 +851,10 @@ const profileState = {
   savedTimer: undefined,
   /** What the user asked for while the editor had unsaved changes; runs once they discard them. @type {(() => void) | null} */
   pendingDiscard: null,
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  lintTimer: undefined,
+  /** Numbers lint calls, so an answer to an older text is dropped. */
+  lintSeq: 0,
 };
 
 /** @param {string} value @returns {value is AlgorithmName} */
@@ -1120,6 +1129,7 @@ function editProfile(profile) {
   syncKeyField();
   syncExpiry();
   validateClaims();
+  scheduleLint();
   updateDirty();
 }
 
@@ -1223,6 +1233,88 @@ function validateClaims() {
   pdom.claimsStatus.textContent = parsed.ok ? (pdom.claims.value.trim() === "" ? "Empty: {}" : "Valid JSON") : "Invalid JSON";
   setFieldError("claims", parsed.ok ? null : parsed.message);
   return parsed.ok;
+}
+
+// ---------------------------------------------------------------------------
+// Claims findings: `lint:claims` runs the claims-linter guest over the
+// claims as typed. Findings advise; they never block a save.
+
+/** @type {Record<FindingSeverity, Tone>} */
+const SEVERITY_TONE = { error: "danger", warning: "warn", info: "neutral" };
+
+/** Lints the claims once the user pauses typing, if they parse as an object. */
+function scheduleLint() {
+  clearTimeout(profileState.lintTimer);
+  profileState.lintSeq += 1;
+  const parsed = parseClaims();
+  if (!parsed.ok || pdom.claims.value.trim() === "") {
+    // Nothing to lint: the JSON error (or the empty field) speaks for itself.
+    pdom.lintBox.hidden = true;
+    pdom.lint.replaceChildren();
+    return;
+  }
+  const seq = profileState.lintSeq;
+  pdom.lintBox.setAttribute("aria-busy", "true");
+  profileState.lintTimer = setTimeout(() => void lintClaims(parsed.value, seq), LINT_DEBOUNCE_MS);
+}
+
+/**
+ * @param {Record<string, unknown>} claims
+ * @param {number} seq
+ */
+async function lintClaims(claims, seq) {
+  try {
+    const report = await bridge().invoke("lint:claims", { claims });
+    if (seq === profileState.lintSeq) renderFindings(report.findings);
+  } catch (reason) {
+    if (seq !== profileState.lintSeq) return;
+    const error = asShownError(reason);
+    pdom.lint.replaceChildren();
+    pdom.lintStatus.dataset.state = "error";
+    pdom.lintStatus.textContent = `Claims checks unavailable: ${error.message}`;
+    pdom.lintBox.hidden = false;
+  } finally {
+    if (seq === profileState.lintSeq) pdom.lintBox.removeAttribute("aria-busy");
+  }
+}
+
+/**
+ * A finding's message, with its `quoted` claim names set as code. Text
+ * only: the message comes from a guest (checked by the host, still text).
+ * @param {string} message
+ */
+function lintMessage(message) {
+  const span = h("span", "lint-message");
+  message.split("`").forEach((part, i) => {
+    if (part !== "") span.append(i % 2 === 1 ? h("code", "lint-code", part) : part);
+  });
+  return span;
+}
+
+/** @param {Finding[]} findings */
+function renderFindings(findings) {
+  pdom.lint.replaceChildren(
+    ...findings.map((finding) => {
+      const item = h("li", "lint-finding");
+      item.dataset.code = finding.code;
+      item.dataset.severity = finding.severity;
+      const chip = h("span", "chip chip-small lint-severity", finding.severity);
+      chip.dataset.tone = SEVERITY_TONE[finding.severity];
+      const text = h("span", "lint-text");
+      if (finding.path !== "") text.append(h("code", "lint-path", finding.path), " ");
+      text.append(lintMessage(finding.message));
+      item.append(chip, text);
+      item.title = finding.code;
+      return item;
+    }),
+  );
+  const counts = ["error", "warning", "info"]
+    .map((severity) => [severity, findings.filter((f) => f.severity === severity).length])
+    .filter(([, n]) => n !== 0)
+    .map(([severity, n]) => `${n} ${severity}${n === 1 ? "" : "s"}`);
+  pdom.lintStatus.dataset.state = findings.length === 0 ? "clean" : "findings";
+  pdom.lintStatus.textContent = findings.length === 0 ? "No findings" : `Claims checks: ${counts.join(", ")}`;
+  pdom.lintBox.hidden = false;
 }
 
 /**
@@ -1637,7 +1729,10 @@ function wireProfileEvents() {
   pdom.form.addEventListener("change", updateDirty);
   pdom.name.addEventListener("input", () => setFieldError("name", null));
   pdom.key.addEventListener("input", () => setFieldError("key", null));
-  pdom.claims.addEventListener("input", validateClaims);
+  pdom.claims.addEventListener("input", () => {
+    validateClaims();
+    scheduleLint();
+  });
   pdom.algorithm.addEventListener("change", () => {
     setFieldError("algorithm", null);
     syncKeyField();

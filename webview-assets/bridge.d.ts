@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.2.
+// Bridge contract version 1.3.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -99,6 +99,28 @@ type EventSubscription = {
 event: keyof TollgateEvents, };
 
 type ExpirationPreset = "1h" | "1d" | "1w" | "custom";
+
+type Finding = { 
+/**
+ * What was found.
+ */
+code: FindingCode, 
+/**
+ * How serious it is.
+ */
+severity: FindingSeverity, 
+/**
+ * The top-level claim it is about, or empty for a claim that is absent.
+ */
+path: string, 
+/**
+ * One sentence for people (no control characters).
+ */
+message: string, };
+
+type FindingCode = "NOT_A_NUMBER" | "WRONG_TYPE" | "EXP_IN_PAST" | "EXPIRY_TOO_LONG" | "NBF_AFTER_EXP" | "IAT_IN_FUTURE" | "MISSING_ISS" | "MISSING_AUD" | "PERSONAL_DATA";
+
+type FindingSeverity = "error" | "warning" | "info";
 
 type GenerateRequest = { 
 /**
@@ -203,6 +225,22 @@ type JwtDecodeRequest = {
 token: string, };
 
 type KeyEncoding = "text" | "base64";
+
+type LintClaimsRequest = { 
+/**
+ * The claims as the editor has them: a JSON object.
+ */
+claims: Record<string, unknown>, 
+/**
+ * The longest a token may live, in seconds (1 day when absent).
+ */
+maxLifetimeSeconds?: number, };
+
+type LintReport = { 
+/**
+ * What the linter found, most serious first (empty when nothing).
+ */
+findings: Array<Finding>, };
 
 type LoggedOut = { 
 /**
@@ -639,6 +677,8 @@ interface TollgateChannels {
   "auth:logout": { request: Empty, response: LoggedOut };
   /** Probes the sign-in service: offline or not, why, and until when the cached token works. */
   "auth:check-offline-status": { request: Empty, response: OfflineStatus };
+  /** Lints a profile's claims inside the claims-linter guest: lifetime, audience, issuer, personal data. */
+  "lint:claims": { request: LintClaimsRequest, response: LintReport };
 }
 
 interface TollgateUploadChannels {

@@ -7,6 +7,7 @@
 mod bridge;
 mod auth;
 mod jwt_app;
+mod lint;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -232,6 +233,11 @@ fn main() {
         println!("{}", json!({"hs256_guest_us": r.guest_us, "native_us": r.native_us}));
         return;
     }
+    // `TOLLGATE_BENCH_ONLY=lint`: only the claims linter's figures.
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("lint") {
+        println!("{}", serde_json::to_string_pretty(&json!({ "claims_linter": lint::claims_linter() })).expect("json"));
+        return;
+    }
     // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figure.
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
         println!("{}", json!({ "auth_get_session_host_side": auth::get_session(&engine) }));
@@ -250,6 +256,7 @@ fn main() {
     let cold_start = bridge::cold_start();
     let (bridge_in_window, jwt_app_in_window) = bridge::window(&engine);
     let auth_get_session = auth::get_session(&engine);
+    let claims_linter = lint::claims_linter();
 
     let sign_json = |b: &SignBench, target: f64| {
         json!({
@@ -281,6 +288,7 @@ fn main() {
         "bridge_in_window": bridge_in_window,
         "jwt_app_in_window": jwt_app_in_window,
         "auth_get_session_host_side": auth_get_session,
+        "claims_linter": claims_linter,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

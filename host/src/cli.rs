@@ -11,6 +11,7 @@ use tollgate::app::assets::AssetSource;
 use tollgate::app::window::{WindowError, WindowOptions};
 use tollgate::app::{AppServices, build_bridge};
 use tollgate::auth::{AuthConfig, AuthService};
+use tollgate::scaffold;
 use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::worlds::JwtSignerWorld;
@@ -114,6 +115,52 @@ enum PluginCommand {
         /// Judge the imports against this world (default: the signer's).
         #[arg(long)]
         world: Option<String>,
+    },
+    /// Scaffold a guest crate for a world (default: the signer's) under
+    /// `--dir` (default `guest-plugins`); it builds and passes its test as is.
+    New {
+        /// The plugin's name (lowercase letters, digits, `-`).
+        name: String,
+        /// The world to implement.
+        #[arg(long, default_value = "tollgate:jwt/jwt-signer@0.1.0")]
+        world: String,
+        /// Where to put the crate.
+        #[arg(long, default_value = "guest-plugins")]
+        dir: PathBuf,
+    },
+    /// Print a component's SHA-256 as a manifest line; `--write` records it
+    /// in the manifest.
+    Hash {
+        /// The component (.wasm).
+        file: PathBuf,
+        /// The manifest to record it in.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Write it into `--manifest`.
+        #[arg(long, requires = "manifest")]
+        write: bool,
+    },
+    /// Make a loadable package: the component and its manifest with the
+    /// component's SHA-256, in `--out`.
+    Pack {
+        /// The plugin's crate (holds tollgate.toml).
+        crate_dir: PathBuf,
+        /// The built component.
+        #[arg(long)]
+        wasm: PathBuf,
+        /// The package directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a plugin's `calls.json` through the real runtime; a table on
+    /// stdout, non-zero exit on any failure.
+    Test {
+        /// The plugin's crate (holds tollgate.toml and calls.json).
+        crate_dir: PathBuf,
+        /// The component (e.g. from `plugin pack`; its manifest must record
+        /// its SHA-256).
+        #[arg(long)]
+        wasm: PathBuf,
     },
     /// Make one guest call through the real runtime path; JSON on stdout.
     Call {
@@ -220,6 +267,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match command {
         Command::Contract { write } => contract(&engine, write),
         Command::Plugin(PluginCommand::Inspect { file, json, world }) => inspect(&engine, &file, json, world.as_deref()),
+        Command::Plugin(PluginCommand::New { name, world, dir }) => plugin_new(&name, &world, &dir),
+        Command::Plugin(PluginCommand::Hash { file, manifest, write }) => plugin_hash(&file, manifest.as_deref(), write),
+        Command::Plugin(PluginCommand::Pack { crate_dir, wasm, out }) => {
+            let packed = scaffold::pack(&crate_dir, &wasm, &out).map_err(scaffold_error)?;
+            println!("{}", packed.display());
+            Ok(())
+        }
+        Command::Plugin(PluginCommand::Test { crate_dir, wasm }) => plugin_test(&engine, &crate_dir, &wasm),
         Command::Plugin(PluginCommand::Call { plugin, function, args, manifest }) => {
             let signer = load_signer(&engine, &plugin, manifest.as_deref())?;
             let args: Value = serde_json::from_str(&args).map_err(|e| usage("INVALID_ARGS", format!("--args is not JSON: {e}")))?;
@@ -365,6 +420,68 @@ fn read_key_file(path: &Path, alg: Algorithm) -> Result<Zeroizing<Vec<u8>>, CliE
         bytes.truncate(keep);
     }
     Ok(bytes)
+}
+
+fn scaffold_error(e: scaffold::ScaffoldError) -> CliError {
+    let code = match e {
+        scaffold::ScaffoldError::BadName(_) | scaffold::ScaffoldError::UnknownWorld { .. } => "INVALID_ARGS",
+        scaffold::ScaffoldError::Exists(_) => "ALREADY_EXISTS",
+        scaffold::ScaffoldError::Manifest(_) => "MANIFEST_INVALID",
+        _ => "IO_ERROR",
+    };
+    CliError { code, message: e.to_string(), exit_status: 1 }
+}
+
+fn plugin_new(name: &str, world: &str, dir: &Path) -> Result<(), CliError> {
+    let made = scaffold::scaffold(name, world, dir).map_err(scaffold_error)?;
+    println!("created {}", made.dir.display());
+    if made.workspace_member {
+        println!("added to the workspace in {}; build, pack and test it with:\n  just plugin {name}", dir.display());
+    } else {
+        println!(
+            "build it (from its directory, where .cargo/config.toml sets the target flags):\n  cd {} && cargo build --release --target wasm32-wasip2\n\
+             then pack and test it:\n  tollgate plugin pack {0} --wasm {0}/target/{1} --out {0}/package\n  tollgate plugin test {0} --wasm {0}/package/{name}.wasm",
+            made.dir.display(),
+            made.artifact,
+        );
+    }
+    Ok(())
+}
+
+fn plugin_hash(file: &Path, manifest: Option<&Path>, write: bool) -> Result<(), CliError> {
+    let bytes = std::fs::read(file).map_err(|e| PluginError::Io { path: file.display().to_string(), source: e })?;
+    match (manifest, write) {
+        (Some(manifest), true) => {
+            let hash = scaffold::record_hash(&bytes, manifest).map_err(scaffold_error)?;
+            println!("recorded sha256 = \"{hash}\" in {}", manifest.display());
+        }
+        _ => println!("sha256 = \"{}\"", tollgate::runtime::component_sha256(&bytes)),
+    }
+    Ok(())
+}
+
+fn plugin_test(engine: &PluginEngine, crate_dir: &Path, wasm: &Path) -> Result<(), CliError> {
+    let calls = scaffold::read_calls(crate_dir).map_err(scaffold_error)?;
+    let manifest = wasm.with_file_name("tollgate.toml");
+    let source = PluginSource::from_files(wasm, Some(&manifest))?;
+    let signer = JwtSigner::from_plugin(engine.load_verified::<JwtSignerWorld>(&source)?);
+    let mut failed = 0;
+    println!("{:<4} {:<10} {:<6} detail", "#", "function", "result");
+    for (i, c) in calls.iter().enumerate() {
+        let outcome = call(&signer, &c.function, &c.args).map_err(|e| e.code.to_owned());
+        let verdict = scaffold::judge(&c.expect, &outcome);
+        let (mark, detail) = match &verdict {
+            Ok(()) => ("pass", format!("expected {}", c.expect)),
+            Err(why) => ("FAIL", why.clone()),
+        };
+        failed += usize::from(verdict.is_err());
+        println!("{:<4} {:<10} {:<6} {detail}", i + 1, c.function, mark);
+    }
+    if failed > 0 {
+        return Err(CliError { code: "PLUGIN_TEST_FAILED", message: format!("{failed} of {} calls failed", calls.len()), exit_status: 1 });
+    }
+    println!("{} calls passed through the runtime ({})", calls.len(), source.what);
+    Ok(())
 }
 
 fn load_signer(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>) -> Result<JwtSigner, CliError> {

@@ -13,3 +13,9 @@ pub const JWT_SIGNER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jwt
 
 /// The first-party signer's manifest, embedded at build time.
 pub const JWT_SIGNER_MANIFEST: &str = include_str!("../../guest-plugins/jwt-signer/tollgate.toml");
+
+/// The first-party claims linter component, embedded at build time.
+pub const CLAIMS_LINTER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/claims_linter.wasm"));
+
+/// The first-party claims linter's manifest, embedded at build time.
+pub const CLAIMS_LINTER_MANIFEST: &str = include_str!("../../guest-plugins/claims-linter/tollgate.toml");

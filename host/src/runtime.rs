@@ -24,10 +24,11 @@ pub use error::PluginError;
 pub use host_api::{FixedClock, HostClock, PluginState, SystemClock, unix_seconds};
 pub use inspect::{ExportReport, ImportReport, Inspection};
 pub use manifest::{Limits, Manifest, ManifestError, Quota};
-pub use plugin::{InstanceReuse, Plugin, PluginSource, WorldBindings};
+pub use plugin::{InstanceReuse, Plugin, PluginSource, WorldBindings, component_sha256};
 pub use policy::HostPolicy;
 
 /// The generated world types callers name (e.g. `Plugin<JwtSignerWorld>`).
 pub mod worlds {
     pub use super::bindings::JwtSigner as JwtSignerWorld;
+    pub use super::bindings::ClaimsLinter as ClaimsLinterWorld;
 }

@@ -1,6 +1,6 @@
 //! The app's services behind the bridge: the plugin runtime and the
-//! signer built on it, the profiles and settings on disk, and the secrets
-//! service over the OS keychain, and GitHub sign-in (`auth`).
+//! signer and claims linter built on it, the profiles and settings on disk,
+//! and the secrets service over the OS keychain, and GitHub sign-in (`auth`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +11,8 @@ use crate::auth::{AuthConfig, AuthService};
 use crate::bridge::{Bridge, ChannelRegistry, EventHub};
 use crate::guest_artifacts;
 use crate::jwt::JwtSigner;
-use crate::runtime::policy::{HostPolicy, WORLDS};
+use crate::lint::ClaimsLinter;
+use crate::runtime::policy::HostPolicy;
 use crate::runtime::{Manifest, PluginEngine, PluginError};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
 use crate::store::{ProfileStore, SettingsStore};
@@ -19,6 +20,7 @@ use crate::store::{ProfileStore, SettingsStore};
 /// What the app's handlers use.
 pub struct AppServices {
     signer: JwtSigner,
+    linter: ClaimsLinter,
     plugins: Vec<PluginSummary>,
     profiles: ProfileStore,
     settings: SettingsStore,
@@ -37,21 +39,14 @@ impl AppServices {
     /// The same over another keychain (tests inject a failing one).
     pub fn with_keychain(engine: &PluginEngine, data_dir: &Path, keychain: Arc<dyn Keychain>) -> Result<Self, PluginError> {
         let signer = JwtSigner::builtin(engine)?;
-        let inspection = engine.inspect(guest_artifacts::JWT_SIGNER_WASM, "jwt-signer", &WORLDS[0])?;
-        let manifest = Manifest::parse(guest_artifacts::JWT_SIGNER_MANIFEST, &HostPolicy::default())?;
-        let plugins = vec![PluginSummary {
-            name: manifest.name,
-            version: manifest.version,
-            world: manifest.world,
-            source: "built-in".to_owned(),
-            imports: inspection
-                .imports
-                .into_iter()
-                .map(|i| PluginImport { name: i.name, decision: i.decision.to_owned(), detail: i.detail.to_owned() })
-                .collect(),
-        }];
+        let linter = ClaimsLinter::builtin(engine)?;
+        let plugins = vec![
+            builtin_summary(engine, guest_artifacts::JWT_SIGNER_WASM, guest_artifacts::JWT_SIGNER_MANIFEST)?,
+            builtin_summary(engine, guest_artifacts::CLAIMS_LINTER_WASM, guest_artifacts::CLAIMS_LINTER_MANIFEST)?,
+        ];
         Ok(Self {
             signer,
+            linter,
             plugins,
             profiles: ProfileStore::new(data_dir),
             settings: SettingsStore::new(data_dir),
@@ -77,6 +72,11 @@ impl AppServices {
         &self.signer
     }
 
+    /// The claims linter.
+    pub fn linter(&self) -> &ClaimsLinter {
+        &self.linter
+    }
+
     /// Installed plugins.
     pub fn plugins(&self) -> &[PluginSummary] {
         &self.plugins
@@ -96,6 +96,25 @@ impl AppServices {
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
     }
+}
+
+/// A built-in plugin as `plugins:list` shows it: its manifest and the
+/// host's decision on each of its imports.
+fn builtin_summary(engine: &PluginEngine, wasm: &[u8], manifest: &str) -> Result<PluginSummary, PluginError> {
+    let manifest = Manifest::parse(manifest, &HostPolicy::default())?;
+    let world = manifest.world_spec()?;
+    let inspection = engine.inspect(wasm, &manifest.name, world)?;
+    Ok(PluginSummary {
+        name: manifest.name,
+        version: manifest.version,
+        world: manifest.world,
+        source: "built-in".to_owned(),
+        imports: inspection
+            .imports
+            .into_iter()
+            .map(|i| PluginImport { name: i.name, decision: i.decision.to_owned(), detail: i.detail.to_owned() })
+            .collect(),
+    })
 }
 
 /// Why the bridge could not be built.
@@ -120,6 +139,7 @@ pub fn build_bridge(services: &Arc<AppServices>) -> Result<Bridge, AppError> {
     channels::register(&mut registry, services)?;
     crate::app::profile_channels::register(&mut registry, services)?;
     auth_channels::register(&mut registry, services)?;
+    crate::app::lint_channels::register(&mut registry, services)?;
     let mut events = EventHub::new();
     channels::declare_events(&mut events);
     auth_channels::declare_events(&mut events);

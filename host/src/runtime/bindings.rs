@@ -9,3 +9,13 @@ wasmtime::component::bindgen!({
     path: "../wit/jwt@0.1",
     world: "tollgate:jwt/jwt-signer@0.1.0",
 });
+
+/// The claims linter's world, in a module of its own: each `bindgen!`
+/// generates its own `exports` tree.
+pub mod lint {
+    wasmtime::component::bindgen!({
+        path: "../wit/lint@0.1",
+        world: "tollgate:lint/claims-linter@0.1.0",
+    });
+}
+pub use lint::{ClaimsLinter, ClaimsLinterPre};

@@ -47,6 +47,24 @@ pub enum PluginError {
         /// What is missing or mistyped.
         reason: String,
     },
+    /// The component is not the one its manifest records.
+    #[error("{what} does not match its manifest: the manifest records sha256 {expected}, the component is sha256 {actual}")]
+    IntegrityMismatch {
+        /// What was read.
+        what: String,
+        /// The manifest's `sha256`.
+        expected: String,
+        /// The component's.
+        actual: String,
+    },
+    /// A plugin loaded from disk by the app has no `sha256` in its manifest.
+    #[error("{what} has no sha256 in its manifest; record it with `tollgate plugin hash --write` (the component is sha256 {actual})")]
+    IntegrityMissing {
+        /// What was read.
+        what: String,
+        /// The component's.
+        actual: String,
+    },
     /// The manifest is malformed or asks for more than policy allows.
     #[error(transparent)]
     Manifest(#[from] crate::runtime::ManifestError),
@@ -152,6 +170,8 @@ impl PluginError {
             Self::ImportRefused { .. } => "PLUGIN_IMPORT_REFUSED",
             Self::WorldMismatch { .. } => "PLUGIN_WORLD_MISMATCH",
             Self::Manifest(e) => e.code(),
+            Self::IntegrityMismatch { .. } => "PLUGIN_INTEGRITY_MISMATCH",
+            Self::IntegrityMissing { .. } => "PLUGIN_INTEGRITY_MISSING",
             Self::DeadlineExceeded { .. } => "PLUGIN_DEADLINE_EXCEEDED",
             Self::MemoryLimitExceeded { .. } => "PLUGIN_MEMORY_LIMIT",
             Self::StackOverflow { .. } => "PLUGIN_STACK_OVERFLOW",
@@ -175,7 +195,8 @@ impl PluginError {
             "PLUGIN_NOT_WASM", "PLUGIN_NOT_A_COMPONENT", "PLUGIN_INVALID", "PLUGIN_IMPORT_REFUSED",
             "PLUGIN_WORLD_MISMATCH", "MANIFEST_INVALID", "MANIFEST_OVER_POLICY", "MANIFEST_UNKNOWN_WORLD",
             "PLUGIN_DEADLINE_EXCEEDED", "PLUGIN_MEMORY_LIMIT", "PLUGIN_STACK_OVERFLOW", "PLUGIN_TRAPPED",
-            "PLUGIN_EXITED", "RATE_LIMITED", "PLUGIN_OUTPUT_REJECTED", "IO_ERROR",
+            "PLUGIN_EXITED", "RATE_LIMITED", "PLUGIN_OUTPUT_REJECTED", "IO_ERROR", "PLUGIN_INTEGRITY_MISMATCH",
+            "PLUGIN_INTEGRITY_MISSING",
         ];
         KNOWN.iter().find(|k| **k == code).copied().unwrap_or("INTERNAL_ERROR")
     }

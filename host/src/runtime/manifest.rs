@@ -22,6 +22,11 @@ pub struct Manifest {
     pub version: String,
     /// The world the component implements, e.g. `tollgate:jwt/jwt-signer@0.1.0`.
     pub world: String,
+    /// The component's SHA-256, 64 lowercase hex digits. When present the
+    /// component must match it; plugins the app loads from disk must have
+    /// one (`tollgate plugin hash --write` records it).
+    #[serde(default)]
+    pub sha256: Option<String>,
     /// Resource limits of one call and one instance.
     pub limits: Limits,
     /// Per-function call quotas, keyed by export name.
@@ -135,6 +140,14 @@ impl Manifest {
             return Err(ManifestError::Invalid {
                 field: "version",
                 reason: "use MAJOR.MINOR.PATCH".into(),
+            });
+        }
+        if let Some(hash) = &self.sha256
+            && !(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        {
+            return Err(ManifestError::Invalid {
+                field: "sha256",
+                reason: "use the component's SHA-256 as 64 lowercase hex digits (`tollgate plugin hash`)".into(),
             });
         }
         let world = self.world_spec()?;

@@ -10,7 +10,7 @@ use governor::{DefaultDirectRateLimiter, Quota as GovernorQuota, RateLimiter};
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
-use crate::runtime::bindings::{JwtSigner, JwtSignerPre};
+use crate::runtime::bindings::{ClaimsLinter, ClaimsLinterPre, JwtSigner, JwtSignerPre};
 use crate::runtime::engine::{
     MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, MAX_TABLE_ELEMENTS,
 };
@@ -47,6 +47,24 @@ impl WorldBindings for JwtSigner {
 
     fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
         JwtSignerPre::new(pre)
+    }
+
+    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+}
+
+impl WorldBindings for ClaimsLinter {
+    const WORLD: &'static str = "tollgate:lint/claims-linter@0.1.0";
+    type Pre = ClaimsLinterPre<PluginState>;
+
+    fn add_host_interfaces(_linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        // The world imports no host interface.
+        Ok(())
+    }
+
+    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+        ClaimsLinterPre::new(pre)
     }
 
     fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
@@ -133,7 +151,18 @@ impl PluginEngine {
     /// component (or loads it from the cache), authorizes every import,
     /// links only what the world declares, and checks the exports.
     pub fn load<B: WorldBindings>(&self, source: &PluginSource<'_>) -> Result<Plugin<B>, PluginError> {
+        self.load_checked(source, false)
+    }
+
+    /// Loads a plugin whose manifest must record the component's SHA-256
+    /// (plugins the app loads from disk); see [`Self::load`].
+    pub fn load_verified<B: WorldBindings>(&self, source: &PluginSource<'_>) -> Result<Plugin<B>, PluginError> {
+        self.load_checked(source, true)
+    }
+
+    fn load_checked<B: WorldBindings>(&self, source: &PluginSource<'_>, require_hash: bool) -> Result<Plugin<B>, PluginError> {
         let manifest = Manifest::parse(&source.manifest, self.policy())?;
+        check_integrity(&manifest, source, require_hash)?;
         if manifest.world != B::WORLD {
             return Err(PluginError::WorldMismatch {
                 world: B::WORLD.to_owned(),
@@ -183,6 +212,26 @@ impl PluginEngine {
             reuse: InstanceReuse::FreshPerCall,
             clock: Arc::new(SystemClock),
         })
+    }
+}
+
+/// The component's SHA-256, lowercase hex.
+pub fn component_sha256(wasm: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(wasm))
+}
+
+/// The component against its manifest's `sha256`: a mismatch is refused
+/// naming both hashes; a missing hash is refused when required.
+fn check_integrity(manifest: &Manifest, source: &PluginSource<'_>, required: bool) -> Result<(), PluginError> {
+    if manifest.sha256.is_none() && !required {
+        return Ok(());
+    }
+    let actual = component_sha256(&source.wasm);
+    match &manifest.sha256 {
+        Some(expected) if *expected == actual => Ok(()),
+        Some(expected) => Err(PluginError::IntegrityMismatch { what: source.what.clone(), expected: expected.clone(), actual }),
+        None => Err(PluginError::IntegrityMissing { what: source.what.clone(), actual }),
     }
 }
 

@@ -54,12 +54,21 @@ pub struct WorldSpec {
 }
 
 /// Every world this host serves.
-pub const WORLDS: &[WorldSpec] = &[WorldSpec {
-    name: "tollgate:jwt/jwt-signer@0.1.0",
-    host_imports: &["tollgate:host/logging@0.1.0", "tollgate:host/clock@0.1.0", "tollgate:jwt/types@0.1.0"],
-    export_interface: "tollgate:jwt/signer",
-    exports: &["sign", "decode", "verify"],
-}];
+pub const WORLDS: &[WorldSpec] = &[
+    WorldSpec {
+        name: "tollgate:jwt/jwt-signer@0.1.0",
+        host_imports: &["tollgate:host/logging@0.1.0", "tollgate:host/clock@0.1.0", "tollgate:jwt/types@0.1.0"],
+        export_interface: "tollgate:jwt/signer",
+        exports: &["sign", "decode", "verify"],
+    },
+    // Imports nothing: "now" arrives as an argument.
+    WorldSpec {
+        name: "tollgate:lint/claims-linter@0.1.0",
+        host_imports: &[],
+        export_interface: "tollgate:lint/linter",
+        exports: &["lint"],
+    },
+];
 
 impl WorldSpec {
     /// Looks a world up by its full name.
