@@ -246,6 +246,33 @@ async function loadPlugins() {
   }
 }
 
+/**
+ * Dev reload (`--dev-plugin`): a swapped-in plugin refreshes the list; a
+ * refused one says why (the previous one keeps serving).
+ * @param {PluginReloaded} done
+ */
+function onPluginReloaded(done) {
+  const note = byId("plugins-reload", HTMLElement);
+  note.dataset.tone = "ok";
+  note.textContent = `Reloaded ${done.name} (sha256 ${done.sha256.slice(0, 12)}…) in ${done.tookMs} ms.`;
+  note.hidden = false;
+  void loadPlugins();
+}
+
+/** @param {PluginReloadFailed} failed */
+function onPluginReloadFailed(failed) {
+  const note = byId("plugins-reload", HTMLElement);
+  note.dataset.tone = "error";
+  note.textContent = `Reload refused (${failed.code}): ${failed.message} The previous version keeps serving.`;
+  note.hidden = false;
+}
+
+/** Listens for dev reloads. Never rejects. */
+async function subscribePluginEvents() {
+  const t = bridge();
+  await Promise.allSettled([t.on("plugins:reloaded", onPluginReloaded), t.on("plugins:reload-failed", onPluginReloadFailed)]);
+}
+
 /** @param {PluginSummary[]} plugins */
 function renderPlugins(plugins) {
   dom.pluginsCount.hidden = false;
@@ -2643,6 +2670,7 @@ async function loadSession() {
 async function startAuth() {
   try {
     await subscribeAuthEvents();
+    await subscribePluginEvents();
   } catch (reason) {
     authState.subscribeError = asShownError(reason);
   }

@@ -345,6 +345,38 @@ type PluginList = {
  */
 plugins: Array<PluginSummary>, };
 
+type PluginReloadFailed = { 
+/**
+ * The package directory.
+ */
+package: string, 
+/**
+ * The refusal's stable code (`PLUGIN_INTEGRITY_MISMATCH`, `PLUGIN_IMPORT_REFUSED`, ...).
+ */
+code: string, 
+/**
+ * What was wrong, and with what.
+ */
+message: string, };
+
+type PluginReloaded = { 
+/**
+ * Manifest name.
+ */
+name: string, 
+/**
+ * Its world.
+ */
+world: string, 
+/**
+ * The component's SHA-256.
+ */
+sha256: string, 
+/**
+ * Load time (compile, link, checks), in milliseconds.
+ */
+tookMs: number, };
+
 type PluginSummary = { 
 /**
  * Manifest name.
@@ -694,6 +726,10 @@ interface TollgateDownloadChannels {
 interface TollgateEvents {
   /** Answer to diag:emit (diagnostics). */
   "diag:echo": DiagEcho;
+  /** A rebuilt dev plugin was swapped in (--dev-plugin). */
+  "plugins:reloaded": PluginReloaded;
+  /** A rebuilt dev plugin was refused; the previous one keeps serving. */
+  "plugins:reload-failed": PluginReloadFailed;
   /** A code to enter at the verification address, with its lifetime. */
   "auth:user-code": UserCode;
   /** Signed in: the user and their installations. */

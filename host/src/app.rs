@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth_channels;
 pub mod bench_probe;
 pub mod channels;
+pub mod dev_plugins;
 pub mod lint_channels;
 pub mod profile_channels;
 pub mod services;

@@ -43,6 +43,11 @@ pub struct Cli {
     /// Serve the UI from this directory instead of the embedded copy (development).
     #[arg(long, value_name = "DIR")]
     dev_assets: Option<PathBuf>,
+    /// Watch a plugin package directory (as `tollgate plugin pack` or `just
+    /// plugin` writes it) and swap a rebuilt plugin in without a restart
+    /// (development). Repeatable.
+    #[arg(long, value_name = "DIR")]
+    dev_plugin: Vec<PathBuf>,
     /// The GitHub sign-in backend: https, or http to this machine only.
     #[arg(long, value_name = "URL", env = "TOLLGATE_AUTH_BACKEND", default_value = tollgate::auth::DEFAULT_BACKEND_URL)]
     auth_backend: String,
@@ -262,7 +267,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let allow_automation = automation_allowed(&cli);
     let Some(command) = cli.command else {
         let auth = AuthConfig::new(&cli.auth_backend).map_err(|e| usage("INVALID_AUTH_BACKEND", e.to_string()))?;
-        return open_window(&engine, cli.data_dir, cli.dev_assets, cli.screenshot, allow_automation, auth);
+        let dev = DevOptions { assets: cli.dev_assets, plugins: cli.dev_plugin };
+        return open_window(&engine, cli.data_dir, dev, cli.screenshot, allow_automation, auth);
     };
     match command {
         Command::Contract { write } => contract(&engine, write),
@@ -321,16 +327,54 @@ fn automation_allowed(_: &Cli) -> bool {
     false
 }
 
-fn app_bridge(engine: &PluginEngine, data_dir: &Path, auth: AuthService) -> Result<std::sync::Arc<tollgate::bridge::Bridge>, CliError> {
+type AppParts = (std::sync::Arc<tollgate::bridge::Bridge>, std::sync::Arc<AppServices>);
+
+fn app_bridge(engine: &PluginEngine, data_dir: &Path, auth: AuthService) -> Result<AppParts, CliError> {
     let services = std::sync::Arc::new(AppServices::new(engine, data_dir)?.with_auth(auth));
     let bridge = build_bridge(&services).map_err(|e| CliError { code: "APP_START_FAILED", message: e.to_string(), exit_status: 1 })?;
-    Ok(std::sync::Arc::new(bridge))
+    Ok((std::sync::Arc::new(bridge), services))
+}
+
+/// Development options of the window.
+struct DevOptions {
+    assets: Option<PathBuf>,
+    plugins: Vec<PathBuf>,
+}
+
+/// Watches each dev plugin package on its own thread for as long as the
+/// app runs; swaps and refusals go to the page as events and to the log.
+fn watch_dev_plugins(dirs: &[PathBuf], services: &std::sync::Arc<AppServices>, bridge: &std::sync::Arc<tollgate::bridge::Bridge>) {
+    use tollgate::app::dev_plugins::{DEV_RELOAD_POLL, DevPackage, PluginReloadFailedEvent, PluginReloadedEvent, ReloadOutcome};
+    for dir in dirs {
+        let mut package = DevPackage::new(dir);
+        let (services, events) = (std::sync::Arc::clone(services), std::sync::Arc::clone(bridge.events()));
+        let spawned = std::thread::Builder::new().name("tollgate-dev-plugin".to_owned()).spawn(move || {
+            loop {
+                match package.check(&services) {
+                    ReloadOutcome::Unchanged => {}
+                    ReloadOutcome::Reloaded(done) => {
+                        tracing::info!(plugin = %done.name, took_ms = done.took_ms, sha256 = %done.sha256, "dev plugin reloaded");
+                        events.emit::<PluginReloadedEvent>(&done);
+                    }
+                    ReloadOutcome::Failed(failed) => {
+                        tracing::warn!(package = %failed.package, code = %failed.code, message = %failed.message,
+                            "dev plugin refused; the previous one keeps serving");
+                        events.emit::<PluginReloadFailedEvent>(&failed);
+                    }
+                }
+                std::thread::sleep(DEV_RELOAD_POLL);
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, dir = %dir.display(), "could not watch the dev plugin");
+        }
+    }
 }
 
 fn open_window(
     engine: &PluginEngine,
     data_dir: Option<PathBuf>,
-    dev_assets: Option<PathBuf>,
+    dev: DevOptions,
     screenshot: Option<PathBuf>,
     allow_automation: bool,
     auth: AuthConfig,
@@ -339,7 +383,8 @@ fn open_window(
         usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
     })?;
     let auth = AuthService::new(auth);
-    let bridge = app_bridge(engine, &data_dir, auth.clone())?;
+    let (bridge, services) = app_bridge(engine, &data_dir, auth.clone())?;
+    watch_dev_plugins(&dev.plugins, &services, &bridge);
     // Keeps the installation token fresh and notices when an unreachable
     // sign-in service is back, while the window is open.
     if let Err(e) = auth.start_refresh_checks(tollgate::auth::REFRESH_CHECK_INTERVAL) {
@@ -347,7 +392,7 @@ fn open_window(
     }
     let options = WindowOptions {
         data_dir,
-        assets: dev_assets.map_or(AssetSource::Embedded, AssetSource::Directory),
+        assets: dev.assets.map_or(AssetSource::Embedded, AssetSource::Directory),
         screenshot,
         allow_automation,
         bench: None,
@@ -368,7 +413,7 @@ const CONTRACT_TYPESCRIPT: &str = "webview-assets/bridge.d.ts";
 fn contract(engine: &PluginEngine, write: bool) -> Result<(), CliError> {
     // No channel runs here, so the data directory is never touched.
     let unused_data_dir = std::env::temp_dir().join("tollgate-contract");
-    let bridge = app_bridge(engine, &unused_data_dir, AuthService::new(AuthConfig::default()))?;
+    let (bridge, _) = app_bridge(engine, &unused_data_dir, AuthService::new(AuthConfig::default()))?;
     let contract = Contract::of(&bridge);
     let io = |path: &str, e: std::io::Error| CliError { code: "IO_ERROR", message: format!("{path}: {e}"), exit_status: 1 };
     let files = [(CONTRACT_SNAPSHOT, contract.to_snapshot()), (CONTRACT_TYPESCRIPT, contract.to_typescript())];

@@ -6,6 +6,7 @@ mod auth;
 mod bridge;
 mod cli;
 mod common;
+mod dev_reload;
 mod docs;
 mod harness;
 mod hostile_output;

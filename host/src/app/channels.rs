@@ -255,6 +255,8 @@ impl Channel for DiagDownload {
 /// Declares the app's events.
 pub fn declare_events(events: &mut EventHub) {
     events.declare::<DiagEchoEvent>();
+    events.declare::<crate::app::dev_plugins::PluginReloadedEvent>();
+    events.declare::<crate::app::dev_plugins::PluginReloadFailedEvent>();
 }
 
 /// Registers the app's channels against its services.
@@ -269,7 +271,7 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
     })?;
 
     let s = Arc::clone(services);
-    registry.register::<ListPlugins, _>(move |_, _: Empty| Ok(PluginList { plugins: s.plugins().to_vec() }))?;
+    registry.register::<ListPlugins, _>(move |_, _: Empty| Ok(PluginList { plugins: s.plugins() }))?;
 
     let s = Arc::clone(services);
     registry.register::<DecodeJwt, _>(move |_, req: JwtDecodeRequest| {

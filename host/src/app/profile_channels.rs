@@ -345,13 +345,13 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
     let s = Arc::clone(services);
     registry.register::<GenerateToken, _>(move |_, req: GenerateRequest| {
         let profile = s.profiles().get(req.profile_id).map_err(store_error)?;
-        tokens::generate(s.signer(), s.secrets(), &profile, req.overrides, timestamp::now()).map_err(token_error)
+        tokens::generate(&s.signer(), s.secrets(), &profile, req.overrides, timestamp::now()).map_err(token_error)
     })?;
 
     let s = Arc::clone(services);
     registry.register::<VerifyToken, _>(move |_, req: VerifyRequest| {
         let profile = s.profiles().get(req.profile_id).map_err(store_error)?;
-        tokens::verify(s.signer(), s.secrets(), &profile, &req.token).map_err(token_error)
+        tokens::verify(&s.signer(), s.secrets(), &profile, &req.token).map_err(token_error)
     })?;
 
     let s = Arc::clone(services);

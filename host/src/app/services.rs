@@ -3,7 +3,7 @@
 //! and the secrets service over the OS keychain, and GitHub sign-in (`auth`).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::app::channels::{self, PluginImport, PluginSummary};
 use crate::app::auth_channels::{self, HubAuthEvents};
@@ -13,15 +13,19 @@ use crate::guest_artifacts;
 use crate::jwt::JwtSigner;
 use crate::lint::ClaimsLinter;
 use crate::runtime::policy::HostPolicy;
-use crate::runtime::{Manifest, PluginEngine, PluginError};
+use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld};
+use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource, WorldBindings};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
 use crate::store::{ProfileStore, SettingsStore};
 
 /// What the app's handlers use.
 pub struct AppServices {
-    signer: JwtSigner,
-    linter: ClaimsLinter,
-    plugins: Vec<PluginSummary>,
+    engine: PluginEngine,
+    // Swappable (dev reload): a call takes the current plugin and finishes
+    // on it; the next call gets whatever is installed then.
+    signer: RwLock<Arc<JwtSigner>>,
+    linter: RwLock<Arc<ClaimsLinter>>,
+    plugins: RwLock<Vec<PluginSummary>>,
     profiles: ProfileStore,
     settings: SettingsStore,
     secrets: Secrets,
@@ -45,9 +49,10 @@ impl AppServices {
             builtin_summary(engine, guest_artifacts::CLAIMS_LINTER_WASM, guest_artifacts::CLAIMS_LINTER_MANIFEST)?,
         ];
         Ok(Self {
-            signer,
-            linter,
-            plugins,
+            engine: engine.clone(),
+            signer: RwLock::new(Arc::new(signer)),
+            linter: RwLock::new(Arc::new(linter)),
+            plugins: RwLock::new(plugins),
             profiles: ProfileStore::new(data_dir),
             settings: SettingsStore::new(data_dir),
             secrets: Secrets::new(keychain),
@@ -67,19 +72,56 @@ impl AppServices {
         &self.auth
     }
 
-    /// The JWT signer.
-    pub fn signer(&self) -> &JwtSigner {
-        &self.signer
+    /// The JWT signer installed now.
+    pub fn signer(&self) -> Arc<JwtSigner> {
+        Arc::clone(&self.signer.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The claims linter.
-    pub fn linter(&self) -> &ClaimsLinter {
-        &self.linter
+    /// The claims linter installed now.
+    pub fn linter(&self) -> Arc<ClaimsLinter> {
+        Arc::clone(&self.linter.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Installed plugins.
-    pub fn plugins(&self) -> &[PluginSummary] {
-        &self.plugins
+    pub fn plugins(&self) -> Vec<PluginSummary> {
+        self.plugins.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Loads a plugin package from disk (its manifest must record the
+    /// component's SHA-256) and installs it in place of the plugin of its
+    /// world. On any error nothing changes: the installed plugin keeps
+    /// serving. `source_label` is what `plugins:list` shows as its source.
+    pub fn install_dev_plugin(&self, source: &PluginSource<'_>, source_label: &str) -> Result<PluginSummary, PluginError> {
+        let manifest = Manifest::parse(&source.manifest, self.engine.policy())?;
+        // Load first: the hash is checked before anything is compiled, and
+        // nothing is swapped until the new plugin has passed every check.
+        enum Loaded {
+            Signer(JwtSigner),
+            Linter(Box<ClaimsLinter>),
+        }
+        let loaded = if manifest.world == JwtSignerWorld::WORLD {
+            Loaded::Signer(JwtSigner::from_plugin(self.engine.load_verified::<JwtSignerWorld>(source)?))
+        } else if manifest.world == ClaimsLinterWorld::WORLD {
+            Loaded::Linter(Box::new(ClaimsLinter::from_plugin(self.engine.load_verified::<ClaimsLinterWorld>(source)?)))
+        } else {
+            return Err(PluginError::WorldMismatch {
+                world: manifest.world,
+                reason: "the app has no plugin of this world to replace".to_owned(),
+            });
+        };
+        let mut summary = builtin_summary(&self.engine, &source.wasm, &source.manifest)?;
+        summary.source = source_label.to_owned();
+        match loaded {
+            Loaded::Signer(signer) => *self.signer.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(signer),
+            Loaded::Linter(linter) => *self.linter.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(*linter),
+        }
+        let mut plugins = self.plugins.write().unwrap_or_else(PoisonError::into_inner);
+        match plugins.iter_mut().find(|p| p.world == summary.world) {
+            Some(slot) => *slot = summary.clone(),
+            None => plugins.push(summary.clone()),
+        }
+        tracing::info!(plugin = %summary.name, world = %summary.world, source = %summary.source, "dev plugin installed");
+        Ok(summary)
     }
 
     /// The signing profiles.
