@@ -7,6 +7,7 @@
 mod bridge;
 mod auth;
 mod jwt_app;
+mod reload;
 mod lint;
 
 use std::borrow::Cow;
@@ -238,6 +239,11 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&json!({ "claims_linter": lint::claims_linter() })).expect("json"));
         return;
     }
+    // `TOLLGATE_BENCH_ONLY=reload`: only dev reload's figure.
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("reload") {
+        println!("{}", json!({ "dev_reload": reload::reload() }));
+        return;
+    }
     // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figure.
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
         println!("{}", json!({ "auth_get_session_host_side": auth::get_session(&engine) }));
@@ -257,6 +263,7 @@ fn main() {
     let (bridge_in_window, jwt_app_in_window) = bridge::window(&engine);
     let auth_get_session = auth::get_session(&engine);
     let claims_linter = lint::claims_linter();
+    let dev_reload = reload::reload();
 
     let sign_json = |b: &SignBench, target: f64| {
         json!({
@@ -289,6 +296,7 @@ fn main() {
         "jwt_app_in_window": jwt_app_in_window,
         "auth_get_session_host_side": auth_get_session,
         "claims_linter": claims_linter,
+        "dev_reload": dev_reload,
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }
