@@ -27,6 +27,12 @@ impl MasterKey {
             tracing::warn!(keychain = %keychain.describe(), error = %e, "keychain unavailable");
             SecretsError::KeychainUnavailable(e.0)
         };
+        // One creation at a time in this process: two services over the same
+        // entry (two windows, parallel tests) must not each store a key of
+        // their own between the other's read and write. (Across processes
+        // the read-back below is what is left; see docs/security.md.)
+        static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(stored) = keychain.read().map_err(unavailable)? {
             return Self::from_stored(&stored, keychain);
         }
