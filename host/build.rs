@@ -9,6 +9,7 @@ use std::{env, fs};
 /// Guests to build: (cargo package, constant name, manifest directory).
 const GUESTS: &[(&str, &str, &str)] = &[
     ("jwt-signer", "JWT_SIGNER", "jwt-signer"),
+    ("jwt-signer-v0-1", "JWT_SIGNER_V0_1", "jwt-signer-v0-1"),
     ("claims-linter", "CLAIMS_LINTER", "claims-linter"),
     ("claims-linter-hostile", "HOSTILE_LINTER", "claims-linter-hostile"),
     ("misbehaving-signer", "MISBEHAVING_SIGNER", "hostile/misbehaving-signer"),
@@ -91,12 +92,12 @@ const JS_GUESTS: &[(&str, &str)] = &[("claims-linter-js", "CLAIMS_LINTER_JS")];
 /// Builds one JavaScript guest into `guest-plugins/target/<dir>/` and
 /// returns the component's path. Offline: the engine and tools come from
 /// the directory's `node_modules`, which `./bootstrap` installs with
-/// `npm ci`. `build.mjs` skips the build when its inputs are unchanged.
+/// `npm install`. `build.mjs` skips the build when its inputs are unchanged.
 fn build_js_guest(guests: &Path, dir: &str) -> PathBuf {
     let src = guests.join(dir);
     if !src.join("node_modules").is_dir() {
         panic!(
-            "the JavaScript guest in {} has no node_modules: run ./bootstrap, or `npm ci` in that directory \
+            "the JavaScript guest in {} has no node_modules: run ./bootstrap, or `npm install` in that directory \
              (it installs ComponentizeJS; the build itself is offline)",
             src.display()
         );
@@ -110,7 +111,7 @@ fn build_js_guest(guests: &Path, dir: &str) -> PathBuf {
         .status()
         .unwrap_or_else(|e| panic!("cannot run `node` to build {dir} ({e}); ./bootstrap installs Node.js"));
     if !status.success() {
-        panic!("building the JavaScript guest {dir} failed (if node_modules is stale: ./bootstrap, or `npm ci` in {})", src.display());
+        panic!("building the JavaScript guest {dir} failed (if node_modules is stale: ./bootstrap, or `npm install` in {})", src.display());
     }
     out
 }

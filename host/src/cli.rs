@@ -14,7 +14,6 @@ use tollgate::auth::{AuthConfig, AuthService};
 use tollgate::scaffold;
 use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
-use tollgate::runtime::worlds::JwtSignerWorld;
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
 use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use tollgate::worker::{WorkerOptions, WorkerPlugin, WorkerSigner, run_worker};
@@ -127,7 +126,7 @@ enum PluginCommand {
         /// The plugin's name (lowercase letters, digits, `-`).
         name: String,
         /// The world to implement.
-        #[arg(long, default_value = "tollgate:jwt/jwt-signer@0.1.0")]
+        #[arg(long, default_value = "tollgate:jwt/jwt-signer@0.2.0")]
         world: String,
         /// Where to put the crate.
         #[arg(long, default_value = "guest-plugins")]
@@ -509,7 +508,7 @@ fn plugin_test(engine: &PluginEngine, crate_dir: &Path, wasm: &Path) -> Result<(
     let calls = scaffold::read_calls(crate_dir).map_err(scaffold_error)?;
     let manifest = wasm.with_file_name("tollgate.toml");
     let source = PluginSource::from_files(wasm, Some(&manifest))?;
-    let signer = JwtSigner::from_plugin(engine.load_verified::<JwtSignerWorld>(&source)?);
+    let signer = JwtSigner::load(engine, &source, true)?;
     let mut failed = 0;
     println!("{:<4} {:<10} {:<6} detail", "#", "function", "result");
     for (i, c) in calls.iter().enumerate() {
@@ -534,8 +533,7 @@ fn load_signer(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>) -> 
         return Ok(JwtSigner::builtin(engine)?);
     }
     let source = PluginSource::from_files(Path::new(plugin), manifest)?;
-    let loaded = engine.load::<JwtSignerWorld>(&source)?;
-    Ok(JwtSigner::from_plugin(loaded))
+    Ok(JwtSigner::load(engine, &source, false)?)
 }
 
 fn inspect(engine: &PluginEngine, file: &Path, as_json: bool, world: Option<&str>) -> Result<(), CliError> {

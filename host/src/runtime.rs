@@ -30,5 +30,7 @@ pub use policy::HostPolicy;
 /// The generated world types callers name (e.g. `Plugin<JwtSignerWorld>`).
 pub mod worlds {
     pub use super::bindings::JwtSigner as JwtSignerWorld;
+    /// The signer world of the previous minor (`tollgate:jwt/jwt-signer@0.1.0`).
+    pub use super::bindings::since_v0_1::JwtSigner as JwtSignerWorldV0_1;
     pub use super::bindings::ClaimsLinter as ClaimsLinterWorld;
 }

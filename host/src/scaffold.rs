@@ -18,9 +18,9 @@ use crate::runtime::policy::HostPolicy;
 use crate::runtime::{Manifest, component_sha256};
 
 /// The JWT package's WIT, as the host serves it.
-const JWT_WIT: &str = include_str!("../../wit/jwt@0.1/jwt.wit");
+const JWT_WIT: &str = include_str!("../../wit/jwt@0.2/jwt.wit");
 /// The host package's WIT.
-const HOST_WIT: &str = include_str!("../../wit/host@0.1/host.wit");
+const HOST_WIT: &str = include_str!("../../wit/host@0.2/host.wit");
 /// The first-party signer: the template of a `jwt-signer` plugin (one
 /// source of truth; a scaffold starts from working code).
 const SIGNER_SOURCE: &str = include_str!("../../guest-plugins/jwt-signer/src/lib.rs");
@@ -53,10 +53,10 @@ struct Template {
 }
 
 const TEMPLATES: &[Template] = &[Template {
-    world: "tollgate:jwt/jwt-signer@0.1.0",
+    world: "tollgate:jwt/jwt-signer@0.2.0",
     wit: &[("wit/jwt.wit", JWT_WIT), ("wit/deps/host/host.wit", HOST_WIT)],
     source: SIGNER_SOURCE,
-    source_wit_path: "\"../../wit/jwt@0.1\"",
+    source_wit_path: "\"../../wit/jwt@0.2\"",
     deps: &[
         ("jsonwebtoken", r#"{ version = "11.1", default-features = false, features = ["use_pem", "rust_crypto"] }"#),
         ("serde_json", r#"{ version = "1", features = ["raw_value"] }"#),
@@ -202,7 +202,25 @@ fn cargo_toml(name: &str, t: &Template, member: bool) -> String {
 }
 
 fn lib_rs(name: &str, t: &Template) -> String {
-    let body: Vec<&str> = t.source.lines().skip_while(|l| l.starts_with("//!")).collect();
+    // The first-party source also builds against older API versions (the
+    // lines between the `scaffold: cut` marks, behind a feature); a new
+    // plugin starts on the current one only.
+    let mut cutting = false;
+    let body: Vec<&str> = t
+        .source
+        .lines()
+        .skip_while(|l| l.starts_with("//!"))
+        .filter(|l| {
+            let mark = l.trim();
+            if mark == "// scaffold: cut-start" {
+                cutting = true;
+            } else if mark == "// scaffold: cut-end" {
+                cutting = false;
+                return false;
+            }
+            !cutting && mark != "#[cfg(not(feature = \"host-api-v0-1\"))]"
+        })
+        .collect();
     let header = format!(
         "//! `{name}`: a Tollgate plugin for the `{}` world, scaffolded by\n\
          //! `tollgate plugin new` from the first-party implementation. Build it with\n\
@@ -327,6 +345,7 @@ mod tests {
         assert!(!made.workspace_member);
         let lib = std::fs::read_to_string(made.dir.join("src/lib.rs")).expect("lib.rs");
         assert!(lib.contains("path: \"wit\"") && !lib.contains("../../wit"));
+        assert!(!lib.contains("host-api-v0-1") && !lib.contains("scaffold: cut"), "older-version bindings are not scaffolded");
         for f in ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "tollgate.toml", "calls.json", "wit/jwt.wit", "wit/deps/host/host.wit"] {
             assert!(made.dir.join(f).is_file(), "{f}");
         }

@@ -18,6 +18,7 @@ mod scaffold;
 mod secrets;
 mod signing;
 mod traps;
+mod versions;
 mod webdriver;
 mod window;
 mod window_auth;

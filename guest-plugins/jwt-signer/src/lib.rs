@@ -9,12 +9,24 @@
 // The generated bindings use `unsafe` for the canonical ABI; the code
 // written here uses none.
 mod bindings {
+    #[cfg(not(feature = "host-api-v0-1"))]
+    wit_bindgen::generate!({
+        path: "../../wit/jwt@0.2",
+        world: "tollgate:jwt/jwt-signer@0.2.0",
+        generate_all,
+        pub_export_macro: true,
+    });
+    // scaffold: cut-start
+    // The same signer against the previous minor (guest-plugins/jwt-signer-v0-1
+    // builds this file with the feature on): proves the host still serves it.
+    #[cfg(feature = "host-api-v0-1")]
     wit_bindgen::generate!({
         path: "../../wit/jwt@0.1",
         world: "tollgate:jwt/jwt-signer@0.1.0",
         generate_all,
         pub_export_macro: true,
     });
+    // scaffold: cut-end
 }
 
 use base64::Engine as _;

@@ -13,7 +13,7 @@ use crate::guest_artifacts;
 use crate::jwt::JwtSigner;
 use crate::lint::ClaimsLinter;
 use crate::runtime::policy::HostPolicy;
-use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld};
+use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld, JwtSignerWorldV0_1};
 use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource, WorldBindings};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
 use crate::store::{ProfileStore, SettingsStore};
@@ -99,8 +99,8 @@ impl AppServices {
             Signer(JwtSigner),
             Linter(Box<ClaimsLinter>),
         }
-        let loaded = if manifest.world == JwtSignerWorld::WORLD {
-            Loaded::Signer(JwtSigner::from_plugin(self.engine.load_verified::<JwtSignerWorld>(source)?))
+        let loaded = if manifest.world == JwtSignerWorld::WORLD || manifest.world == JwtSignerWorldV0_1::WORLD {
+            Loaded::Signer(JwtSigner::load(&self.engine, source, true)?)
         } else if manifest.world == ClaimsLinterWorld::WORLD {
             Loaded::Linter(Box::new(ClaimsLinter::from_plugin(self.engine.load_verified::<ClaimsLinterWorld>(source)?)))
         } else {

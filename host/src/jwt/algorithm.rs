@@ -5,7 +5,31 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::jwt::JwtError;
+use crate::runtime::bindings::since_v0_1::tollgate::jwt::types::Algorithm as WitAlgorithmV0_1;
 use crate::runtime::bindings::tollgate::jwt::types::Algorithm as WitAlgorithm;
+
+/// The algorithm as one version of the WIT contract spells it (the same
+/// cases in every version).
+macro_rules! wit_algorithm {
+    ($name:ident, $wit:ty) => {
+        pub(crate) fn $name(self) -> $wit {
+            match self {
+                Self::HS256 => <$wit>::Hs256,
+                Self::HS384 => <$wit>::Hs384,
+                Self::HS512 => <$wit>::Hs512,
+                Self::RS256 => <$wit>::Rs256,
+                Self::RS384 => <$wit>::Rs384,
+                Self::RS512 => <$wit>::Rs512,
+                Self::PS256 => <$wit>::Ps256,
+                Self::PS384 => <$wit>::Ps384,
+                Self::PS512 => <$wit>::Ps512,
+                Self::ES256 => <$wit>::Es256,
+                Self::ES384 => <$wit>::Es384,
+                Self::EdDSA => <$wit>::Eddsa,
+            }
+        }
+    };
+}
 
 /// Every algorithm jsonwebtoken supports with its rust_crypto backend.
 /// `none` is not one of them and cannot be parsed.
@@ -105,22 +129,8 @@ impl Algorithm {
         })
     }
 
-    pub(crate) fn to_wit(self) -> WitAlgorithm {
-        match self {
-            Self::HS256 => WitAlgorithm::Hs256,
-            Self::HS384 => WitAlgorithm::Hs384,
-            Self::HS512 => WitAlgorithm::Hs512,
-            Self::RS256 => WitAlgorithm::Rs256,
-            Self::RS384 => WitAlgorithm::Rs384,
-            Self::RS512 => WitAlgorithm::Rs512,
-            Self::PS256 => WitAlgorithm::Ps256,
-            Self::PS384 => WitAlgorithm::Ps384,
-            Self::PS512 => WitAlgorithm::Ps512,
-            Self::ES256 => WitAlgorithm::Es256,
-            Self::ES384 => WitAlgorithm::Es384,
-            Self::EdDSA => WitAlgorithm::Eddsa,
-        }
-    }
+    wit_algorithm!(to_wit, WitAlgorithm);
+    wit_algorithm!(to_wit_v0_1, WitAlgorithmV0_1);
 }
 
 impl fmt::Display for Algorithm {

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::jwt::Algorithm;
 use crate::runtime::bindings::JwtSigner as SignerWorld;
-use crate::runtime::bindings::tollgate::jwt::types::{self, HeaderFields};
+use crate::runtime::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
+use crate::runtime::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
+use crate::runtime::bindings::tollgate::jwt::types;
 use crate::runtime::{HostClock, Plugin, PluginError};
 
 /// A guest's own error: the contract's variant, as data that can cross a
@@ -31,24 +33,31 @@ pub enum GuestError {
     SigningFailed(String),
 }
 
-impl From<types::JwtError> for GuestError {
-    fn from(e: types::JwtError) -> Self {
-        use types::JwtError as G;
-        match e {
-            G::InvalidKey(m) => Self::InvalidKey(m),
-            G::InvalidClaims(m) => Self::InvalidClaims(m),
-            G::InvalidHeader(m) => Self::InvalidHeader(m),
-            G::MalformedToken(m) => Self::MalformedToken(m),
-            G::AlgorithmNotAllowed(m) => Self::AlgorithmNotAllowed(m),
-            G::InvalidSignature => Self::InvalidSignature,
-            G::Expired => Self::Expired,
-            G::NotYetValid => Self::NotYetValid,
-            G::MissingClaim(m) => Self::MissingClaim(m),
-            G::InvalidClaimType(m) => Self::InvalidClaimType(m),
-            G::SigningFailed(m) => Self::SigningFailed(m),
+/// The contract's error of one WIT version, as a `GuestError`.
+macro_rules! guest_error_from {
+    ($types:ident) => {
+        impl From<$types::JwtError> for GuestError {
+            fn from(e: $types::JwtError) -> Self {
+                use $types::JwtError as G;
+                match e {
+                    G::InvalidKey(m) => Self::InvalidKey(m),
+                    G::InvalidClaims(m) => Self::InvalidClaims(m),
+                    G::InvalidHeader(m) => Self::InvalidHeader(m),
+                    G::MalformedToken(m) => Self::MalformedToken(m),
+                    G::AlgorithmNotAllowed(m) => Self::AlgorithmNotAllowed(m),
+                    G::InvalidSignature => Self::InvalidSignature,
+                    G::Expired => Self::Expired,
+                    G::NotYetValid => Self::NotYetValid,
+                    G::MissingClaim(m) => Self::MissingClaim(m),
+                    G::InvalidClaimType(m) => Self::InvalidClaimType(m),
+                    G::SigningFailed(m) => Self::SigningFailed(m),
+                }
+            }
         }
-    }
+    };
 }
+guest_error_from!(types);
+guest_error_from!(types_v0_1);
 
 /// The guest's decoded parts, raw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,37 +106,44 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
     }
 }
 
-impl SignerBackend for Plugin<SignerWorld> {
-    fn plugin_name(&self) -> &str {
-        &self.manifest().name
-    }
+/// A signer guest of one WIT version, run in this process.
+macro_rules! in_process_backend {
+    ($world:ty, $types:ident, $to_wit:ident) => {
+        impl SignerBackend for Plugin<$world> {
+            fn plugin_name(&self) -> &str {
+                &self.manifest().name
+            }
 
-    fn clock(&self) -> Arc<dyn HostClock> {
-        Plugin::clock(self).clone()
-    }
+            fn clock(&self) -> Arc<dyn HostClock> {
+                Plugin::clock(self).clone()
+            }
 
-    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
-        let header = HeaderFields { kid: kid.map(str::to_owned), typ: typ.map(str::to_owned) };
-        let key = zeroize::Zeroizing::new(key.to_vec());
-        let answer = self.call("sign", true, |b, store| {
-            b.tollgate_jwt_signer().call_sign(store, alg.to_wit(), &key, &header, claims)
-        })?;
-        Ok(answer.map_err(GuestError::from))
-    }
+            fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
+                let header = $types::HeaderFields { kid: kid.map(str::to_owned), typ: typ.map(str::to_owned) };
+                let key = zeroize::Zeroizing::new(key.to_vec());
+                let answer = self.call("sign", true, |b, store| {
+                    b.tollgate_jwt_signer().call_sign(store, alg.$to_wit(), &key, &header, claims)
+                })?;
+                Ok(answer.map_err(GuestError::from))
+            }
 
-    fn decode(&self, token: &str) -> GuestAnswer<RawDecoded> {
-        let answer = self.call("decode", false, |b, store| b.tollgate_jwt_signer().call_decode(store, token))?;
-        Ok(answer
-            .map(|d| RawDecoded { header: d.header, payload: d.payload, signature: d.signature })
-            .map_err(GuestError::from))
-    }
+            fn decode(&self, token: &str) -> GuestAnswer<RawDecoded> {
+                let answer = self.call("decode", false, |b, store| b.tollgate_jwt_signer().call_decode(store, token))?;
+                Ok(answer
+                    .map(|d| RawDecoded { header: d.header, payload: d.payload, signature: d.signature })
+                    .map_err(GuestError::from))
+            }
 
-    fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> GuestAnswer<String> {
-        let key = zeroize::Zeroizing::new(key.to_vec());
-        let allowed: Vec<_> = allowed.iter().map(|a| a.to_wit()).collect();
-        let answer = self.call("verify", true, |b, store| {
-            b.tollgate_jwt_signer().call_verify(store, token, &key, &allowed, leeway)
-        })?;
-        Ok(answer.map_err(GuestError::from))
-    }
+            fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> GuestAnswer<String> {
+                let key = zeroize::Zeroizing::new(key.to_vec());
+                let allowed: Vec<_> = allowed.iter().map(|a| a.$to_wit()).collect();
+                let answer = self.call("verify", true, |b, store| {
+                    b.tollgate_jwt_signer().call_verify(store, token, &key, &allowed, leeway)
+                })?;
+                Ok(answer.map_err(GuestError::from))
+            }
+        }
+    };
 }
+in_process_backend!(SignerWorld, types, to_wit);
+in_process_backend!(SignerWorldV0_1, types_v0_1, to_wit_v0_1);

@@ -12,7 +12,8 @@ use crate::jwt::verify_output::{signing_input, split_token, verify_natively, ver
 use crate::jwt::{Algorithm, JwtError, SigningKey};
 use crate::jwt::backend::{GuestError, SignerBackend};
 use crate::runtime::bindings::JwtSigner as SignerWorld;
-use crate::runtime::{Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
+use crate::runtime::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
+use crate::runtime::{Manifest, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings, unix_seconds};
 
 /// The most algorithms one `verify` call may allow.
 const MAX_ALLOWED_ALGORITHMS: usize = 12;
@@ -55,6 +56,20 @@ impl JwtSigner {
             what: "built-in jwt-signer".into(),
         };
         Ok(Self::from_plugin(engine.load(&source)?))
+    }
+
+    /// Loads a signer plugin built against any served version of the signer
+    /// world (the manifest's `world` picks the bindings: the current
+    /// `tollgate:jwt/jwt-signer@0.2.0`, or `@0.1.0`, the previous minor).
+    /// With `verified`, the manifest must record the component's SHA-256.
+    pub fn load(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Self, PluginError> {
+        let manifest = Manifest::parse(&source.manifest, engine.policy())?;
+        if manifest.world == SignerWorldV0_1::WORLD {
+            let plugin: Plugin<SignerWorldV0_1> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
+            return Ok(Self::from_backend(Box::new(plugin)));
+        }
+        let plugin: Plugin<SignerWorld> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
+        Ok(Self::from_plugin(plugin))
     }
 
     /// Wraps an already loaded signer plugin, run in this process.

@@ -193,10 +193,62 @@ impl logging::Host for PluginState {
             logging::Level::Error => tracing::error!(target: "tollgate::guest", plugin, fields, "{message}"),
         }
     }
+
+    fn enabled(&mut self, level: logging::Level) -> bool {
+        log_enabled(self, level)
+    }
 }
 
 /// The shared JWT types have no functions; nothing to implement.
 impl types::Host for PluginState {}
+
+/// `logging.enabled` (since 0.2): whether `log` at `level` would write a
+/// record now (not withheld, under the call's quota, passing the filter).
+fn log_enabled(state: &PluginState, level: logging::Level) -> bool {
+    if state.guard.withholding() || state.log_records >= MAX_LOG_RECORDS_PER_CALL {
+        return false;
+    }
+    match level {
+        logging::Level::Trace => tracing::enabled!(target: "tollgate::guest", tracing::Level::TRACE),
+        logging::Level::Debug => tracing::enabled!(target: "tollgate::guest", tracing::Level::DEBUG),
+        logging::Level::Info => tracing::enabled!(target: "tollgate::guest", tracing::Level::INFO),
+        logging::Level::Warn => tracing::enabled!(target: "tollgate::guest", tracing::Level::WARN),
+        logging::Level::Error => tracing::enabled!(target: "tollgate::guest", tracing::Level::ERROR),
+    }
+}
+
+/// The previous host API, `tollgate:host@0.1`: the same functions, served
+/// by converting to the current implementation (one implementation, two
+/// versions; nothing here decides anything).
+mod since_v0_1 {
+    use super::{PluginState, clock, logging};
+    use crate::runtime::bindings::since_v0_1::tollgate::host::{clock as clock_v0_1, logging as logging_v0_1};
+    use crate::runtime::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
+
+    impl logging_v0_1::Host for PluginState {
+        fn log(&mut self, level: logging_v0_1::Level, message: String, fields: Vec<logging_v0_1::Field>) {
+            use logging_v0_1::Level as Old;
+            let level = match level {
+                Old::Trace => logging::Level::Trace,
+                Old::Debug => logging::Level::Debug,
+                Old::Info => logging::Level::Info,
+                Old::Warn => logging::Level::Warn,
+                Old::Error => logging::Level::Error,
+            };
+            let fields = fields.into_iter().map(|f| logging::Field { key: f.key, value: f.value }).collect();
+            logging::Host::log(self, level, message, fields);
+        }
+    }
+
+    impl types_v0_1::Host for PluginState {}
+
+    impl clock_v0_1::Host for PluginState {
+        fn now(&mut self) -> clock_v0_1::Instant {
+            let now = clock::Host::now(self);
+            clock_v0_1::Instant { seconds: now.seconds, nanoseconds: now.nanoseconds }
+        }
+    }
+}
 
 impl clock::Host for PluginState {
     fn now(&mut self) -> clock::Instant {

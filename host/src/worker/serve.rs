@@ -13,8 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use crate::guest_artifacts;
 use crate::jwt::Algorithm;
 use crate::jwt::backend::{GuestAnswer, SignerBackend};
-use crate::runtime::worlds::JwtSignerWorld;
-use crate::runtime::{EngineOptions, Plugin, PluginEngine, PluginError, PluginSource};
+use crate::runtime::worlds::{JwtSignerWorld, JwtSignerWorldV0_1};
+use crate::runtime::{EngineOptions, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings};
 use crate::worker::frame::{FrameError, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
 use crate::worker::protocol::{CallOutcome, HandshakeReply, HandshakeRequest, Secret, SignerCall, WorkerRequest, WorkerResponse};
 use crate::worker::token::{HandshakeTokenError, take_handshake_token_from_process_env};
@@ -93,9 +93,10 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
     let token = take_handshake_token_from_process_env()?;
     harden();
     let engine = PluginEngine::new(EngineOptions { cache_dir, ..Default::default() })?;
-    let signer: Plugin<JwtSignerWorld> = match (&plugin.wasm, &plugin.manifest) {
-        (Some(wasm), manifest) => engine.load(&PluginSource::from_files(wasm, manifest.as_deref())?)?,
-        (None, _) => engine.load(&PluginSource {
+    // Either version of the signer world (the manifest picks it).
+    let signer: Box<dyn SignerBackend> = match (&plugin.wasm, &plugin.manifest) {
+        (Some(wasm), manifest) => load_any_signer(&engine, &PluginSource::from_files(wasm, manifest.as_deref())?)?,
+        (None, _) => load_any_signer(&engine, &PluginSource {
             wasm: Cow::Borrowed(guest_artifacts::JWT_SIGNER_WASM),
             manifest: Cow::Borrowed(guest_artifacts::JWT_SIGNER_MANIFEST),
             what: "built-in jwt-signer".into(),
@@ -126,7 +127,7 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
             Ok(r) => r,
             Err(e) => return Err(WorkerError::Io(std::io::Error::other(format!("malformed request: {e}")))),
         };
-        let outcome = execute(&signer, request.call);
+        let outcome = execute(signer.as_ref(), request.call);
         let mut body = zeroize::Zeroizing::new(
             serde_json::to_vec(&WorkerResponse { id: request.id, outcome }).map_err(std::io::Error::other)?,
         );
@@ -156,7 +157,18 @@ fn bad_request(message: &str) -> CallOutcome {
     CallOutcome::Runtime { code: "INVALID_REQUEST".into(), message: message.into() }
 }
 
-fn execute(signer: &Plugin<JwtSignerWorld>, call: SignerCall) -> CallOutcome {
+/// A signer plugin of either served version, behind the backend trait.
+fn load_any_signer(engine: &PluginEngine, source: &PluginSource<'_>) -> Result<Box<dyn SignerBackend>, PluginError> {
+    let manifest = crate::runtime::Manifest::parse(&source.manifest, engine.policy())?;
+    if manifest.world == JwtSignerWorldV0_1::WORLD {
+        let plugin: Plugin<JwtSignerWorldV0_1> = engine.load(source)?;
+        return Ok(Box::new(plugin));
+    }
+    let plugin: Plugin<JwtSignerWorld> = engine.load(source)?;
+    Ok(Box::new(plugin))
+}
+
+fn execute(signer: &dyn SignerBackend, call: SignerCall) -> CallOutcome {
     let text = |value| CallOutcome::Text { value };
     match call {
         SignerCall::Sign { alg, key, kid, typ, claims } => {

@@ -5,8 +5,8 @@
 //! call after a trap. Every behaviour here is one the host must contain.
 
 wit_bindgen::generate!({
-    path: "../../../wit/jwt@0.1",
-    world: "tollgate:jwt/jwt-signer@0.1.0",
+    path: "../../../wit/jwt@0.2",
+    world: "tollgate:jwt/jwt-signer@0.2.0",
     generate_all,
 });
 
