@@ -11,6 +11,9 @@ use tollgate::app::assets::AssetSource;
 use tollgate::app::window::{WindowError, WindowOptions};
 use tollgate::app::{AppServices, build_bridge};
 use tollgate::auth::{AuthConfig, AuthService};
+use tollgate::lint::ClaimsLinter;
+use tollgate::runtime::WorldBindings;
+use tollgate::runtime::worlds::ClaimsLinterWorld;
 use tollgate::scaffold;
 use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
@@ -281,9 +284,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Plugin(PluginCommand::Test { crate_dir, wasm }) => plugin_test(&engine, &crate_dir, &wasm),
         Command::Plugin(PluginCommand::Call { plugin, function, args, manifest }) => {
-            let signer = load_signer(&engine, &plugin, manifest.as_deref())?;
+            let plugin = load_callable(&engine, &plugin, manifest.as_deref())?;
             let args: Value = serde_json::from_str(&args).map_err(|e| usage("INVALID_ARGS", format!("--args is not JSON: {e}")))?;
-            let out = call(&signer, &function, &args)?;
+            let out = plugin.call(&function, &args)?;
             println!("{out}");
             Ok(())
         }
@@ -508,11 +511,11 @@ fn plugin_test(engine: &PluginEngine, crate_dir: &Path, wasm: &Path) -> Result<(
     let calls = scaffold::read_calls(crate_dir).map_err(scaffold_error)?;
     let manifest = wasm.with_file_name("tollgate.toml");
     let source = PluginSource::from_files(wasm, Some(&manifest))?;
-    let signer = JwtSigner::load(engine, &source, true)?;
+    let plugin = Callable::load(engine, &source, true)?;
     let mut failed = 0;
     println!("{:<4} {:<10} {:<6} detail", "#", "function", "result");
     for (i, c) in calls.iter().enumerate() {
-        let outcome = call(&signer, &c.function, &c.args).map_err(|e| e.code.to_owned());
+        let outcome = plugin.call(&c.function, &c.args).map_err(|e| e.code.to_owned());
         let verdict = scaffold::judge(&c.expect, &outcome);
         let (mark, detail) = match &verdict {
             Ok(()) => ("pass", format!("expected {}", c.expect)),
@@ -528,12 +531,52 @@ fn plugin_test(engine: &PluginEngine, crate_dir: &Path, wasm: &Path) -> Result<(
     Ok(())
 }
 
-fn load_signer(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>) -> Result<JwtSigner, CliError> {
-    if plugin == "jwt-signer" && manifest.is_none() {
-        return Ok(JwtSigner::builtin(engine)?);
+/// A plugin the CLI can call: a signer (either served version of its
+/// world) or a claims linter; the manifest's world says which.
+enum Callable {
+    Signer(JwtSigner),
+    Linter(Box<ClaimsLinter>),
+}
+
+impl Callable {
+    fn load(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Self, CliError> {
+        let manifest = tollgate::runtime::Manifest::parse(&source.manifest, engine.policy()).map_err(PluginError::from)?;
+        if manifest.world == ClaimsLinterWorld::WORLD {
+            let plugin = if verified { engine.load_verified(source)? } else { engine.load(source)? };
+            return Ok(Self::Linter(Box::new(ClaimsLinter::from_plugin(plugin))));
+        }
+        Ok(Self::Signer(JwtSigner::load(engine, source, verified)?))
     }
-    let source = PluginSource::from_files(Path::new(plugin), manifest)?;
-    Ok(JwtSigner::load(engine, &source, false)?)
+
+    fn call(&self, function: &str, args: &Value) -> Result<Value, CliError> {
+        match self {
+            Self::Signer(signer) => call(signer, function, args),
+            Self::Linter(linter) => lint_call(linter, function, args),
+        }
+    }
+}
+
+/// `jwt-signer` and `claims-linter` are the built-in plugins; anything else
+/// is a path to a component.
+fn load_callable(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>) -> Result<Callable, CliError> {
+    match (plugin, manifest) {
+        ("jwt-signer", None) => Ok(Callable::Signer(JwtSigner::builtin(engine)?)),
+        ("claims-linter", None) => Ok(Callable::Linter(Box::new(ClaimsLinter::builtin(engine)?))),
+        _ => Callable::load(engine, &PluginSource::from_files(Path::new(plugin), manifest)?, false),
+    }
+}
+
+/// A linter call: `lint` with `{claims, maxLifetimeSeconds?}`.
+fn lint_call(linter: &ClaimsLinter, function: &str, args: &Value) -> Result<Value, CliError> {
+    if function != "lint" {
+        return Err(usage("UNKNOWN_FUNCTION", format!("`{function}` is not an export of the linter world (lint)")));
+    }
+    let claims = args.get("claims").and_then(Value::as_object).ok_or_else(|| usage("INVALID_ARGS", "`claims` (a JSON object) is required"))?;
+    let max = args.get("maxLifetimeSeconds").and_then(Value::as_u64).unwrap_or(tollgate::lint::DEFAULT_MAX_LIFETIME_SECONDS);
+    let findings = linter
+        .lint(claims, linter.policy(max))
+        .map_err(|e| CliError { code: e.code(), message: e.to_string(), exit_status: 1 })?;
+    Ok(json!({ "findings": findings }))
 }
 
 fn inspect(engine: &PluginEngine, file: &Path, as_json: bool, world: Option<&str>) -> Result<(), CliError> {

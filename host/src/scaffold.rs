@@ -19,6 +19,10 @@ use crate::runtime::{Manifest, component_sha256};
 
 /// The JWT package's WIT, as the host serves it.
 const JWT_WIT: &str = include_str!("../../wit/jwt@0.2/jwt.wit");
+/// The linter package's WIT.
+const LINT_WIT: &str = include_str!("../../wit/lint@0.1/lint.wit");
+/// The first-party claims linter: the template of a `claims-linter` plugin.
+const LINTER_SOURCE: &str = include_str!("../../guest-plugins/claims-linter/src/lib.rs");
 /// The host package's WIT.
 const HOST_WIT: &str = include_str!("../../wit/host@0.2/host.wit");
 /// The first-party signer: the template of a `jwt-signer` plugin (one
@@ -64,7 +68,23 @@ const TEMPLATES: &[Template] = &[Template {
     ],
     quotas: &[("sign", 200, 50), ("decode", 500, 100), ("verify", 200, 50)],
     calls: signer_calls,
+}, Template {
+    world: "tollgate:lint/claims-linter@0.1.0",
+    wit: &[("wit/lint.wit", LINT_WIT)],
+    source: LINTER_SOURCE,
+    source_wit_path: "\"../../wit/lint@0.1\"",
+    deps: &[("serde_json", r#"{ version = "1", features = ["float_roundtrip"] }"#)],
+    quotas: &[("lint", 100, 50)],
+    calls: linter_calls,
 }];
+
+fn linter_calls() -> Value {
+    serde_json::json!([
+        { "function": "lint", "args": { "claims": { "iss": "me", "aud": "api", "sub": "x" } }, "expect": { "findings": [] } },
+        { "function": "lint", "args": { "claims": { "sub": "x" } }, "expect": { "findings": [{ "code": "MISSING_AUD" }, { "code": "MISSING_ISS" }] } },
+        { "function": "lint", "args": { "claims": { "iss": "me", "aud": "api", "email": "a@b.example" } }, "expect": { "findings": [{ "code": "PERSONAL_DATA", "path": "email" }] } }
+    ])
+}
 
 fn signer_calls() -> Value {
     serde_json::json!([
@@ -318,10 +338,12 @@ pub fn judge(expect: &Value, outcome: &Result<Value, String>) -> Result<(), Stri
     }
 }
 
-/// Whether `have` contains everything in `want` (objects by key, recursively).
+/// Whether `have` contains everything in `want` (objects by key, recursively;
+/// arrays of the same length element by element).
 fn contains(have: &Value, want: &Value) -> bool {
     match (have, want) {
         (Value::Object(h), Value::Object(w)) => w.iter().all(|(k, v)| h.get(k).is_some_and(|hv| contains(hv, v))),
+        (Value::Array(h), Value::Array(w)) => h.len() == w.len() && h.iter().zip(w).all(|(hv, wv)| contains(hv, wv)),
         (Value::String(h), Value::Object(_)) => serde_json::from_str::<Value>(h).is_ok_and(|parsed| contains(&parsed, want)),
         (h, w) => h == w,
     }
@@ -350,6 +372,16 @@ mod tests {
             assert!(made.dir.join(f).is_file(), "{f}");
         }
         assert!(matches!(scaffold("demo", TEMPLATES[0].world, dir.path()), Err(ScaffoldError::Exists(_))));
+    }
+
+    #[test]
+    fn a_linter_scaffold_carries_the_lint_wit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let made = scaffold("my-linter", "tollgate:lint/claims-linter@0.1.0", dir.path()).expect("scaffold");
+        assert!(made.dir.join("wit/lint.wit").is_file());
+        let lib = std::fs::read_to_string(made.dir.join("src/lib.rs")).expect("lib.rs");
+        assert!(lib.contains("path: \"wit\""), "{lib}");
+        assert!(std::fs::read_to_string(made.dir.join("tollgate.toml")).expect("manifest").contains("[quotas.lint]"));
     }
 
     #[test]

@@ -29,11 +29,41 @@ fn guest_target() -> PathBuf {
 
 #[test]
 fn a_scaffolded_plugin_builds_packs_and_passes_its_test_with_no_edits() {
+    let package = scaffold_build_and_test("scaffold-e2e", "tollgate:jwt/jwt-signer@0.2.0", 4);
+
+    // One byte changed after packing: refused at load, both hashes named.
+    let packed_wasm = package.path.join("scaffold-e2e.wasm");
+    let bytes = std::fs::read(&packed_wasm).expect("packed component");
+    let mut tampered = bytes.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    std::fs::write(&packed_wasm, &tampered).expect("tamper");
+    let refused = tollgate(&["plugin", "test", package.crate_dir.to_str().expect("path"), "--wasm", packed_wasm.to_str().expect("path")]);
+    assert!(!refused.status.success());
+    let said = text(&refused);
+    assert!(said.contains("PLUGIN_INTEGRITY_MISMATCH"), "{said}");
+    assert!(said.contains(&component_sha256(&bytes)) && said.contains(&component_sha256(&tampered)), "both hashes: {said}");
+}
+
+#[test]
+fn a_scaffolded_linter_builds_and_passes_its_test_with_no_edits() {
+    scaffold_build_and_test("scaffold-lint-e2e", "tollgate:lint/claims-linter@0.1.0", 3);
+}
+
+/// A scaffold's crate and its package.
+struct Built {
+    _dir: tempfile::TempDir,
+    crate_dir: PathBuf,
+    path: PathBuf,
+}
+
+/// `plugin new`, cargo build, `plugin pack`, `plugin test`: all must pass.
+fn scaffold_build_and_test(name: &str, world: &str, calls: usize) -> Built {
     let dir = tempfile::tempdir().expect("dir");
     let parent = dir.path().to_str().expect("utf-8 path");
-    let made = tollgate(&["plugin", "new", "scaffold-e2e", "--dir", parent]);
+    let made = tollgate(&["plugin", "new", name, "--world", world, "--dir", parent]);
     assert!(made.status.success(), "{}", text(&made));
-    let crate_dir = dir.path().join("scaffold-e2e");
+    let crate_dir = dir.path().join(name);
 
     let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     build
@@ -49,29 +79,19 @@ fn a_scaffolded_plugin_builds_packs_and_passes_its_test_with_no_edits() {
     let built = build.output().expect("run cargo");
     assert!(built.status.success(), "the scaffold does not build:\n{}", text(&built));
 
-    let wasm = guest_target().join("wasm32-wasip2/release/scaffold_e2e.wasm");
+    let wasm = guest_target().join(format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_")));
     let package = dir.path().join("package");
     let packed = tollgate(&["plugin", "pack", crate_dir.to_str().expect("path"), "--wasm", wasm.to_str().expect("path"), "--out", package.to_str().expect("path")]);
     assert!(packed.status.success(), "{}", text(&packed));
     let manifest = std::fs::read_to_string(package.join("tollgate.toml")).expect("packed manifest");
-    let bytes = std::fs::read(package.join("scaffold-e2e.wasm")).expect("packed component");
+    let bytes = std::fs::read(package.join(format!("{name}.wasm"))).expect("packed component");
     assert!(manifest.contains(&format!("sha256 = \"{}\"", component_sha256(&bytes))), "{manifest}");
 
-    let packed_wasm = package.join("scaffold-e2e.wasm");
+    let packed_wasm = package.join(format!("{name}.wasm"));
     let tested = tollgate(&["plugin", "test", crate_dir.to_str().expect("path"), "--wasm", packed_wasm.to_str().expect("path")]);
     assert!(tested.status.success(), "{}", text(&tested));
-    assert!(text(&tested).contains("4 calls passed"), "{}", text(&tested));
-
-    // One byte changed after packing: refused at load, both hashes named.
-    let mut tampered = bytes.clone();
-    let last = tampered.len() - 1;
-    tampered[last] ^= 0x01;
-    std::fs::write(&packed_wasm, &tampered).expect("tamper");
-    let refused = tollgate(&["plugin", "test", crate_dir.to_str().expect("path"), "--wasm", packed_wasm.to_str().expect("path")]);
-    assert!(!refused.status.success());
-    let said = text(&refused);
-    assert!(said.contains("PLUGIN_INTEGRITY_MISMATCH"), "{said}");
-    assert!(said.contains(&component_sha256(&bytes)) && said.contains(&component_sha256(&tampered)), "both hashes: {said}");
+    assert!(text(&tested).contains(&format!("{calls} calls passed")), "{}", text(&tested));
+    Built { _dir: dir, crate_dir, path: package }
 }
 
 fn source_with(manifest_extra: &str) -> PluginSource<'static> {
