@@ -67,9 +67,12 @@ bench: build
 # A plugin crate under guest-plugins/ (`tollgate plugin new <name>` makes
 # one): build it, pack it into target/plugins/<name>/ (the component and
 # its manifest with the component's SHA-256), and run its calls.json
-# through the real runtime.
-plugin name: build
+# through the real runtime. The guest builds first: a crate new to the
+# guest workspace enters its lock file there, which the host's build (whose
+# build script builds the first-party guests with --locked) then finds.
+plugin name:
     cd guest-plugins && cargo build --release --target wasm32-wasip2 -p {{name}}
+    just build
     target/release/tollgate plugin pack guest-plugins/{{name}} --wasm guest-plugins/target/wasm32-wasip2/release/$(echo {{name}} | tr - _).wasm --out target/plugins/{{name}}
     target/release/tollgate plugin test guest-plugins/{{name}} --wasm target/plugins/{{name}}/{{name}}.wasm
 
