@@ -413,7 +413,7 @@ impl AuthService {
         let probe = inner.client.health();
         inner.observe(&probe);
         let link = inner.link();
-        let cached = inner.cached_session().and_then(|s| s.current_token().map(|t| timestamp::format(t.expires_at)));
+        let cached = inner.cached_token_expiry();
         OfflineStatus {
             is_offline: link.offline,
             reason: link.reason,
@@ -485,7 +485,7 @@ impl Inner {
         match event {
             Some(Err(reason)) => {
                 tracing::warn!(reason = %reason, "the sign-in service is unreachable: offline mode");
-                let cached = self.cached_session().and_then(|s| s.current_token().map(|t| timestamp::format(t.expires_at)));
+                let cached = self.cached_token_expiry();
                 self.emit(AuthEvent::OfflineModeEnabled(OfflineModeEnabled { reason, cached_token_expires_at: cached }));
             }
             Some(Ok(at)) => {
@@ -517,6 +517,11 @@ impl Inner {
         let last = op(&self.client);
         self.observe(&last);
         last
+    }
+
+    /// When the cached installation token expires (ISO 8601), from memory.
+    fn cached_token_expiry(&self) -> Option<String> {
+        self.cached_session().and_then(|s| s.current_token().map(|t| timestamp::format(t.expires_at)))
     }
 
     /// The session in memory (without touching the keychain).

@@ -12,7 +12,7 @@ use crate::runtime::bindings::JwtSigner as SignerWorld;
 use crate::runtime::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
 use crate::runtime::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
 use crate::runtime::bindings::tollgate::jwt::types;
-use crate::runtime::{HostClock, Plugin, PluginError};
+use crate::runtime::{HostClock, Manifest, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings};
 
 /// A guest's own error: the contract's variant, as data that can cross a
 /// process boundary. The message is the guest's and is untrusted.
@@ -147,3 +147,18 @@ macro_rules! in_process_backend {
 }
 in_process_backend!(SignerWorld, types, to_wit);
 in_process_backend!(SignerWorldV0_1, types_v0_1, to_wit_v0_1);
+
+/// Loads a signer plugin built against any served version of the signer
+/// world, in this process: the manifest's `world` picks the bindings (the
+/// current `tollgate:jwt/jwt-signer@0.2.0`, or `@0.1.0`, the previous
+/// minor). With `verified`, the manifest must record the component's
+/// SHA-256. The one place that maps a world version to its bindings.
+pub fn load_signer_backend(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Box<dyn SignerBackend>, PluginError> {
+    let manifest = Manifest::parse(&source.manifest, engine.policy())?;
+    if manifest.world == SignerWorldV0_1::WORLD {
+        let plugin: Plugin<SignerWorldV0_1> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
+        return Ok(Box::new(plugin));
+    }
+    let plugin: Plugin<SignerWorld> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
+    Ok(Box::new(plugin))
+}

@@ -10,10 +10,9 @@ use serde_json::Value;
 use crate::guest_artifacts;
 use crate::jwt::verify_output::{signing_input, split_token, verify_natively, verify_signer_output, MAX_TOKEN_BYTES};
 use crate::jwt::{Algorithm, JwtError, SigningKey};
-use crate::jwt::backend::{GuestError, SignerBackend};
+use crate::jwt::backend::{GuestError, SignerBackend, load_signer_backend};
 use crate::runtime::bindings::JwtSigner as SignerWorld;
-use crate::runtime::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
-use crate::runtime::{Manifest, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings, unix_seconds};
+use crate::runtime::{Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
 
 /// The most algorithms one `verify` call may allow.
 const MAX_ALLOWED_ALGORITHMS: usize = 12;
@@ -63,13 +62,7 @@ impl JwtSigner {
     /// `tollgate:jwt/jwt-signer@0.2.0`, or `@0.1.0`, the previous minor).
     /// With `verified`, the manifest must record the component's SHA-256.
     pub fn load(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Self, PluginError> {
-        let manifest = Manifest::parse(&source.manifest, engine.policy())?;
-        if manifest.world == SignerWorldV0_1::WORLD {
-            let plugin: Plugin<SignerWorldV0_1> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
-            return Ok(Self::from_backend(Box::new(plugin)));
-        }
-        let plugin: Plugin<SignerWorld> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
-        Ok(Self::from_plugin(plugin))
+        Ok(Self::from_backend(load_signer_backend(engine, source, verified)?))
     }
 
     /// Wraps an already loaded signer plugin, run in this process.

@@ -12,9 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::guest_artifacts;
 use crate::jwt::Algorithm;
-use crate::jwt::backend::{GuestAnswer, SignerBackend};
-use crate::runtime::worlds::{JwtSignerWorld, JwtSignerWorldV0_1};
-use crate::runtime::{EngineOptions, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings};
+use crate::jwt::backend::{GuestAnswer, SignerBackend, load_signer_backend};
+use crate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use crate::worker::frame::{FrameError, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
 use crate::worker::protocol::{CallOutcome, HandshakeReply, HandshakeRequest, Secret, SignerCall, WorkerRequest, WorkerResponse};
 use crate::worker::token::{HandshakeTokenError, take_handshake_token_from_process_env};
@@ -95,12 +94,12 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
     let engine = PluginEngine::new(EngineOptions { cache_dir, ..Default::default() })?;
     // Either version of the signer world (the manifest picks it).
     let signer: Box<dyn SignerBackend> = match (&plugin.wasm, &plugin.manifest) {
-        (Some(wasm), manifest) => load_any_signer(&engine, &PluginSource::from_files(wasm, manifest.as_deref())?)?,
-        (None, _) => load_any_signer(&engine, &PluginSource {
+        (Some(wasm), manifest) => load_signer_backend(&engine, &PluginSource::from_files(wasm, manifest.as_deref())?, false)?,
+        (None, _) => load_signer_backend(&engine, &PluginSource {
             wasm: Cow::Borrowed(guest_artifacts::JWT_SIGNER_WASM),
             manifest: Cow::Borrowed(guest_artifacts::JWT_SIGNER_MANIFEST),
             what: "built-in jwt-signer".into(),
-        })?,
+        }, false)?,
     };
     let mut stream = UnixStream::connect(socket)?;
     match send_handshake(&mut stream, &token.to_hex(), HANDSHAKE_REPLY_TIMEOUT) {
@@ -155,17 +154,6 @@ fn outcome<T>(answer: GuestAnswer<T>, wrap: impl FnOnce(T) -> CallOutcome) -> Ca
 
 fn bad_request(message: &str) -> CallOutcome {
     CallOutcome::Runtime { code: "INVALID_REQUEST".into(), message: message.into() }
-}
-
-/// A signer plugin of either served version, behind the backend trait.
-fn load_any_signer(engine: &PluginEngine, source: &PluginSource<'_>) -> Result<Box<dyn SignerBackend>, PluginError> {
-    let manifest = crate::runtime::Manifest::parse(&source.manifest, engine.policy())?;
-    if manifest.world == JwtSignerWorldV0_1::WORLD {
-        let plugin: Plugin<JwtSignerWorldV0_1> = engine.load(source)?;
-        return Ok(Box::new(plugin));
-    }
-    let plugin: Plugin<JwtSignerWorld> = engine.load(source)?;
-    Ok(Box::new(plugin))
 }
 
 fn execute(signer: &dyn SignerBackend, call: SignerCall) -> CallOutcome {
