@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bridge;
 pub mod guest_artifacts;

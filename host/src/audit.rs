@@ -1,0 +1,361 @@
+//! `tollgate audit`: the hostile corpus, run against this build in the real
+//! runtime, as evidence a security tester can rerun.
+//!
+//! Each [`Case`] names a real artifact (a hostile guest component, a bridge
+//! message or page script, a socket client, a token, a file), what must
+//! happen to it, and runs it through the same library code the app uses.
+//! The runner catches a case that panics (that is a failure, never a crash
+//! of the audit), times every case, and renders one table or JSON report.
+//!
+//! The last case searches every log line, error message and crash output
+//! the corpus produced for every secret the corpus planted
+//! ([`AuditEnv::plant`]), so it runs after all the others
+//! ([`secrets::scan_case`]).
+//!
+//! Trust: nothing here is reachable from the webview or a guest; the audit
+//! is a command the machine's user runs.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::runtime::{EngineOptions, PluginEngine, PluginError};
+
+pub mod guests;
+pub mod jwt;
+pub mod page;
+pub mod plugins;
+pub mod secrets;
+pub mod socket;
+pub mod storage;
+
+/// Where a case crosses into the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Area {
+    /// A guest component against the plugin runtime.
+    Guest,
+    /// A message a page could send, against the bridge.
+    Bridge,
+    /// A script in the real webview, against the window and the bridge.
+    Page,
+    /// A client of the worker socket, against the handshake.
+    Socket,
+    /// A token, against the host's verification.
+    Jwt,
+    /// A file or keychain fault, against the stores.
+    Storage,
+    /// Everything the corpus produced, searched for the secrets it planted.
+    Secrets,
+}
+
+impl Area {
+    /// The area as the table and JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guest => "guest",
+            Self::Bridge => "bridge",
+            Self::Page => "page",
+            Self::Socket => "socket",
+            Self::Jwt => "jwt",
+            Self::Storage => "storage",
+            Self::Secrets => "secrets",
+        }
+    }
+}
+
+/// What a case observed, and whether that is what must happen.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What happened, in a sentence (error codes quoted as the host gave them).
+    pub happened: String,
+    /// Whether it is what must happen.
+    pub passed: bool,
+}
+
+impl Outcome {
+    /// The case got what it must.
+    pub fn pass(happened: impl Into<String>) -> Self {
+        Self { happened: happened.into(), passed: true }
+    }
+
+    /// The case got something else.
+    pub fn fail(happened: impl Into<String>) -> Self {
+        Self { happened: happened.into(), passed: false }
+    }
+
+    /// Passes when `passed` holds.
+    pub fn check(passed: bool, happened: impl Into<String>) -> Self {
+        Self { happened: happened.into(), passed }
+    }
+
+    /// Passes when `result` is a refusal with one of the `codes`; says what came instead otherwise.
+    pub fn refused_with<T: std::fmt::Debug>(result: Result<T, PluginError>, codes: &[&str]) -> Self {
+        match result {
+            Err(e) if codes.contains(&e.code()) => Self::pass(format!("{}: {e}", e.code())),
+            Err(e) => Self::fail(format!("refused with {} instead of {}: {e}", e.code(), codes.join(" or "))),
+            Ok(value) => Self::fail(format!("accepted: {}", short_debug(&value))),
+        }
+    }
+}
+
+/// A value's Debug text, cut to a table cell's worth.
+pub fn short_debug(value: &impl std::fmt::Debug) -> String {
+    let text = format!("{value:?}");
+    match text.char_indices().nth(160) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// One case of the corpus.
+pub struct Case {
+    /// Stable id: `<area>/<name>`, e.g. `guest/infinite-loop`.
+    pub id: &'static str,
+    /// Where it crosses.
+    pub area: Area,
+    /// The artifact it uses (a path in the source tree, or what it is).
+    pub artifact: String,
+    /// What must happen.
+    pub must: &'static str,
+    /// Runs it.
+    pub run: Box<dyn FnOnce(&AuditEnv) -> Outcome>,
+}
+
+impl Case {
+    /// A case from a plain function.
+    pub fn new(id: &'static str, area: Area, artifact: impl Into<String>, must: &'static str, run: impl FnOnce(&AuditEnv) -> Outcome + 'static) -> Self {
+        Self { id, area, artifact: artifact.into(), must, run: Box::new(run) }
+    }
+}
+
+/// A case's line in the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseResult {
+    /// The case's id.
+    pub id: String,
+    /// Where it crosses.
+    pub area: Area,
+    /// The artifact it used.
+    pub artifact: String,
+    /// What must happen.
+    pub must: String,
+    /// What happened.
+    pub happened: String,
+    /// Whether that is what must happen.
+    pub passed: bool,
+    /// How long the case took, in milliseconds.
+    pub millis: u64,
+}
+
+/// Shared state of one audit run: the engine the cases load guests into,
+/// a scratch directory, the captured log and the planted secrets.
+pub struct AuditEnv {
+    engine: PluginEngine,
+    scratch: tempfile::TempDir,
+    log: LogCapture,
+    planted: Mutex<Vec<(String, String)>>,
+    said: Mutex<Vec<String>>,
+}
+
+impl AuditEnv {
+    /// A fresh environment: an engine with its own code cache in the scratch directory.
+    pub fn new(log: LogCapture) -> Result<Self, PluginError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("tollgate-audit-")
+            .tempdir()
+            .map_err(|e| PluginError::Runtime(format!("cannot create the audit's scratch directory: {e}")))?;
+        let engine = PluginEngine::new(EngineOptions { cache_dir: Some(scratch.path().join("code-cache")), ..EngineOptions::default() })?;
+        Ok(Self { engine, scratch, log, planted: Mutex::new(Vec::new()), said: Mutex::new(Vec::new()) })
+    }
+
+    /// The engine the cases load guests into (with the app's policy and limits).
+    pub fn engine(&self) -> &PluginEngine {
+        &self.engine
+    }
+
+    /// A scratch directory, removed when the audit ends.
+    pub fn scratch(&self) -> &std::path::Path {
+        self.scratch.path()
+    }
+
+    /// The log captured since the audit began (JSON lines).
+    pub fn log(&self) -> &LogCapture {
+        &self.log
+    }
+
+    /// Records a secret the corpus handed to the host (a key, a token), so the
+    /// last case can search everything the audit produced for it. `what`
+    /// names it in the report; the secret itself is never printed.
+    pub fn plant(&self, what: impl Into<String>, secret: impl Into<String>) {
+        if let Ok(mut planted) = self.planted.lock() {
+            planted.push((what.into(), secret.into()));
+        }
+    }
+
+    /// Records text the host said to a caller (an error message, an answer,
+    /// a crashed child's output), for the secrets search.
+    pub fn heard(&self, text: impl Into<String>) {
+        if let Ok(mut said) = self.said.lock() {
+            said.push(text.into());
+        }
+    }
+
+    /// The planted secrets: (what, secret).
+    pub fn planted(&self) -> Vec<(String, String)> {
+        self.planted.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Everything callers were told, as recorded by [`AuditEnv::heard`].
+    pub fn said(&self) -> Vec<String> {
+        self.said.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// Runs `cases` in order, each caught: a case that panics has failed.
+pub fn run_cases(env: &AuditEnv, cases: Vec<Case>, progress: &mut dyn FnMut(&CaseResult)) -> Vec<CaseResult> {
+    let mut results = Vec::with_capacity(cases.len());
+    for case in cases {
+        let started = Instant::now();
+        let run = case.run;
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| run(env))) {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".into());
+                Outcome::fail(format!("the case itself failed: {text}"))
+            }
+        };
+        env.heard(outcome.happened.clone());
+        let result = CaseResult {
+            id: case.id.to_owned(),
+            area: case.area,
+            artifact: case.artifact,
+            must: case.must.to_owned(),
+            happened: outcome.happened,
+            passed: outcome.passed,
+            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        progress(&result);
+        results.push(result);
+    }
+    results
+}
+
+/// Every case that runs without a window, in order: guests, bridge,
+/// socket, JWT, storage. The page cases (a window) and the secrets search
+/// (everything before it) are run by the caller around these.
+pub fn headless_cases() -> Vec<Case> {
+    let mut cases = guests::cases();
+    cases.extend(page::cases());
+    cases.extend(socket::cases());
+    cases.extend(jwt::cases());
+    cases.extend(storage::cases());
+    cases
+}
+
+/// A whole run's report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The build audited (`tollgate` version).
+    pub version: String,
+    /// Every case, in the order run.
+    pub cases: Vec<CaseResult>,
+    /// How many passed.
+    pub passed: usize,
+    /// How many failed.
+    pub failed: usize,
+}
+
+impl Report {
+    /// The report over `cases`.
+    pub fn new(cases: Vec<CaseResult>) -> Self {
+        let passed = cases.iter().filter(|c| c.passed).count();
+        let failed = cases.len() - passed;
+        Self { version: env!("CARGO_PKG_VERSION").to_owned(), cases, passed, failed }
+    }
+
+    /// Whether every case passed.
+    pub fn all_passed(&self) -> bool {
+        self.failed == 0 && !self.cases.is_empty()
+    }
+
+    /// The report as a table for a terminal of `width` columns.
+    pub fn table(&self, width: u16) -> String {
+        use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width)
+            .set_header(["case", "must", "happened", "result"]);
+        for case in &self.cases {
+            table.add_row([
+                case.id.as_str(),
+                case.must.as_str(),
+                case.happened.as_str(),
+                if case.passed { "pass" } else { "FAIL" },
+            ]);
+        }
+        let mut out = table.to_string();
+        let _ = write!(out, "\n{} cases: {} passed, {} failed\n", self.cases.len(), self.passed, self.failed);
+        out
+    }
+}
+
+/// Captures the log into memory as JSON lines, so the secrets case can
+/// search every line the audit produced.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        self.0.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
+
+    /// The captured lines that parse as JSON objects.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// Security events (target `tollgate::security`) captured so far whose
+    /// fields contain `needle`.
+    pub fn security_events_with(&self, needle: &str) -> usize {
+        self.lines()
+            .iter()
+            .filter(|l| l.get("target").and_then(|t| t.as_str()) == Some("tollgate::security"))
+            .filter(|l| l.to_string().contains(needle))
+            .count()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
