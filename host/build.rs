@@ -15,6 +15,34 @@ const GUESTS: &[(&str, &str, &str)] = &[
     ("misbehaving-signer", "MISBEHAVING_SIGNER", "hostile/misbehaving-signer"),
     ("filesystem-reader", "FILESYSTEM_READER", "hostile/filesystem-reader"),
     ("undeclared-import", "UNDECLARED_IMPORT", "hostile/undeclared-import"),
+    ("socket-opener", "SOCKET_OPENER", "hostile/socket-opener"),
+    ("env-reader", "ENV_READER", "hostile/env-reader"),
+    ("clock-reader", "CLOCK_READER", "hostile/clock-reader"),
+];
+
+/// Guests also embedded in the binary (`<NAME>_WASM`, `<NAME>_MANIFEST`):
+/// the hostile corpus `tollgate audit` runs wherever the binary is copied.
+/// (The first-party signer and linter are embedded by guest_artifacts.rs.)
+const EMBEDDED: &[&str] = &[
+    "claims-linter-hostile",
+    "misbehaving-signer",
+    "filesystem-reader",
+    "undeclared-import",
+    "socket-opener",
+    "env-reader",
+    "clock-reader",
+];
+
+/// Hostile guests written as core WebAssembly text, for what Rust cannot
+/// express (`table.grow`, hand-made canonical-ABI answers, an allocator
+/// that calls the host): (directory under `guest-plugins/`, `.wat` file,
+/// constant name, WIT directory under `wit/`, world). Each is made a
+/// component here (the world's metadata embedded, then wit-component's
+/// encoder) and embedded in the binary like [`EMBEDDED`].
+const WAT_GUESTS: &[(&str, &str, &str, &str, &str)] = &[
+    ("hostile/table-grower", "table-grower.wat", "TABLE_GROWER", "lint@0.1", "claims-linter"),
+    ("hostile/bad-returns", "bad-returns.wat", "BAD_RETURNS", "lint@0.1", "claims-linter"),
+    ("hostile/reentrant-signer", "reentrant-signer.wat", "REENTRANT_SIGNER", "jwt@0.2", "jwt-signer"),
 ];
 
 fn main() {
@@ -69,6 +97,26 @@ fn main() {
         if *package == "claims-linter" {
             fs::copy(&wasm, out_dir.join("claims_linter.wasm")).expect("copy the claims linter");
         }
+        if EMBEDDED.contains(package) {
+            let embedded = out_dir.join(format!("{}.wasm", package.replace('-', "_")));
+            fs::copy(&wasm, &embedded).unwrap_or_else(|e| panic!("copy {package}: {e}"));
+            consts.push_str(&embedded_consts(package, name, &embedded, &manifest));
+        }
+    }
+    for (dir, wat, name, wit_dir, world) in WAT_GUESTS {
+        let wasm = out_dir.join(wat.replace(".wat", ".wasm").replace('-', "_"));
+        let component = wat_component(&guests.join(dir).join(wat), &wit.join(wit_dir), world);
+        fs::write(&wasm, component).unwrap_or_else(|e| panic!("write {}: {e}", wasm.display()));
+        let manifest = guests.join(dir).join("tollgate.toml");
+        consts.push_str(&format!(
+            "/// The `{dir}` component, made from `guest-plugins/{dir}/{wat}` by the build script.\n\
+             pub const {name}_WASM_PATH: &str = {wasm:?};\n\
+             /// The manifest of `{dir}`.\n\
+             pub const {name}_MANIFEST_PATH: &str = {manifest:?};\n",
+            wasm = wasm.display().to_string(),
+            manifest = manifest.display().to_string(),
+        ));
+        consts.push_str(&embedded_consts(dir, name, &wasm, &manifest));
     }
     for (dir, name) in JS_GUESTS {
         let wasm = build_js_guest(&guests, dir);
@@ -83,6 +131,35 @@ fn main() {
         ));
     }
     fs::write(out_dir.join("guest_artifacts.rs"), consts).expect("write guest_artifacts.rs");
+}
+
+/// The constants that embed one guest and its manifest in the binary.
+fn embedded_consts(what: &str, name: &str, wasm: &Path, manifest: &Path) -> String {
+    format!(
+        "/// The `{what}` component, embedded in the binary (for `tollgate audit`).\n\
+         pub const {name}_WASM: &[u8] = include_bytes!({wasm:?});\n\
+         /// The manifest of `{what}`, embedded in the binary.\n\
+         pub const {name}_MANIFEST: &str = include_str!({manifest:?});\n",
+        wasm = wasm.display().to_string(),
+        manifest = manifest.display().to_string(),
+    )
+}
+
+/// Makes a component of `world` (in the WIT package at `wit_dir`) from the
+/// core module in the text file `wat`: the world's type information is
+/// embedded as a custom section, then wit-component wraps the module and
+/// validates the result.
+fn wat_component(wat: &Path, wit_dir: &Path, world: &str) -> Vec<u8> {
+    let mut module = wat::parse_file(wat).unwrap_or_else(|e| panic!("{}: {e}", wat.display()));
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_path(wit_dir).unwrap_or_else(|e| panic!("{}: {e:#}", wit_dir.display()));
+    let world = resolve.select_world(&[package], Some(world)).unwrap_or_else(|e| panic!("world {world}: {e:#}"));
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
+        .unwrap_or_else(|e| panic!("{}: {e:#}", wat.display()));
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .unwrap_or_else(|e| panic!("{} does not make a component: {e:#}", wat.display()))
 }
 
 /// JavaScript guests, built with ComponentizeJS by each directory's

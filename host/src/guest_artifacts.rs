@@ -3,8 +3,12 @@
 //!
 //! The first-party signer is also embedded in the binary
 //! ([`JWT_SIGNER_WASM`]), so `tollgate` works wherever it is copied. The
-//! hostile guests are the test corpus that the integration tests (and later
-//! `tollgate audit`) run against the host.
+//! hostile guests are the corpus that the integration tests and
+//! `tollgate audit` (`crate::audit::guests`) run against the host; they are
+//! embedded too (`<NAME>_WASM`, `<NAME>_MANIFEST`), so the audit runs from
+//! the release binary anywhere. The ones written as WebAssembly text
+//! (`guest-plugins/hostile/*/*.wat`) are made components by the build
+//! script; their `_WASM_PATH` is in the build's output directory.
 
 include!(concat!(env!("OUT_DIR"), "/guest_artifacts.rs"));
 

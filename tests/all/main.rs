@@ -2,6 +2,7 @@
 //! test goes through the real runtime with guests built from source by
 //! `host/build.rs`.
 
+mod audit_guests;
 mod auth;
 mod bridge;
 mod cli;

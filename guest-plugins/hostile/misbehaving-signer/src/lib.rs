@@ -2,7 +2,9 @@
 //!
 //! Its behaviour is chosen per call by the claim `"hostile"`; without it the
 //! guest signs honestly, so a test can show that the same plugin answers the
-//! call after a trap. Every behaviour here is one the host must contain.
+//! call after a trap. `decode` floods the host's imports when the token is
+//! `flood-log` or `flood-clock`. Every behaviour here is one the host must
+//! contain.
 
 wit_bindgen::generate!({
     path: "../../../wit/jwt@0.2",
@@ -89,6 +91,25 @@ impl Guest for MisbehavingSigner {
     }
 
     fn decode(token: String) -> Result<DecodedToken, JwtError> {
+        // `decode` carries no key, so what it logs is not withheld: the
+        // place to flood the host's imports from. Each answers as a guest
+        // whose input was malformed (which the host also finds).
+        match token.as_str() {
+            "flood-log" => {
+                for i in 0..FLOOD_CALLS {
+                    logging::log(Level::Info, &format!("flood record {i}"), &[]);
+                }
+                return Err(JwtError::MalformedToken("flooded".into()));
+            }
+            "flood-clock" => {
+                let mut last = 0;
+                for _ in 0..FLOOD_CALLS * 10 {
+                    last = std::hint::black_box(tollgate::host::clock::now()).seconds;
+                }
+                return Err(JwtError::MalformedToken(format!("read the clock up to {last}")));
+            }
+            _ => {}
+        }
         // Lies about what the token holds.
         Ok(DecodedToken { header: "{}".into(), payload: token, signature: String::new() })
     }
@@ -98,6 +119,10 @@ impl Guest for MisbehavingSigner {
         Ok(r#"{"admin":true}"#.into())
     }
 }
+
+/// Host calls one flood makes (`flood-log`; ten times as many for
+/// `flood-clock`): far over the host's 64-records-per-call log budget.
+const FLOOD_CALLS: u32 = 5_000;
 
 /// Recursion that LLVM cannot turn into a loop (the result is rotated,
 /// not accumulated) and whose frames hold no memory: only the wasm stack.
