@@ -27,7 +27,7 @@ use crate::runtime::{EngineOptions, PluginEngine, PluginError};
 
 pub mod guests;
 pub mod jwt;
-pub mod page;
+pub mod bridge;
 pub mod plugins;
 pub mod secrets;
 pub mod socket;
@@ -68,29 +68,52 @@ impl Area {
     }
 }
 
+/// A case's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// What must happen happened.
+    Pass,
+    /// Something else happened.
+    Fail,
+    /// The case could not run here (it says why: e.g. it needs root to
+    /// mount a small disk). Not a failure, but never silent.
+    Skip,
+}
+
 /// What a case observed, and whether that is what must happen.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// What happened, in a sentence (error codes quoted as the host gave them).
     pub happened: String,
-    /// Whether it is what must happen.
-    pub passed: bool,
+    /// The verdict.
+    pub verdict: Verdict,
 }
 
 impl Outcome {
     /// The case got what it must.
     pub fn pass(happened: impl Into<String>) -> Self {
-        Self { happened: happened.into(), passed: true }
+        Self { happened: happened.into(), verdict: Verdict::Pass }
     }
 
     /// The case got something else.
     pub fn fail(happened: impl Into<String>) -> Self {
-        Self { happened: happened.into(), passed: false }
+        Self { happened: happened.into(), verdict: Verdict::Fail }
+    }
+
+    /// The case can't run on this machine; `why` says what it needs.
+    pub fn skip(why: impl Into<String>) -> Self {
+        Self { happened: why.into(), verdict: Verdict::Skip }
     }
 
     /// Passes when `passed` holds.
     pub fn check(passed: bool, happened: impl Into<String>) -> Self {
-        Self { happened: happened.into(), passed }
+        Self { happened: happened.into(), verdict: if passed { Verdict::Pass } else { Verdict::Fail } }
+    }
+
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.verdict == Verdict::Pass
     }
 
     /// Passes when `result` is a refusal with one of the `codes`; says what came instead otherwise.
@@ -147,7 +170,9 @@ pub struct CaseResult {
     pub must: String,
     /// What happened.
     pub happened: String,
-    /// Whether that is what must happen.
+    /// Pass, fail or skip.
+    pub verdict: Verdict,
+    /// Whether that is what must happen (the verdict is pass).
     pub passed: bool,
     /// How long the case took, in milliseconds.
     pub millis: u64,
@@ -240,8 +265,9 @@ pub fn run_cases(env: &AuditEnv, cases: Vec<Case>, progress: &mut dyn FnMut(&Cas
             area: case.area,
             artifact: case.artifact,
             must: case.must.to_owned(),
+            passed: outcome.passed(),
+            verdict: outcome.verdict,
             happened: outcome.happened,
-            passed: outcome.passed,
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         progress(&result);
@@ -255,7 +281,7 @@ pub fn run_cases(env: &AuditEnv, cases: Vec<Case>, progress: &mut dyn FnMut(&Cas
 /// (everything before it) are run by the caller around these.
 pub fn headless_cases() -> Vec<Case> {
     let mut cases = guests::cases();
-    cases.extend(page::cases());
+    cases.extend(bridge::cases());
     cases.extend(socket::cases());
     cases.extend(jwt::cases());
     cases.extend(storage::cases());
@@ -274,14 +300,16 @@ pub struct Report {
     pub passed: usize,
     /// How many failed.
     pub failed: usize,
+    /// How many could not run here.
+    pub skipped: usize,
 }
 
 impl Report {
     /// The report over `cases`.
     pub fn new(cases: Vec<CaseResult>) -> Self {
-        let passed = cases.iter().filter(|c| c.passed).count();
-        let failed = cases.len() - passed;
-        Self { version: env!("CARGO_PKG_VERSION").to_owned(), cases, passed, failed }
+        let count = |v: Verdict| cases.iter().filter(|c| c.verdict == v).count();
+        let (passed, failed, skipped) = (count(Verdict::Pass), count(Verdict::Fail), count(Verdict::Skip));
+        Self { version: env!("CARGO_PKG_VERSION").to_owned(), cases, passed, failed, skipped }
     }
 
     /// Whether every case passed.
@@ -303,13 +331,23 @@ impl Report {
                 case.id.as_str(),
                 case.must.as_str(),
                 case.happened.as_str(),
-                if case.passed { "pass" } else { "FAIL" },
+                match case.verdict {
+                    Verdict::Pass => "pass",
+                    Verdict::Fail => "FAIL",
+                    Verdict::Skip => "skip",
+                },
             ]);
         }
         let mut out = table.to_string();
-        let _ = write!(out, "\n{} cases: {} passed, {} failed\n", self.cases.len(), self.passed, self.failed);
+        let _ = write!(out, "\n{} cases: {} passed, {} failed, {} skipped\n", self.cases.len(), self.passed, self.failed, self.skipped);
         out
     }
+}
+
+/// The process's capture, which `tollgate audit`'s log writes into.
+pub fn global_capture() -> &'static LogCapture {
+    static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+    CAPTURE.get_or_init(LogCapture::default)
 }
 
 /// Captures the log into memory as JSON lines, so the secrets case can
@@ -357,5 +395,64 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> AuditEnv {
+        AuditEnv::new(LogCapture::default()).expect("audit env")
+    }
+
+    #[test]
+    fn a_failing_or_panicking_case_fails_the_report_and_shows_in_the_table() {
+        let env = env();
+        let cases = vec![
+            Case::new("guest/ok", Area::Guest, "a", "passes", |_| Outcome::pass("fine")),
+            Case::new("guest/wrong", Area::Guest, "b", "must be refused", |_| Outcome::fail("accepted")),
+            Case::new("guest/broken", Area::Guest, "c", "anything", |_| panic!("boom")),
+            Case::new("storage/needs-root", Area::Storage, "d", "anything", |_| Outcome::skip("needs root")),
+        ];
+        let mut seen = 0;
+        let results = run_cases(&env, cases, &mut |_| seen += 1);
+        assert_eq!(seen, 4, "progress for every case");
+        let verdicts: Vec<Verdict> = results.iter().map(|r| r.verdict).collect();
+        assert_eq!(verdicts, [Verdict::Pass, Verdict::Fail, Verdict::Fail, Verdict::Skip]);
+        assert!(results[2].happened.contains("boom"), "{}", results[2].happened);
+        let report = Report::new(results);
+        assert!(!report.all_passed());
+        assert_eq!((report.passed, report.failed, report.skipped), (1, 2, 1));
+        let table = report.table(120);
+        assert!(table.contains("FAIL") && table.contains("skip") && table.contains("guest/wrong"), "{table}");
+        assert!(table.contains("4 cases: 1 passed, 2 failed, 1 skipped"), "{table}");
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["cases"][1]["verdict"], "fail");
+    }
+
+    #[test]
+    fn an_empty_run_does_not_pass() {
+        assert!(!Report::new(Vec::new()).all_passed(), "no evidence is not a pass");
+    }
+
+    #[test]
+    fn the_secrets_search_finds_a_planted_secret_in_the_log_or_a_message() {
+        let log = LogCapture::default();
+        let env = AuditEnv::new(log.clone()).expect("audit env");
+        env.plant("a key", "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        let clean = run_cases(&env, vec![secrets::scan_case()], &mut |_| {});
+        assert_eq!(clean[0].verdict, Verdict::Pass, "{}", clean[0].happened);
+        let mut writer = log.clone();
+        let _ = writeln!(writer, "{{\"message\":\"key is 0f1e2d3c4b5a69788796a5b4c3d2e1f0\"}}");
+        let leaked = run_cases(&env, vec![secrets::scan_case()], &mut |_| {});
+        assert_eq!(leaked[0].verdict, Verdict::Fail);
+        assert!(leaked[0].happened.contains("a key in the log"), "{}", leaked[0].happened);
+        // Hex of the text in a message counts too.
+        let env = AuditEnv::new(LogCapture::default()).expect("audit env");
+        env.plant("a token", "tollgate-planted-token-123456");
+        env.heard(format!("error: {}", hex::encode("tollgate-planted-token-123456")));
+        let leaked = run_cases(&env, vec![secrets::scan_case()], &mut |_| {});
+        assert_eq!(leaked[0].verdict, Verdict::Fail, "{}", leaked[0].happened);
     }
 }

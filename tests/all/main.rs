@@ -3,6 +3,7 @@
 //! `host/build.rs`.
 
 mod audit_guests;
+mod audit;
 mod auth;
 mod bridge;
 mod cli;

@@ -103,7 +103,7 @@ impl Guest for Signer {
     }
 }
 
-/// Checks `exp` (required) and `nbf` (optional) against the host's time.
+/// Checks `exp` (required), `nbf` and `iat` (optional) against the host's time.
 fn check_times(claims: &serde_json::Value, now: i64, leeway: i64) -> Result<(), JwtError> {
     let Some(claims) = claims.as_object() else {
         return Err(JwtError::InvalidClaims("claims must be a JSON object".into()));
@@ -117,6 +117,13 @@ fn check_times(claims: &serde_json::Value, now: i64, leeway: i64) -> Result<(), 
     }
     if let Some(nbf) = claims.get("nbf") {
         if numeric_date("nbf", nbf)?.saturating_sub(leeway) > now {
+            return Err(JwtError::NotYetValid);
+        }
+    }
+    // A token issued in the future (past the leeway) was made by a clock
+    // that is wrong or a forger: not valid yet, like an `nbf` ahead.
+    if let Some(iat) = claims.get("iat") {
+        if numeric_date("iat", iat)?.saturating_sub(leeway) > now {
             return Err(JwtError::NotYetValid);
         }
     }

@@ -242,6 +242,13 @@ fn check_times(claims: &Value, now: i64, leeway: i64) -> Result<(), JwtError> {
     {
         return Err(JwtError::NotYetValid);
     }
+    // Issued in the future past the leeway: a wrong clock or a forger (the
+    // signer guest checks the same).
+    if let Some(iat) = claims.get("iat")
+        && numeric_date("iat", iat)?.saturating_sub(leeway) > now
+    {
+        return Err(JwtError::NotYetValid);
+    }
     Ok(())
 }
 
