@@ -4,6 +4,7 @@
 
 mod audit_guests;
 mod audit;
+mod audit_page;
 mod auth;
 mod bridge;
 mod cli;

@@ -27,6 +27,8 @@ use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
 use crate::bridge::registry::Reply;
 use crate::bridge::{APP_ORIGIN, APP_SCHEME, Bridge, EventSink, WindowLabel};
 
+pub mod audit;
+
 /// The bridge client, with `__TOLLGATE_SECRET__` replaced per webview.
 const CLIENT_JS: &str = include_str!("client.js");
 /// Threads that run `Execution::Blocking` handlers. Two: the machine may
@@ -66,6 +68,10 @@ pub enum WindowError {
     /// The OS random generator failed (the bridge secret).
     #[error("could not generate the bridge secret: {0}")]
     Random(String),
+    /// The app behind the window (services, bridge, the audit's driver)
+    /// could not start.
+    #[error("could not start the app: {0}")]
+    App(String),
 }
 
 pub(crate) enum UserEvent {
@@ -77,6 +83,8 @@ pub(crate) enum UserEvent {
     PageReady,
     /// The screenshot was written (or failed), or the benchmark finished: quit.
     Quit,
+    /// A request of the audit's page driver (only in `tollgate audit`).
+    Audit(audit::DriverRequest),
 }
 
 /// Events from the bridge go through the event loop to the webview.
@@ -145,6 +153,16 @@ fn has_display() -> bool {
 
 /// Opens the main window and runs until it closes.
 pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowError> {
+    run_driven(bridge, options, None)
+}
+
+/// [`run`], handing the event loop's proxy to `driver` once the webview
+/// exists (the audit drives the page from another thread through it).
+fn run_driven(
+    bridge: Arc<Bridge>,
+    options: WindowOptions,
+    driver: Option<mpsc::Sender<EventLoopProxy<UserEvent>>>,
+) -> Result<(), WindowError> {
     if !has_display() {
         return Err(WindowError::NoDisplay);
     }
@@ -262,6 +280,10 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
         poll_page_ready(&webviews, label, proxy.clone(), Arc::clone(&screenshot_taken));
     }
 
+    if let Some(driver) = driver {
+        let _ = driver.send(proxy.clone());
+    }
+
     let data_dir = options.data_dir.clone();
     let mut bounds = current_bounds(&window);
     use tao::platform::run_return::EventLoopExtRunReturn;
@@ -288,6 +310,7 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
                 }
             }
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::Audit(request)) => audit::serve(&webviews, label, request),
             Event::WindowEvent { event: WindowEvent::Resized(_) | WindowEvent::Moved(_), .. } => {
                 bounds = current_bounds(&window);
             }

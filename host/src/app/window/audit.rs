@@ -1,0 +1,285 @@
+//! `tollgate audit`'s page cases: hostile scripts run in the real window.
+//!
+//! The audit opens the app's own window (the same webview, handlers,
+//! bridge and services as the app, over a scratch data directory and
+//! keychain entries of its own) and, once the page is ready, evaluates each
+//! hostile script of `host/src/audit/pages/` in the main frame, as page
+//! script. A script records what it observed in a page global; the host
+//! reads that back, and reads its own log for the security events the
+//! script should have caused. No WebDriver: this runs from a release build.
+//!
+//! The event loop stays on the calling (main) thread; the cases run on a
+//! driver thread that asks the loop to evaluate scripts and report the
+//! page's URL and the number of windows ([`DriverRequest`]), and ends the
+//! loop when the last case is done.
+//!
+//! Trust: nothing here is reachable from the page. The scripts are
+//! injected only when the machine's user runs the audit.
+
+mod cases;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tao::event_loop::EventLoopProxy;
+
+use crate::app::assets::AssetSource;
+use crate::app::window::{UserEvent, WindowError, WindowOptions, Webviews, has_display};
+use crate::app::{AppServices, build_bridge};
+use crate::audit::{AuditEnv, CaseResult, run_cases};
+use crate::auth::{AuthConfig, AuthService, BrowserOpener, SystemClock};
+use crate::bridge::WindowLabel;
+use crate::secrets::{Keychain, OsKeychain};
+
+/// The harness every page script runs in (`pages/prelude.js`).
+const PRELUDE: &str = include_str!("../../audit/pages/prelude.js");
+/// How long the window may take to open and its page to report ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one evaluation may take to come back from the web process.
+const EVAL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one hostile script may run (the flood and the brute force are
+/// the longest, a few seconds each).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often the host asks the page whether a script has finished.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// A sign-in backend nobody listens on: the audit's window never reaches
+/// the network, whatever a page script asks of `auth:*`.
+const NO_BACKEND: &str = "http://127.0.0.1:9/";
+
+/// A request of the page driver to the event loop.
+pub struct DriverRequest(Ask);
+
+enum Ask {
+    /// Evaluate a script in the main frame; reply with its value as JSON.
+    Eval { script: String, reply: mpsc::Sender<Result<String, String>> },
+    /// Reply with the URL the main frame shows, as WebKit reports it.
+    Url { reply: mpsc::Sender<String> },
+    /// Reply with how many toplevel windows the process shows.
+    Windows { reply: mpsc::Sender<usize> },
+}
+
+/// Answers a driver request on the event loop's thread.
+pub(crate) fn serve(webviews: &Webviews, label: WindowLabel, request: DriverRequest) {
+    let views = webviews.borrow();
+    let webview = views.get(&label);
+    match request.0 {
+        Ask::Eval { script, reply } => {
+            let Some(webview) = webview else {
+                let _ = reply.send(Err("the webview is gone".into()));
+                return;
+            };
+            let answer = reply.clone();
+            if let Err(e) = webview.evaluate_script_with_callback(&script, move |value| {
+                let _ = answer.send(Ok(value));
+            }) {
+                let _ = reply.send(Err(e.to_string()));
+            }
+        }
+        Ask::Url { reply } => {
+            let _ = reply.send(webview.and_then(|w| w.url().ok()).unwrap_or_default());
+        }
+        Ask::Windows { reply } => {
+            use gtk::prelude::{Cast, GtkWindowExt, WidgetExt};
+            let shown = gtk::Window::list_toplevels()
+                .into_iter()
+                .filter_map(|w| w.downcast::<gtk::Window>().ok())
+                .filter(|w| w.is_visible() && w.window_type() == gtk::WindowType::Toplevel)
+                .count();
+            let _ = reply.send(shown);
+        }
+    }
+}
+
+/// The driver's handle on the page: evaluates scripts through the event
+/// loop and waits for their answers.
+#[derive(Clone)]
+pub(crate) struct Page {
+    proxy: EventLoopProxy<UserEvent>,
+    runs: Arc<AtomicU64>,
+}
+
+impl Page {
+    fn ask<T>(&self, make: impl FnOnce(mpsc::Sender<T>) -> Ask, timeout: Duration) -> Result<T, String> {
+        let (reply, answer) = mpsc::channel();
+        self.proxy.send_event(UserEvent::Audit(DriverRequest(make(reply)))).map_err(|_| "the window has closed".to_owned())?;
+        answer.recv_timeout(timeout).map_err(|_| format!("the window did not answer within {timeout:?}"))
+    }
+
+    /// Evaluates `script` in the main frame; its value as JSON (`null` when
+    /// it has none WebKit can serialize).
+    pub(crate) fn eval(&self, script: &str) -> Result<Value, String> {
+        let text = self.ask(|reply| Ask::Eval { script: script.to_owned(), reply }, EVAL_TIMEOUT)??;
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The URL the main frame shows.
+    pub(crate) fn url(&self) -> Result<String, String> {
+        self.ask(|reply| Ask::Url { reply }, EVAL_TIMEOUT)
+    }
+
+    /// Toplevel windows shown by this process.
+    pub(crate) fn windows(&self) -> Result<usize, String> {
+        self.ask(|reply| Ask::Windows { reply }, EVAL_TIMEOUT)
+    }
+
+    /// Waits until the page shows `url_prefix` and says its first calls
+    /// settled (`body[data-ready]`).
+    pub(crate) fn wait_ready(&self, url_prefix: &str) -> Result<(), String> {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < READY_TIMEOUT {
+            let url = self.url()?;
+            if url.starts_with(url_prefix) {
+                match self.eval("!!(document.body && document.body.dataset.ready === 'true')") {
+                    Ok(Value::Bool(true)) => return Ok(()),
+                    Ok(other) => last = format!("{url}: ready is {other}"),
+                    Err(e) => last = e,
+                }
+            } else {
+                last = format!("the page shows {url}");
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        Err(format!("the page was not ready within {READY_TIMEOUT:?} ({last})"))
+    }
+
+    /// Runs one hostile script (`source`, an async function of the
+    /// prelude's helpers) with `args`; what it returned, or why there is
+    /// nothing (it threw, or its document went away).
+    pub(crate) fn run(&self, source: &str, args: &Value) -> Result<Value, String> {
+        let id = format!("run-{}", self.runs.fetch_add(1, Ordering::Relaxed));
+        let id_json = Value::String(id).to_string();
+        self.eval(&format!("({PRELUDE})({id_json}, {args}, ({source})); null"))?;
+        let poll = format!("(window.__tollgateAudit && window.__tollgateAudit[{id_json}]) || null");
+        let started = Instant::now();
+        loop {
+            match self.eval(&poll)? {
+                Value::Null => {}
+                Value::Object(mut result) => {
+                    if let Some(thrown) = result.remove("thrown") {
+                        return Err(format!("the page script threw: {}", thrown.as_str().unwrap_or_default()));
+                    }
+                    return Ok(result.remove("ok").unwrap_or(Value::Null));
+                }
+                other => return Err(format!("the page script's record is not an object: {other}")),
+            }
+            if started.elapsed() > SCRIPT_TIMEOUT {
+                let url = self.url().unwrap_or_default();
+                return Err(format!("no result within {SCRIPT_TIMEOUT:?}; the page shows {url}"));
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
+    }
+
+    fn quit(&self) {
+        let _ = self.proxy.send_event(UserEvent::Quit);
+    }
+}
+
+/// Ends the event loop when the driver is done, however it ends.
+struct QuitOnDrop(Option<Page>);
+
+impl Drop for QuitOnDrop {
+    fn drop(&mut self) {
+        if let Some(page) = &self.0 {
+            page.quit();
+        }
+    }
+}
+
+/// A browser that opens nothing: no page case may start a sign-in that
+/// reaches a real browser.
+struct NoBrowser;
+
+impl BrowserOpener for NoBrowser {
+    fn open(&self, _url: &url::Url) -> Result<(), String> {
+        Err("the audit opens no browser".into())
+    }
+}
+
+/// Runs every page case in the real window, in order, and returns their
+/// results (ids `page/<name>`). Opens the app's window over `data_dir`
+/// (WebKit's data, profiles, settings; a scratch directory) with keychain
+/// entries of its own, and closes it before returning. Call on the main
+/// thread, once per process (a tao event loop can be made only once).
+/// `progress` sees each result as it is made, from the driver thread.
+pub fn run_page_cases(
+    env: &AuditEnv,
+    data_dir: &Path,
+    progress: &mut (dyn FnMut(&CaseResult) + Send),
+) -> Result<Vec<CaseResult>, WindowError> {
+    if !has_display() {
+        return Err(WindowError::NoDisplay);
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| WindowError::App(format!("cannot create {}: {e}", data_dir.display())))?;
+    let keychains = AuditKeychains::new();
+    let auth_config = AuthConfig::new(NO_BACKEND).map_err(|e| WindowError::App(e.to_string()))?;
+    let auth = AuthService::with_parts(auth_config, Arc::clone(&keychains.session), Arc::new(SystemClock), Arc::new(NoBrowser));
+    let services = AppServices::with_keychain(env.engine(), data_dir, Arc::clone(&keychains.master))
+        .map_err(|e| WindowError::App(e.to_string()))?
+        .with_auth(auth);
+    let services = Arc::new(services);
+    let bridge = Arc::new(build_bridge(&services).map_err(|e| WindowError::App(e.to_string()))?);
+    let options = WindowOptions {
+        data_dir: data_dir.to_path_buf(),
+        assets: AssetSource::Embedded,
+        screenshot: None,
+        allow_automation: false,
+        bench: None,
+    };
+
+    let first_line = env.log().lines().len();
+    let (proxy_tx, proxy_rx) = mpsc::channel::<EventLoopProxy<UserEvent>>();
+    let (ran, results) = std::thread::scope(|scope| {
+        let driver = std::thread::Builder::new().name("audit-page-driver".into()).spawn_scoped(scope, move || {
+            let Ok(proxy) = proxy_rx.recv() else { return Vec::new() };
+            let page = Page { proxy, runs: Arc::new(AtomicU64::new(0)) };
+            let _quit = QuitOnDrop(Some(page.clone()));
+            let ready = page.wait_ready(cases::APP_PAGE);
+            run_cases(env, cases::cases(&page, ready, first_line), progress)
+        });
+        let ran = super::run_driven(bridge, options, Some(proxy_tx));
+        let results = match driver {
+            Ok(handle) => handle.join().map_err(|_| WindowError::App("the page driver panicked".into())),
+            Err(e) => Err(WindowError::App(format!("could not start the page driver: {e}"))),
+        };
+        (ran, results)
+    });
+    drop(services);
+    ran?;
+    results
+}
+
+/// The audit window's keychain entries (master key, sign-in session):
+/// fresh names, deleted when the run ends, so the audit never reads or
+/// writes the user's.
+struct AuditKeychains {
+    master: Arc<dyn Keychain>,
+    session: Arc<dyn Keychain>,
+}
+
+impl AuditKeychains {
+    fn new() -> Self {
+        let mut nonce = [0u8; 8];
+        let _ = getrandom::fill(&mut nonce);
+        let nonce = hex::encode(nonce);
+        Self {
+            master: Arc::new(OsKeychain::with_entry("tollgate-audit", &format!("page-master-key-{nonce}"))),
+            session: Arc::new(OsKeychain::with_entry("tollgate-audit", &format!("page-session-{nonce}"))),
+        }
+    }
+}
+
+impl Drop for AuditKeychains {
+    fn drop(&mut self) {
+        for keychain in [&self.master, &self.session] {
+            if let Err(e) = keychain.delete() {
+                tracing::debug!(error = %e, keychain = %keychain.describe(), "audit keychain entry not deleted");
+            }
+        }
+    }
+}

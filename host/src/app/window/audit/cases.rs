@@ -1,0 +1,586 @@
+//! The page cases: one hostile script each (`host/src/audit/pages/`), what
+//! must happen, and the checks of both sides: what the page got, and what
+//! the host logged.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::Page;
+use crate::audit::{Area, AuditEnv, Case, Outcome};
+use crate::bridge::limits::SECURITY_LOG_QUOTA;
+
+/// The app's page, as WebKit reports the main frame's URL.
+pub(super) const APP_PAGE: &str = "tollgate://localhost/index.html";
+/// The app page another page of the app navigates to.
+const SECOND_PAGE: &str = "tollgate://localhost/index.html?audit=after-navigation";
+/// How long a security event may take to appear after what caused it.
+const LOG_WAIT: Duration = Duration::from_secs(3);
+/// Guesses of the per-webview secret in the brute-force case.
+const BRUTE_FORCE_GUESSES: u64 = 1000;
+/// Calls to one channel in the flood case.
+const FLOOD_CALLS: u64 = 2000;
+/// Quiet round trips measured before the flood.
+const QUIET_SAMPLES: u64 = 50;
+/// The bound the flood case states: while one channel is flooded, a call on
+/// another channel of the same page takes at most this long at the 95th
+/// percentile. Refusals are cheap, but each one is still an answer the
+/// host evaluates in the page, on the one UI thread the measured calls share.
+const FLOOD_P95_BOUND: Duration = Duration::from_millis(100);
+/// Time for the security log's quota to refill after a case that spends it
+/// (the brute force), so the next case's events are logged.
+const LOG_QUOTA_REFILL: Duration = Duration::from_millis(2500);
+/// The upload cap of `diag:upload`.
+const UPLOAD_CAP: usize = crate::app::channels::MAX_DIAG_BYTES;
+
+/// A case's checks: what happened, and what was wrong.
+#[derive(Default)]
+struct Checks {
+    seen: Vec<String>,
+    wrong: Vec<String>,
+}
+
+impl Checks {
+    fn saw(&mut self, what: impl Into<String>) {
+        self.seen.push(what.into());
+    }
+
+    fn expect(&mut self, holds: bool, otherwise: impl Into<String>) {
+        if !holds {
+            self.wrong.push(otherwise.into());
+        }
+    }
+
+    /// The page's own call (`{ok, data}` or a refusal) answered.
+    fn still_works(&mut self, answer: &Value, what: &str) {
+        self.expect(answer["ok"] == true, format!("the page's own {what} failed afterwards: {answer}"));
+    }
+
+    fn outcome(self) -> Outcome {
+        let mut text = self.seen.join("; ");
+        if !self.wrong.is_empty() {
+            text = format!("WRONG: {} | {text}", self.wrong.join("; "));
+        }
+        Outcome::check(self.wrong.is_empty(), text)
+    }
+}
+
+/// The fields of a JSON log line (`fields` in tracing's JSON format, or
+/// the line itself if flattened).
+fn fields(line: &Value) -> &Value {
+    line.get("fields").filter(|f| f.is_object()).unwrap_or(line)
+}
+
+/// Security events (target `tollgate::security`) logged since `mark`, as their fields.
+fn security_since(env: &AuditEnv, mark: usize) -> Vec<Value> {
+    env.log()
+        .lines()
+        .into_iter()
+        .skip(mark)
+        .filter(|l| l.get("target").and_then(Value::as_str) == Some("tollgate::security"))
+        .map(|l| fields(&l).clone())
+        .collect()
+}
+
+/// Security events `event` since `mark`, waiting up to [`LOG_WAIT`] for at least `at_least`.
+fn events(env: &AuditEnv, mark: usize, event: &str, at_least: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let found: Vec<Value> = security_since(env, mark).into_iter().filter(|f| f["event"] == event).collect();
+        if found.len() >= at_least || started.elapsed() > LOG_WAIT {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How many log lines there are now: later lines are the case's.
+fn mark(env: &AuditEnv) -> usize {
+    env.log().lines().len()
+}
+
+fn count(events: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
+    events.iter().filter(|e| pred(e)).count()
+}
+
+/// A page case: runs `body` once the page is ready.
+fn case(
+    page: &Page,
+    ready: &Result<(), String>,
+    id: &'static str,
+    file: &str,
+    must: &'static str,
+    body: impl FnOnce(&Page, &AuditEnv) -> Outcome + 'static,
+) -> Case {
+    let page = page.clone();
+    let ready = ready.clone();
+    Case::new(id, Area::Page, format!("host/src/audit/pages/{file}"), must, move |env| match ready {
+        Ok(()) => body(&page, env),
+        Err(e) => Outcome::fail(format!("the app's page never came up: {e}")),
+    })
+}
+
+/// Runs a script; a script that threw or vanished fails the case with why.
+macro_rules! run_or_fail {
+    ($page:expr, $source:expr, $args:expr) => {
+        match $page.run($source, &$args) {
+            Ok(value) => value,
+            Err(e) => return Outcome::fail(e),
+        }
+    };
+}
+
+fn base64url(text: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes())
+}
+
+/// Every page case, in order: those that spend the security log's quota
+/// (the brute force, the flood) come last, then the log check.
+pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize) -> Vec<Case> {
+    let ready = &ready;
+    vec![
+        case(page, ready, "page/replace-bridge", "replace-bridge.js",
+            "assigning, redefining, deleting or extending window.tollgate, its functions and the host's delivery hooks throws TypeError; the client stays frozen and answers",
+            |page, _| {
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/replace-bridge.js"), json!({}));
+                let mut c = Checks::default();
+                let attempts = ["assignGlobal", "assignInvoke", "defineGlobal", "deleteGlobal", "addMember", "replaceDeliver", "defineDeliver", "replaceEmit", "setPrototype"];
+                let typed = attempts.iter().filter(|a| r[**a] == "TypeError").count();
+                c.saw(format!("{typed}/{} attempts threw TypeError", attempts.len()));
+                for a in attempts {
+                    c.expect(r[a] == "TypeError", format!("{a}: {}", r[a]));
+                }
+                c.expect(r["writable"] == false && r["configurable"] == false && r["frozen"] == true, format!("descriptor {r}"));
+                c.expect(r["invokeIsFake"] == false, "invoke was replaced");
+                c.saw("window.tollgate non-writable, non-configurable, frozen");
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/read-secret", "read-secret.js",
+            "hooks on Headers, JSON, String, Array, Map, fetch and getters on Object.prototype, the client's source and the document show no 64-hex secret",
+            |page, _| {
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/read-secret.js"), json!({}));
+                let mut c = Checks::default();
+                let seen = r["seenIn"].as_array().cloned().unwrap_or_default();
+                c.expect(seen.is_empty(), format!("the secret's form was seen in {seen:?} (a stolen secret was {})", r["stolenCall"]));
+                c.saw(format!("hex64 seen in {} places", seen.len()));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/prototype-pollution", "prototype-pollution.js",
+            "__proto__, constructor and prototype keys (top level, nested, in arrays, escaped) sent through the real client get VALIDATION_ERROR; Object.prototype and Array.prototype are untouched",
+            |page, _| {
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/prototype-pollution.js"), json!({}));
+                let mut c = Checks::default();
+                let answers = r["answers"].as_object().cloned().unwrap_or_default();
+                c.expect(!answers.is_empty(), "no answers");
+                for (name, a) in &answers {
+                    c.expect(a["code"] == "VALIDATION_ERROR", format!("{name} on {}: {}", a["channel"], a["code"]));
+                }
+                c.saw(format!("{} payloads: {}", answers.len(), summarize_codes(answers.values())));
+                c.expect(r["prototypeUntouched"] == true, format!("a prototype changed: before {} after {}", r["before"], r["after"]));
+                c.saw("Object.prototype untouched");
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/prototype-pollution-in-answers", "prototype-pollution-in-answers.js",
+            "a token whose header and claims carry __proto__ and constructor keys decodes; the answer pollutes no prototype and the page sees the claims as plain own keys (nothing inherited)",
+            |page, _| {
+                let header = base64url(r#"{"alg":"HS256","typ":"JWT","__proto__":{"polluted":true}}"#);
+                let claims = base64url(r#"{"sub":"audit","__proto__":{"polluted":true,"admin":true},"constructor":{"prototype":{"admin":true}}}"#);
+                let token = format!("{header}.{claims}.{}", base64url("signature"));
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/prototype-pollution-in-answers.js"), json!({ "token": token }));
+                let mut c = Checks::default();
+                c.saw(format!("jwt:decode {}", r["code"]));
+                c.expect(r["prototypeUntouched"] == true, "Object.prototype changed");
+                if r["code"] == "answered" {
+                    c.saw(format!("payload own keys {}, shown as {}", r["payloadOwnKeys"], r["shownAs"]));
+                    c.expect(r["payloadInheritsPolluted"] == false && r["payloadPrototypeIsObject"] == true,
+                        format!("the answer's __proto__ key became the payload's prototype (payload.polluted inherited: {}, own keys {})", r["payloadInheritsPolluted"], r["payloadOwnKeys"]));
+                }
+                c.saw("Object.prototype untouched");
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/malformed-calls", "malformed-calls.js",
+            "wrong types, unknown or missing fields, non-object requests, nesting past 32, unsafe numbers, non-string channels and values JSON can't carry get VALIDATION_ERROR through the real client; none reaches a handler",
+            |page, _| {
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/malformed-calls.js"), json!({}));
+                let mut c = Checks::default();
+                let answers = r["answers"].as_object().cloned().unwrap_or_default();
+                for (name, a) in &answers {
+                    c.expect(a["code"] == "VALIDATION_ERROR", format!("{name}: {}", a["code"]));
+                    c.expect(a["message"].as_str().is_some_and(|m| !m.is_empty()), format!("{name}: no message"));
+                }
+                c.saw(format!("{} requests: {}", answers.len(), summarize_codes(answers.values())));
+                c.expect(r["echoed"] == 0, format!("{} malformed diag:emit calls reached the handler", r["echoed"]));
+                c.saw("no echo");
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/oversized-calls", "oversized-calls.js",
+            "requests over their channel's cap and messages over the 1 MiB envelope cap (client and raw) get PAYLOAD_TOO_LARGE with the limit, logged without the payload; the page keeps working",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/oversized-calls.js"), json!({ "uploadCap": UPLOAD_CAP }));
+                let mut c = Checks::default();
+                let answers = r["answers"].as_object().cloned().unwrap_or_default();
+                for (name, a) in &answers {
+                    c.expect(a["code"] == "PAYLOAD_TOO_LARGE", format!("{name}: {}", a["code"]));
+                }
+                c.saw(answers.iter().map(|(n, a)| format!("{n} {} (limit {})", a["code"].as_str().unwrap_or("?"), a["limit"])).collect::<Vec<_>>().join(", "));
+                let logged = events(env, m, "PAYLOAD_TOO_LARGE", 3);
+                c.expect(count(&logged, |e| e["channel"] == "jwt:decode") >= 1, "no PAYLOAD_TOO_LARGE event for jwt:decode");
+                c.expect(count(&logged, |e| e["channel"] == "<malformed>") >= 1, "no PAYLOAD_TOO_LARGE event for the raw 1.1 MiB message");
+                let leaked = logged.iter().any(|e| e.to_string().contains("xxxxxxxx") || e.to_string().contains("aaaaaaaa"));
+                c.expect(!leaked, "a logged event carries the payload");
+                c.saw(format!("{} PAYLOAD_TOO_LARGE events logged", logged.len()));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/unknown-channel", "unknown-channel.js",
+            "undeclared and malformed channel names get UNKNOWN_CHANNEL (logged; malformed names as <malformed>), a binary channel over invoke gets VALIDATION_ERROR (logged)",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/unknown-channel.js"), json!({}));
+                let mut c = Checks::default();
+                let answers = r["answers"].as_object().cloned().unwrap_or_default();
+                for (name, a) in &answers {
+                    let want = if name == "binaryOverJson" { "VALIDATION_ERROR" } else { "UNKNOWN_CHANNEL" };
+                    c.expect(a["code"] == want, format!("{name}: {} instead of {want}", a["code"]));
+                }
+                c.saw(format!("{} calls: {}", answers.len(), summarize_codes(answers.values())));
+                let unknown = events(env, m, "UNKNOWN_CHANNEL", 5);
+                c.expect(count(&unknown, |e| e["channel"] == "audit:missing" && e["origin"] == "tollgate://localhost") == 1, "no UNKNOWN_CHANNEL event for audit:missing from tollgate://localhost");
+                c.expect(count(&unknown, |e| e["channel"] == "<malformed>") >= 3, "malformed names not logged as <malformed>");
+                let validation = events(env, m, "VALIDATION_ERROR", 1);
+                c.expect(count(&validation, |e| e["channel"] == "diag:upload") == 1, "no VALIDATION_ERROR event for diag:upload over invoke");
+                c.saw(format!("logged {} UNKNOWN_CHANNEL, {} VALIDATION_ERROR", unknown.len(), validation.len()));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/guessed-secret", "guessed-secret.js",
+            "raw messages with made-up secrets (zeros, random, empty, not hex, wrong length, upper case) and the binary path without the secret get IPC_UNAUTHORIZED, each logged; non-string messages are refused; nothing reaches a handler; the page keeps working",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/guessed-secret.js"), json!({}));
+                let mut c = Checks::default();
+                let forged = r["forged"].as_u64().unwrap_or(0) as usize;
+                c.expect(r["echoed"] == 0, format!("{} forged diag:emit calls reached the handler", r["echoed"]));
+                c.saw(format!("{forged} forged envelopes, no echo"));
+                for (name, code) in r["binary"].as_object().cloned().unwrap_or_default() {
+                    c.expect(code == "IPC_UNAUTHORIZED", format!("binary path {name}: {code}"));
+                }
+                c.saw(format!("binary path: {}", r["binary"]));
+                let refused = events(env, m, "IPC_UNAUTHORIZED", forged + 2);
+                let on_emit = count(&refused, |e| e["channel"] == "diag:emit" && e["window"] == "main" && e["origin"] == "tollgate://localhost");
+                c.expect(on_emit >= forged, format!("{on_emit} IPC_UNAUTHORIZED events on diag:emit for {forged} forged messages"));
+                c.expect(count(&refused, |e| e["channel"] == "diag:upload") >= 2, "the binary path's refusals were not logged");
+                let malformed = events(env, m, "VALIDATION_ERROR", 1);
+                c.expect(count(&malformed, |e| e["channel"] == "<malformed>") >= 1, "non-string messages were not logged as malformed");
+                c.saw(format!("logged {} IPC_UNAUTHORIZED, {} malformed", refused.len(), malformed.len()));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/replayed-request-id", "replayed-request-id.js",
+            "page script can't replay a request id: the client never reuses one; a used or predicted id sent on diag:emit (state-changing) without the secret gets IPC_UNAUTHORIZED before the replay check, so the real call that later uses the predicted id still succeeds",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/replayed-request-id.js"), json!({}));
+                let mut c = Checks::default();
+                c.expect(r["idsUnique"] == true, format!("the client reused a request id: {} then {}", r["ids"], r["afterwardsId"]));
+                c.saw(format!("learned ids {} from refusals, predicted {}", r["ids"], r["next"]));
+                if r["realCall"]["ok"] != true {
+                    let accepted = if r["realEchoed"] == 1 { "which the host accepted and ran (its echo arrived)" } else { "which the host did not run" };
+                    c.expect(false, format!(
+                        "the real call with id {} was settled as {} by the host's answer to the forged message that used its id first, {accepted}: a script without the secret can fail the page's pending calls",
+                        r["next"], r["realCall"]["code"]
+                    ));
+                }
+                c.expect(r["realEchoed"] == 1, format!("the real call echoed {} times", r["realEchoed"]));
+                c.expect(r["forgedEchoed"] == 0, format!("a forged replay reached the handler {} times", r["forgedEchoed"]));
+                c.expect(r["binary"] == "IPC_UNAUTHORIZED", format!("binary path with a used id: {}", r["binary"]));
+                let refused = events(env, m, "IPC_UNAUTHORIZED", 5);
+                c.expect(count(&refused, |e| e["channel"] == "diag:emit") >= 4, format!("{} IPC_UNAUTHORIZED events on diag:emit for 4 forged replays", refused.len()));
+                c.expect(events(env, m, "REPLAYED_REQUEST", 0).is_empty(), "a replay reached the replay check (it had the secret)");
+                c.saw(format!("real call {}, forged replays refused ({} logged), binary path {}", if r["realCall"]["ok"] == true { "ok" } else { "FAILED" }, refused.len(), r["binary"]));
+                c.outcome()
+            }),
+        case(page, ready, "page/iframe-srcdoc", "iframe-srcdoc.js",
+            "an iframe page script makes with srcdoc has no bridge client; raw posts through its message handler (guessed or no secret) get IPC_UNAUTHORIZED and are logged; nothing reaches a handler",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/iframe-srcdoc.js"), json!({}));
+                let mut c = Checks::default();
+                c.saw(format!("frame {} at {}, client there: {}, handler reachable: {}", if r["created"] == true { "made" } else { "not made" }, r["href"], r["clientInFrame"], r["handlerReachable"]));
+                c.expect(r["clientInFrame"] != "object", "the frame has a bridge client");
+                c.expect(r["deliverInFrame"] != "function", "the frame has the host's delivery hook");
+                c.expect(r["echoed"] == 0, format!("a post from the frame reached the handler {} times", r["echoed"]));
+                let posted = r["posted"].as_u64().unwrap_or(0) as usize;
+                let refused = events(env, m, "IPC_UNAUTHORIZED", posted);
+                let from_frame = count(&refused, |e| e["channel"] == "diag:emit");
+                c.expect(from_frame >= posted, format!("{from_frame} IPC_UNAUTHORIZED events for {posted} posts from the frame"));
+                c.saw(format!("{posted} posts from the frame, {from_frame} refused and logged (an inline script in srcdoc {})", if from_frame > posted { "ran" } else { "did not run (CSP)" }));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/iframe-same-origin", "iframe-same-origin.js",
+            "iframes pointed at the app's own page (absolute and relative) do not load the app (CSP frame-src 'none', frame-ancestors 'none') and get no bridge client; their posts are refused IPC_UNAUTHORIZED and logged",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/iframe-same-origin.js"), json!({}));
+                let mut c = Checks::default();
+                let frames = r["frames"].as_array().cloned().unwrap_or_default();
+                let mut posted = 0;
+                for f in &frames {
+                    c.expect(f["appLoaded"] != true, format!("{} loaded the app in a frame", f["src"]));
+                    c.expect(f["clientInFrame"] != "object", format!("{} has a bridge client", f["src"]));
+                    if f["posted"] == true {
+                        posted += 1;
+                    }
+                    c.saw(format!("{} -> {}{}", f["src"], f["href"], f["error"].as_str().map(|e| format!(" ({e})")).unwrap_or_default()));
+                }
+                c.expect(r["echoed"] == 0, format!("a post from a frame reached the handler {} times", r["echoed"]));
+                let refused = events(env, m, "IPC_UNAUTHORIZED", posted);
+                c.expect(count(&refused, |e| e["channel"] == "diag:emit") >= posted, format!("{} IPC_UNAUTHORIZED events for {posted} posts", refused.len()));
+                c.saw(format!("{posted} posts refused and logged, no echo"));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/iframe-data-blob", "iframe-data-blob.js",
+            "iframes with data: and blob: documents whose scripts post to the host get nothing through (no handler reached); posts the page makes through those frames' handlers are refused IPC_UNAUTHORIZED and logged",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/iframe-data-blob.js"), json!({}));
+                let mut c = Checks::default();
+                let mut posted = 0;
+                for f in r["frames"].as_array().cloned().unwrap_or_default() {
+                    c.saw(format!("{}: {}{}", f["kind"], f["href"], f["error"].as_str().map(|e| format!(" ({e})")).unwrap_or_default()));
+                    if f["posted"] == true {
+                        posted += 1;
+                    }
+                }
+                c.expect(r["echoed"] == 0, format!("a post from a data:/blob: frame reached the handler {} times", r["echoed"]));
+                let refused = events(env, m, "IPC_UNAUTHORIZED", posted);
+                c.expect(count(&refused, |e| e["channel"] == "diag:emit") >= posted, format!("{} IPC_UNAUTHORIZED events for {posted} posts", refused.len()));
+                let security = security_since(env, m);
+                c.saw(format!("no echo; host logged {}", summarize_events(&security)));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/navigate-off-origin", "navigate-off-origin.js",
+            "the main frame can't leave the app's origin for data:, blob:, about:blank or https (location, replace, link click, window.open _self, meta refresh): it stays on the app page, each refusal is logged NAVIGATION_REFUSED with the origin only (never the path or query), and the page keeps working",
+            |page, env| {
+                let marker = format!("audit-nav-token-{}", random_hex());
+                env.plant("a refused navigation's query token", marker.clone());
+                let m = mark(env);
+                let r = page.run(include_str!("../../../audit/pages/navigate-off-origin.js"), &json!({ "marker": marker }));
+                let mut c = Checks::default();
+                let url = page.url().unwrap_or_default();
+                c.expect(url == APP_PAGE, format!("the main frame now shows {url}"));
+                let r = match r {
+                    Ok(r) => r,
+                    Err(e) => return Outcome::fail(format!("{e} (the page left the app's origin?)")),
+                };
+                c.saw(format!("page stayed on {url} after {} attempts", r["tried"].as_array().map_or(0, Vec::len)));
+                let refused = events(env, m, "NAVIGATION_REFUSED", 5);
+                for origin in ["data:", "blob:", "about:", "https://audit.example.invalid"] {
+                    c.expect(count(&refused, |e| e["origin"] == origin && e["window"] == "main") >= 1, format!("no NAVIGATION_REFUSED logged for {origin}"));
+                }
+                let leaked = env.log().lines().iter().skip(m).any(|l| l.to_string().contains(&marker));
+                c.expect(!leaked, "the refused URL's query reached the log");
+                c.saw(format!("logged {} NAVIGATION_REFUSED ({}), query not logged", refused.len(), distinct(&refused, "origin")));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/window-open", "window-open.js",
+            "window.open of the app's page and of other origins (with and without features), a target=_blank link and form: no second window appears and window.open returns null; where WebKit asks the host, it refuses and logs NEW_WINDOW_REFUSED with the origin only",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/window-open.js"), json!({}));
+                let mut c = Checks::default();
+                let windows = page.windows().unwrap_or(usize::MAX);
+                c.expect(windows == 1, format!("{windows} windows are shown"));
+                c.expect(r["windowsOpened"] == 0, format!("window.open returned a window {} times: {}", r["windowsOpened"], r["opened"]));
+                c.expect(r["href"] == APP_PAGE, format!("the page moved to {}", r["href"]));
+                let refused = events(env, m, "NEW_WINDOW_REFUSED", 0);
+                let leaked = refused.iter().any(|e| e["origin"].as_str().is_some_and(|o| o.contains("/audit") || o.contains("index.html")));
+                c.expect(!leaked, "a NEW_WINDOW_REFUSED event carries a path");
+                c.saw(format!(
+                    "{} attempts, all null; {windows} window shown; host asked and refused {} times ({})",
+                    r["opened"].as_array().map_or(0, Vec::len),
+                    refused.len(),
+                    distinct(&refused, "origin")
+                ));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/navigate-within-origin", "navigate-within-origin.js + after-navigation.js",
+            "after the page navigates to another page of the app's origin (allowed, not logged as refused), the new document has the client again and its calls work, while forged messages from it are still refused",
+            |page, env| {
+                let m = mark(env);
+                let before = run_or_fail!(page, include_str!("../../../audit/pages/navigate-within-origin.js"), json!({ "url": SECOND_PAGE }));
+                if let Err(e) = page.wait_ready(SECOND_PAGE) {
+                    return Outcome::fail(format!("the second page never came up: {e}"));
+                }
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/after-navigation.js"), json!({}));
+                let mut c = Checks::default();
+                c.expect(r["client"] == "object" && r["frozen"] == true, format!("the new document's client: {}", r["client"]));
+                c.expect(r["emit"]["ok"] == true && r["realEchoed"] == 1, format!("the new document's own diag:emit: {} (echoed {})", r["emit"], r["realEchoed"]));
+                c.expect(r["forgedEchoed"] == 0, "a forged message from the new document reached the handler");
+                let refused_nav = events(env, m, "NAVIGATION_REFUSED", 0);
+                c.expect(refused_nav.is_empty(), format!("a navigation within the origin was refused: {refused_nav:?}"));
+                let unauthorized = events(env, m, "IPC_UNAUTHORIZED", 1);
+                c.expect(!unauthorized.is_empty(), "the forged message was not logged");
+                c.saw(format!("client {} before, {} after at {}; own call ok, forged refused and logged", before["before"], r["client"], r["href"]));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/brute-force-secret", "brute-force-secret.js",
+            "1000 random guesses of the 256-bit secret are all refused (none reaches a handler); the page's real calls made in between all answer; the log gets at most the security-log quota (burst 100 + 50/s), not 1000 lines",
+            |page, env| {
+                let m = mark(env);
+                let started = Instant::now();
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/brute-force-secret.js"), json!({ "guesses": BRUTE_FORCE_GUESSES }));
+                let elapsed = started.elapsed();
+                let mut c = Checks::default();
+                c.expect(r["echoed"] == 0, format!("{} guesses reached the handler", r["echoed"]));
+                c.expect(r["pingsOk"] == r["pings"] && r["pings"].as_u64().unwrap_or(0) >= 9, format!("real calls during the guesses: {}/{} answered", r["pingsOk"], r["pings"]));
+                let logged = events(env, m, "IPC_UNAUTHORIZED", 1).len();
+                let cap = SECURITY_LOG_QUOTA.burst as usize + SECURITY_LOG_QUOTA.per_second as usize * (elapsed.as_secs() as usize + 1);
+                c.expect((1..=cap).contains(&logged), format!("{logged} IPC_UNAUTHORIZED lines (allowed 1..={cap})"));
+                c.saw(format!(
+                    "{BRUTE_FORCE_GUESSES} guesses in {:.0} ms, none accepted; {}/{} real calls answered; {logged} lines logged (cap {cap})",
+                    r["elapsedMs"].as_f64().unwrap_or(0.0),
+                    r["pingsOk"],
+                    r["pings"]
+                ));
+                c.still_works(&r["after"], "app:ping");
+                std::thread::sleep(LOG_QUOTA_REFILL);
+                c.outcome()
+            }),
+        case(page, ready, "page/flood-while-measured", "flood-while-measured.js",
+            "2000 calls to app:info (quota 20/s, burst 20) in 2 s: beyond the quota they get RATE_LIMITED (logged, log capped by its quota); meanwhile app:ping's round trip stays under 100 ms at the 95th percentile and never fails",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../../../audit/pages/flood-while-measured.js"), json!({ "flood": FLOOD_CALLS, "quietSamples": QUIET_SAMPLES }));
+                let mut c = Checks::default();
+                let quiet = millis(&r["quiet"]);
+                let during = millis(&r["during"]);
+                c.expect(r["failed"].is_null(), format!("app:ping failed during the flood: {}", r["failed"]));
+                c.expect(during.len() >= 5, format!("only {} round trips measured during the flood", during.len()));
+                let p95 = percentile(&during, 95.0);
+                c.expect(p95 <= FLOOD_P95_BOUND.as_secs_f64() * 1000.0, format!("app:ping p95 {p95:.1} ms during the flood is over {FLOOD_P95_BOUND:?}"));
+                let codes = &r["codes"];
+                let ok = codes["ok"].as_u64().unwrap_or(0);
+                let limited = codes["RATE_LIMITED"].as_u64().unwrap_or(0);
+                let flood_secs = r["floodMs"].as_f64().unwrap_or(0.0) / 1000.0;
+                let allowed = 20 + (20.0 * flood_secs).ceil() as u64 + 5;
+                c.expect(ok >= 1 && ok <= allowed, format!("{ok} app:info calls succeeded (quota allows about {allowed})"));
+                c.expect(ok + limited == FLOOD_CALLS, format!("other answers in the flood: {codes}"));
+                let logged = events(env, m, "RATE_LIMITED", 1);
+                c.expect(count(&logged, |e| e["channel"] == "app:info") >= 1, "no RATE_LIMITED event logged");
+                let cap = SECURITY_LOG_QUOTA.burst as usize + SECURITY_LOG_QUOTA.per_second as usize * (flood_secs.ceil() as usize + 2);
+                c.expect(logged.len() <= cap, format!("{} RATE_LIMITED lines (cap {cap})", logged.len()));
+                c.saw(format!(
+                    "app:info {ok} ok, {limited} RATE_LIMITED in {flood_secs:.1} s ({} lines logged); app:ping quiet p50 {:.1} / p95 {:.1} ms, during the flood p50 {:.1} / p95 {p95:.1} / max {:.1} ms over {} calls (bound p95 <= {} ms)",
+                    logged.len(),
+                    percentile(&quiet, 50.0),
+                    percentile(&quiet, 95.0),
+                    percentile(&during, 50.0),
+                    during.iter().copied().fold(0.0, f64::max),
+                    during.len(),
+                    FLOOD_P95_BOUND.as_millis()
+                ));
+                c.outcome()
+            }),
+        case(page, ready, "page/no-secret-in-log", "(the log of every case above)",
+            "no log line written since the window opened holds 64 hex digits in a row (the page secret's form), and every refusal logged the page's origin only",
+            move |_, env| {
+                let lines = env.log().lines();
+                let ours = lines.get(first_line..).unwrap_or_default();
+                let mut c = Checks::default();
+                let with_hex = ours.iter().filter(|l| has_hex64(&l.to_string())).count();
+                c.expect(with_hex == 0, format!("{with_hex} log lines hold 64 hex digits in a row"));
+                let security: Vec<&Value> = ours.iter().filter(|l| l.get("target").and_then(Value::as_str) == Some("tollgate::security")).map(fields).collect();
+                let with_path = security
+                    .iter()
+                    .filter(|e| e["origin"].as_str().is_some_and(|o| !is_bare_origin(o)))
+                    .count();
+                c.expect(with_path == 0, format!("{with_path} security events log more than an origin"));
+                c.saw(format!("{} lines, {} security events, none with the secret's form or a path", ours.len(), security.len()));
+                c.outcome()
+            }),
+    ]
+}
+
+/// Whether `origin` is `scheme:` or `scheme://host[:port]` (as the host
+/// logs origins), with no path, query or fragment.
+fn is_bare_origin(origin: &str) -> bool {
+    if origin == "<unparseable>" {
+        return true;
+    }
+    let Some((scheme, rest)) = origin.split_once(':') else { return false };
+    !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        && (rest.is_empty() || rest.strip_prefix("//").is_some_and(|host| !host.contains(['/', '?', '#'])))
+}
+
+/// Whether `text` holds 64 hex digits in a row.
+fn has_hex64(text: &str) -> bool {
+    let mut run = 0;
+    for b in text.bytes() {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        if run >= 64 {
+            return true;
+        }
+    }
+    false
+}
+
+fn summarize_codes<'a>(answers: impl Iterator<Item = &'a Value>) -> String {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for a in answers {
+        *counts.entry(a["code"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+    }
+    counts.into_iter().map(|(code, n)| format!("{n} {code}")).collect::<Vec<_>>().join(", ")
+}
+
+fn summarize_events(events: &[Value]) -> String {
+    if events.is_empty() {
+        return "no security event".into();
+    }
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for e in events {
+        *counts.entry(format!("{} {}", e["event"].as_str().unwrap_or("?"), e["origin"].as_str().unwrap_or(""))).or_default() += 1;
+    }
+    counts.into_iter().map(|(what, n)| format!("{n}x {what}")).collect::<Vec<_>>().join(", ")
+}
+
+fn distinct(events: &[Value], field: &str) -> String {
+    let mut values: Vec<&str> = events.iter().filter_map(|e| e[field].as_str()).collect();
+    values.sort_unstable();
+    values.dedup();
+    values.join(", ")
+}
+
+fn millis(value: &Value) -> Vec<f64> {
+    value.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
+}
+
+fn percentile(samples: &[f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}
