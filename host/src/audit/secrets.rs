@@ -12,31 +12,37 @@ pub fn scan_case() -> Case {
         "no planted secret (signing keys, handshake tokens, session tokens, page secrets) appears anywhere, in any encoding",
         |env| {
             let planted = env.planted();
-            let log = env.log().text();
-            let said = env.said().join("\n");
-            let mut found = Vec::new();
-            for (what, secret) in &planted {
-                for form in super::secrets::leak_forms(secret) {
-                    if log.contains(&form) {
-                        found.push(format!("{what} in the log"));
-                        break;
-                    }
-                    if said.contains(&form) {
-                        found.push(format!("{what} in a message"));
-                        break;
-                    }
-                }
-            }
             if planted.is_empty() {
                 return Outcome::fail("no secret was planted: the search would prove nothing");
+            }
+            let log = env.log().text();
+            let said = env.said().join("\n");
+            // One pass over everything for every form of every secret.
+            let mut owner = Vec::new();
+            let mut patterns = Vec::new();
+            for (i, (_, secret)) in planted.iter().enumerate() {
+                for form in leak_forms(secret) {
+                    owner.push(i);
+                    patterns.push(form);
+                }
+            }
+            let matcher = match aho_corasick::AhoCorasick::new(&patterns) {
+                Ok(m) => m,
+                Err(e) => return Outcome::fail(format!("the search could not be built: {e}")),
+            };
+            let mut found = std::collections::BTreeSet::new();
+            for (text, place) in [(&log, "the log"), (&said, "a message")] {
+                for hit in matcher.find_overlapping_iter(text.as_str()) {
+                    found.insert(format!("{} in {place}", planted[owner[hit.pattern().as_usize()]].0));
+                }
             }
             let lines = log.lines().count();
             Outcome::check(
                 found.is_empty(),
                 if found.is_empty() {
-                    format!("{} planted secrets searched for in {lines} log lines and {} messages: none found", planted.len(), env.said().len())
+                    format!("{} planted secrets ({} forms) searched for in {lines} log lines and {} messages: none found", planted.len(), patterns.len(), env.said().len())
                 } else {
-                    format!("found: {}", found.join(", "))
+                    format!("found: {}", found.into_iter().collect::<Vec<_>>().join(", "))
                 },
             )
         },
