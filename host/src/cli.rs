@@ -74,6 +74,11 @@ impl Cli {
     pub fn opens_window(&self) -> bool {
         self.command.is_none()
     }
+
+    /// Whether this run is `tollgate audit` (its log is captured for the secrets search).
+    pub fn runs_audit(&self) -> bool {
+        matches!(self.command, Some(Command::Audit { plugins: false, .. }))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +89,32 @@ enum Command {
     /// Sign and decode JSON Web Tokens through the signer plugin.
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Run the hostile corpus against this build, in the real runtime, and
+    /// print what must happen and what happened for every case. Exits 1 if
+    /// any case failed.
+    Audit {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Instead: print, for every installed plugin, each import it asks
+        /// for and whether the host grants it, and for every window the
+        /// channels it may call.
+        #[arg(long)]
+        plugins: bool,
+        /// With --plugins: also judge this component (manifest
+        /// `tollgate.toml` beside it). Repeatable.
+        #[arg(long, value_name = "WASM", requires = "plugins")]
+        plugin: Vec<PathBuf>,
+        /// Run only these areas (guest, bridge, page, socket, jwt, storage); the secrets search always runs.
+        #[arg(long, value_name = "AREA")]
+        area: Vec<String>,
+    },
+    /// Internal: a process the audit kills mid-save (see `tollgate audit`).
+    #[command(hide = true)]
+    AuditSaveLoop {
+        /// The data directory it saves into.
+        dir: PathBuf,
+    },
     /// Check the worker handshake end to end: a correct client is accepted,
     /// a zero-token client is closed within 200 ms. Exits 0 only if both hold.
     IpcCheck,
@@ -311,6 +342,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Worker { .. } => Ok(()),
+        Command::Audit { json, plugins, plugin, area } => {
+            if plugins {
+                audit_plugins(&engine, &plugin, json)
+            } else {
+                audit(json, &area)
+            }
+        }
+        Command::AuditSaveLoop { dir } => {
+            tollgate::audit::storage::save_loop(&dir);
+            Ok(())
+        }
         Command::IpcCheck => ipc_check(),
         Command::AuditPage => audit_page(),
         Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
@@ -637,6 +679,88 @@ fn inspect(engine: &PluginEngine, file: &Path, as_json: bool, world: Option<&str
     }
     println!("\n{}", if report.loadable { "loadable: every import is linked" } else { "NOT loadable: refused imports above" });
     Ok(())
+}
+
+fn audit_plugins(engine: &PluginEngine, extra: &[PathBuf], as_json: bool) -> Result<(), CliError> {
+    let scratch = tempfile::tempdir().map_err(|e| CliError { code: "AUDIT_FAILED", message: e.to_string(), exit_status: 1 })?;
+    let extra: Vec<(PathBuf, Option<PathBuf>)> = extra.iter().map(|p| (p.clone(), None)).collect();
+    let report = tollgate::audit::plugins::grants(engine, scratch.path(), &extra)?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(())
+}
+
+fn audit(as_json: bool, areas: &[String]) -> Result<(), CliError> {
+    use tollgate::audit::{self, Area, AuditEnv, Report};
+    const AREAS: &[(&str, Area)] =
+        &[("guest", Area::Guest), ("bridge", Area::Bridge), ("page", Area::Page), ("socket", Area::Socket), ("jwt", Area::Jwt), ("storage", Area::Storage)];
+    let mut wanted = Vec::new();
+    for name in areas {
+        let area = AREAS.iter().find(|(n, _)| n == name).map(|(_, a)| *a).ok_or_else(|| {
+            usage("INVALID_ARGS", format!("unknown area {name:?}: one of {}", AREAS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")))
+        })?;
+        wanted.push(area);
+    }
+    let runs = |area: Area| wanted.is_empty() || wanted.contains(&area);
+    let env = AuditEnv::new(audit::global_capture().clone())?;
+    let mut progress = |r: &audit::CaseResult| {
+        // Progress goes to stderr so the table or JSON on stdout stays clean.
+        eprintln!("{:<5} {:<52} {} ms", format!("{:?}", r.verdict).to_lowercase(), r.id, r.millis);
+    };
+    let cases = audit::headless_cases().into_iter().filter(|c| runs(c.area)).collect();
+    let mut results = audit::run_cases(&env, cases, &mut progress);
+    if runs(Area::Page) {
+        results.extend(audit_page_cases(&env, &mut progress));
+    }
+    results.extend(audit::run_cases(&env, vec![audit::secrets::scan_case()], &mut progress));
+    let report = Report::new(results);
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        let width = terminal_width();
+        print!("{}", report.table(width));
+    }
+    if report.all_passed() {
+        Ok(())
+    } else {
+        Err(CliError { code: "AUDIT_FAILED", message: format!("{} of {} cases failed", report.failed, report.cases.len()), exit_status: 1 })
+    }
+}
+
+/// The page cases run in the real window; without a display (or when the
+/// window can't open) they are one skipped or failed case that says why.
+fn audit_page_cases(
+    env: &tollgate::audit::AuditEnv,
+    progress: &mut (dyn FnMut(&tollgate::audit::CaseResult) + Send),
+) -> Vec<tollgate::audit::CaseResult> {
+    use tollgate::audit::{Area, CaseResult, Verdict};
+    let data_dir = env.scratch().join("page-window");
+    match tollgate::app::window::audit::run_page_cases(env, &data_dir, progress) {
+        Ok(results) => results,
+        Err(e) => {
+            let no_display = matches!(e, WindowError::NoDisplay);
+            let result = CaseResult {
+                id: "page/*".into(),
+                area: Area::Page,
+                artifact: "host/src/audit/pages/".into(),
+                must: "hostile page scripts in the real window get what each case says".into(),
+                happened: format!("not run: {e}"),
+                verdict: if no_display { Verdict::Skip } else { Verdict::Fail },
+                passed: false,
+                millis: 0,
+            };
+            progress(&result);
+            vec![result]
+        }
+    }
+}
+
+/// The terminal's width from `COLUMNS`, else 160 (the table wraps cells to fit).
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 60).unwrap_or(160)
 }
 
 /// Reads a key argument: `key` (UTF-8 text, e.g. a PEM or secret) or

@@ -49,6 +49,15 @@ fn init_logging(args: &cli::Cli) -> Result<(), String> {
         }
         None => None,
     };
-    tracing_subscriber::registry().with(stderr).with(file).init();
+    // The audit keeps every line, at every level, in memory: its last case
+    // searches them all for the secrets the corpus planted.
+    let audit = args.runs_audit().then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(tollgate::audit::global_capture().clone())
+            .with_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .boxed()
+    });
+    tracing_subscriber::registry().with(stderr).with(file).with(audit).init();
     Ok(())
 }
