@@ -250,11 +250,17 @@ mod since_v0_1 {
     }
 }
 
+/// The resolution of the time a guest reads: one millisecond. A guest needs
+/// seconds (JWT times); a finer clock is what a cache-timing side channel
+/// (Spectre-class) needs to measure, and the host's is the only clock a
+/// guest has (`wasi:clocks` is not linked).
+pub const CLOCK_RESOLUTION_NANOS: u32 = 1_000_000;
+
 impl clock::Host for PluginState {
     fn now(&mut self) -> clock::Instant {
         let now = self.clock.now();
         let (seconds, nanoseconds) = match now.duration_since(UNIX_EPOCH) {
-            Ok(d) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()),
+            Ok(d) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos() / CLOCK_RESOLUTION_NANOS * CLOCK_RESOLUTION_NANOS),
             Err(_) => (unix_seconds(&*self.clock), 0),
         };
         clock::Instant { seconds, nanoseconds }
@@ -269,6 +275,14 @@ mod tests {
     fn truncation_keeps_char_boundaries() {
         assert_eq!(truncated("héllo", 2), "h");
         assert_eq!(truncated("abc", 10), "abc");
+    }
+
+    #[test]
+    fn a_guest_reads_time_to_the_millisecond_only() {
+        let at = UNIX_EPOCH + std::time::Duration::new(1_900_000_000, 123_456_789);
+        let mut state = PluginState::new("clock-test".into(), StoreLimits::default(), Arc::new(FixedClock(at)));
+        let now = clock::Host::now(&mut state);
+        assert_eq!((now.seconds, now.nanoseconds), (1_900_000_000, 123_000_000));
     }
 
     #[test]
