@@ -19,7 +19,7 @@
 mod cases;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -100,6 +100,9 @@ pub(crate) fn serve(webviews: &Webviews, label: WindowLabel, request: DriverRequ
 pub(crate) struct Page {
     proxy: EventLoopProxy<UserEvent>,
     runs: Arc<AtomicU64>,
+    /// What the page scripts observed (every answer the host gave them),
+    /// handed to the secrets search after each case.
+    observed: Arc<Mutex<Vec<String>>>,
 }
 
 impl Page {
@@ -163,7 +166,11 @@ impl Page {
                     if let Some(thrown) = result.remove("thrown") {
                         return Err(format!("the page script threw: {}", thrown.as_str().unwrap_or_default()));
                     }
-                    return Ok(result.remove("ok").unwrap_or(Value::Null));
+                    let value = result.remove("ok").unwrap_or(Value::Null);
+                    if let Ok(mut observed) = self.observed.lock() {
+                        observed.push(value.to_string());
+                    }
+                    return Ok(value);
                 }
                 other => return Err(format!("the page script's record is not an object: {other}")),
             }
@@ -173,6 +180,11 @@ impl Page {
             }
             std::thread::sleep(POLL_INTERVAL);
         }
+    }
+
+    /// Everything the page scripts observed since the last call.
+    pub(crate) fn take_observed(&self) -> Vec<String> {
+        self.observed.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default()
     }
 
     fn quit(&self) {
@@ -237,7 +249,7 @@ pub fn run_page_cases(
     let (ran, results) = std::thread::scope(|scope| {
         let driver = std::thread::Builder::new().name("audit-page-driver".into()).spawn_scoped(scope, move || {
             let Ok(proxy) = proxy_rx.recv() else { return Vec::new() };
-            let page = Page { proxy, runs: Arc::new(AtomicU64::new(0)) };
+            let page = Page { proxy, runs: Arc::new(AtomicU64::new(0)), observed: Arc::default() };
             let _quit = QuitOnDrop(Some(page.clone()));
             let ready = page.wait_ready(cases::APP_PAGE);
             run_cases(env, cases::cases(&page, ready, first_line), progress)

@@ -115,9 +115,17 @@ fn case(
 ) -> Case {
     let page = page.clone();
     let ready = ready.clone();
-    Case::new(id, Area::Page, format!("host/src/audit/pages/{file}"), must, move |env| match ready {
-        Ok(()) => body(&page, env),
-        Err(e) => Outcome::fail(format!("the app's page never came up: {e}")),
+    let artifact = if file.contains(".js") { format!("host/src/audit/pages/{file}") } else { file.to_owned() };
+    Case::new(id, Area::Page, artifact, must, move |env| {
+        let outcome = match ready {
+            Ok(()) => body(&page, env),
+            Err(e) => Outcome::fail(format!("the app's page never came up: {e}")),
+        };
+        // What the host told the page goes to the secrets search too.
+        for observed in page.take_observed() {
+            env.heard(observed);
+        }
+        outcome
     })
 }
 
@@ -495,7 +503,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize) -
                 ));
                 c.outcome()
             }),
-        case(page, ready, "page/no-secret-in-log", "(the log of every case above)",
+        case(page, ready, "page/no-secret-in-log", "the log lines written since the window opened",
             "no log line written since the window opened holds 64 hex digits in a row (the page secret's form), and every refusal logged the page's origin only",
             move |_, env| {
                 let lines = env.log().lines();
