@@ -40,12 +40,15 @@ const HOSTILE_KEY_BYTES: usize = 32;
 /// (`guest-plugins/hostile/*/tollgate.toml`).
 const HOSTILE_DEADLINE: Duration = Duration::from_millis(250);
 
-/// How late past its deadline a looping guest may be stopped: the epoch
-/// ticker's thread and the guest's share two cores with the audit, so a
-/// tick can come late; a quarter second is far inside "the host stops
-/// it", and far outside what a working deadline needs here (measured: a
-/// few ms).
-const DEADLINE_SLACK: Duration = Duration::from_millis(250);
+/// How late past its deadline a looping guest may be stopped. Measured on
+/// this 2-core machine, with the guest corpus and its controls running side
+/// by side: stopped at 270-283 ms of a 250 ms deadline. The epoch ticker,
+/// the guest and the audit share the two cores with whatever else runs:
+/// with other builds going, a spin timed on the plugin's first instance
+/// was seen stopped at 610 ms (hence the honest call first). Half a second
+/// still tells "the host stops it at its deadline" from "it is not
+/// stopped" (a guest never interrupted runs until the audit is killed).
+const DEADLINE_SLACK: Duration = Duration::from_millis(500);
 
 /// The host's log budget per call (`runtime::host_api`), which a flood must
 /// not pass.
@@ -69,10 +72,10 @@ const LOAD_PACING: Duration = Duration::from_millis(10);
 /// thread may take at most this many times the baseline median...
 const LOAD_FACTOR: u32 = 4;
 
-/// ...plus this much. On this 2-core machine an HS256 sign (with a fresh
-/// instance) measured about 1 ms alone and about the same beside a spinning
-/// guest: the spinner holds one core, the ticker and the signer share the
-/// other. 4x + 10 ms leaves room for a busy CI runner while still failing
+/// ...plus this much. On this 2-core machine the built-in signer's HS256
+/// sign (a fresh instance each) measured a median of 0.42 ms alone and
+/// 0.45 ms beside a spinning guest (test build): the spinner holds one
+/// core, the ticker and the signer share the other. 4x + 10 ms leaves room for a busy CI runner while still failing
 /// if a spinning guest stalls other plugins (a stall is a deadline, 250 ms).
 const LOAD_ALLOWANCE: Duration = Duration::from_millis(10);
 
@@ -169,6 +172,12 @@ fn next_lint(linter: &ClaimsLinter) -> Result<String, String> {
 /// Judges a hostile call's error against the codes it must have, that the
 /// key is nowhere in it, and then the honest call after it.
 fn judge(result: Result<impl std::fmt::Debug, JwtError>, codes: &[&str], key: &PlantedKey, next: Result<&str, String>) -> Outcome {
+    let (passed, said) = verdict(result, codes, key, next);
+    Outcome::check(passed, said)
+}
+
+/// [`judge`]'s verdict and sentence, for cases that add checks of their own.
+fn verdict(result: Result<impl std::fmt::Debug, JwtError>, codes: &[&str], key: &PlantedKey, next: Result<&str, String>) -> (bool, String) {
     let (passed, said) = match result {
         Err(e) if codes.contains(&e.code()) => {
             let text = format!("{e} {e:?}");
@@ -182,8 +191,8 @@ fn judge(result: Result<impl std::fmt::Debug, JwtError>, codes: &[&str], key: &P
         Ok(v) => (false, format!("accepted: {}", crate::audit::short_debug(&v))),
     };
     match next {
-        Ok(next) => Outcome::check(passed, format!("{said}; {next}")),
-        Err(next) => Outcome::fail(format!("{said}; {next}")),
+        Ok(next) => (passed, format!("{said}; {next}")),
+        Err(next) => (false, format!("{said}; {next}")),
     }
 }
 
@@ -433,16 +442,24 @@ fn infinite_loop(id: &'static str, behaviour: &'static str) -> Case {
     case(
         id,
         &format!("guest-plugins/hostile/misbehaving-signer (claim hostile={behaviour})"),
-        "PLUGIN_DEADLINE_EXCEEDED no sooner than the 250 ms deadline and within 250 ms + one 2 ms epoch tick + 250 ms of scheduling slack; the next call on the same plugin signs",
+        "PLUGIN_DEADLINE_EXCEEDED no sooner than the 250 ms deadline and within 250 ms + one 2 ms epoch tick + 500 ms of scheduling slack on a shared 2-core machine; the next call on the same plugin signs",
         Box::new(move |env| {
             let signer = misbehaving_signer(env)?;
             let key = PlantedKey::new(env, "misbehaving-signer (spin)")?;
+            // An honest call first: the timed call then pays for no first-use
+            // costs (code pages, pool slots), only for its loop.
+            let warm = Instant::now();
+            next_sign(&signer, &key)?;
+            let warm = warm.elapsed();
             let started = Instant::now();
             let result = key.sign(&signer, json!({"sub": "tollgate-audit", "hostile": behaviour}));
             let took = started.elapsed();
             let in_time = took >= HOSTILE_DEADLINE && took < HOSTILE_DEADLINE + EPOCH_TICK + DEADLINE_SLACK;
-            let outcome = judge(result, &["PLUGIN_DEADLINE_EXCEEDED"], &key, next_sign(&signer, &key));
-            Ok(Outcome::check(outcome.passed() && in_time, format!("stopped after {} ms: {}", took.as_millis(), outcome.happened)))
+            let (passed, said) = verdict(result, &["PLUGIN_DEADLINE_EXCEEDED"], &key, next_sign(&signer, &key));
+            Ok(Outcome::check(
+                passed && in_time,
+                format!("stopped after {} ms (an honest sign just before took {} ms): {said}", took.as_millis(), warm.as_millis()),
+            ))
         }),
     )
 }
@@ -643,10 +660,10 @@ fn reentrant_post_return_case() -> Case {
             let short = honest_token(env, 0)?;
             let (result, log) = with_captured_log(env, || key.sign(&signer, honest_claims()));
             let logged = log.contains("re-entered from post-return");
-            let outcome = judge(result, &["PLUGIN_TRAPPED"], &key, next_decode(&signer, &short));
+            let (passed, said) = verdict(result, &["PLUGIN_TRAPPED"], &key, next_decode(&signer, &short));
             Ok(Outcome::check(
-                outcome.passed() && !logged,
-                format!("{}{}", outcome.happened, if logged { "; but the guest's record was logged" } else { "" }),
+                passed && !logged,
+                format!("{said}{}", if logged { "; but the guest's record was logged" } else { "" }),
             ))
         }),
     )
