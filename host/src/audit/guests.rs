@@ -491,7 +491,7 @@ fn bad_return_cases() -> Vec<Case> {
             bad,
             "n",
             "PLUGIN_TRAPPED",
-            "a returned string claiming 2 GiB is refused while lifting (PLUGIN_TRAPPED), nothing is allocated for it; the next call answers",
+            "a returned string claiming 2 GiB is refused by the bounds check while lifting (PLUGIN_TRAPPED); the next call answers",
         ),
         linter_answer(
             "guest/return-list-out-of-bounds",
@@ -690,7 +690,7 @@ fn smuggling_cases() -> Vec<Case> {
             "guest/smuggle-key-in-signature-length",
             "smuggle-signature",
             REJECTED,
-            "PLUGIN_OUTPUT_REJECTED (the signature is longer than HS256's 32 bytes), the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED (the signature segment is not exactly HS256's 32 bytes in canonical base64url), the key in no error; the next call on the same plugin signs",
         ),
         signer_behaviour(
             "guest/smuggle-key-in-padding",
