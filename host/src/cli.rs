@@ -101,9 +101,10 @@ enum Command {
         /// channels it may call.
         #[arg(long)]
         plugins: bool,
-        /// With --plugins: also judge this component (manifest
-        /// `tollgate.toml` beside it). Repeatable.
-        #[arg(long, value_name = "WASM", requires = "plugins")]
+        /// With --plugins: also judge this plugin: a package directory (as
+        /// `tollgate plugin pack` writes it) or a component with its
+        /// manifest beside it. Repeatable.
+        #[arg(long, value_name = "PATH", requires = "plugins")]
         plugin: Vec<PathBuf>,
         /// Run only these areas (guest, bridge, page, socket, jwt, storage); the secrets search always runs.
         #[arg(long, value_name = "AREA")]
@@ -126,11 +127,6 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
-    /// Internal: the audit's page cases alone (hostile scripts in the real
-    /// window), as a JSON array of case results; `tollgate audit` runs them
-    /// with the rest. Exits 1 if any failed.
-    #[command(hide = true)]
-    AuditPage,
     /// Internal: the plugin worker process the host starts (see docs/security/ipc-security.md).
     #[command(hide = true)]
     Worker {
@@ -354,7 +350,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::IpcCheck => ipc_check(),
-        Command::AuditPage => audit_page(),
         Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
             let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
             let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
@@ -454,28 +449,6 @@ fn open_window(
         };
         CliError { code, message: e.to_string(), exit_status: 1 }
     })
-}
-
-/// The page cases of the audit alone; see `Command::AuditPage`. The log is
-/// captured on this thread, where the window's handlers run and log.
-fn audit_page() -> Result<(), CliError> {
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let failed = |code: &'static str, message: String| CliError { code, message, exit_status: 1 };
-    let log = tollgate::audit::LogCapture::default();
-    let capture = tracing_subscriber::fmt::layer().json().with_writer(log.clone()).with_filter(tracing_subscriber::EnvFilter::new("info"));
-    let _capture = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture));
-    let env = tollgate::audit::AuditEnv::new(log)?;
-    let data_dir = env.scratch().join("page-window");
-    let results = tollgate::app::window::audit::run_page_cases(&env, &data_dir, &mut |_| {}).map_err(|e| {
-        let code = if matches!(e, WindowError::NoDisplay) { "NO_DISPLAY" } else { "WINDOW_FAILED" };
-        failed(code, e.to_string())
-    })?;
-    println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());
-    match results.iter().filter(|r| !r.passed).count() {
-        0 if !results.is_empty() => Ok(()),
-        n => Err(failed("AUDIT_FAILED", format!("{n} of {} page cases failed", results.len()))),
-    }
 }
 
 /// Where the contract's generated files live, from the workspace root.
@@ -683,8 +656,7 @@ fn inspect(engine: &PluginEngine, file: &Path, as_json: bool, world: Option<&str
 
 fn audit_plugins(engine: &PluginEngine, extra: &[PathBuf], as_json: bool) -> Result<(), CliError> {
     let scratch = tempfile::tempdir().map_err(|e| CliError { code: "AUDIT_FAILED", message: e.to_string(), exit_status: 1 })?;
-    let extra: Vec<(PathBuf, Option<PathBuf>)> = extra.iter().map(|p| (p.clone(), None)).collect();
-    let report = tollgate::audit::plugins::grants(engine, scratch.path(), &extra)?;
+    let report = tollgate::audit::plugins::grants(engine, scratch.path(), extra)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {

@@ -4,7 +4,6 @@
 
 mod audit_guests;
 mod audit;
-mod audit_page;
 mod auth;
 mod bridge;
 mod cli;

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 use tollgate::bridge::ErrorCode;
 use tollgate::jwt::Algorithm;
+use tollgate::audit::storage::save_payload;
 use tollgate::secrets::KeyBinding;
 use tollgate::store::profiles::{MAX_PROFILES, PROFILES_FILE};
 use tollgate::store::settings::SETTINGS_FILE;
-use tollgate::store::{ExpirationPreset, ProfileDraft, ProfileId, ProfileStore, SettingsStore, SettingsUpdate, Theme, timestamp};
+use tollgate::store::{ExpirationPreset, ProfileDraft, ProfileId, ProfileStore, SettingsStore, timestamp};
 
 use crate::common::HMAC_SECRET;
 use crate::harness::{AppHarness, other_install_keychain, real_keychain};
@@ -393,58 +394,8 @@ fn a_full_disk_answers_save_failed_and_keeps_the_old_file() {
     assert_eq!(app.ok("profiles:save", update)["name"], "After", "works again once there is room");
 }
 
-/// The environment variable that turns [`atomic_save_child`] on.
-const CHILD_DIR_VAR: &str = "TOLLGATE_TEST_ATOMIC_DIR";
-
 /// Kill rounds. Each kills a process that is saving as fast as it can.
 const KILL_ROUNDS: usize = 100;
-
-/// The payload of save `n`: its size varies, so a torn write would show.
-fn payload_of(n: u64) -> Map<String, Value> {
-    let mut payload = Map::new();
-    payload.insert("n".into(), json!(n));
-    payload.insert("pad".into(), json!("p".repeat(((n % 7) * 1500) as usize)));
-    payload
-}
-
-/// Not a test on its own: the process `killing_a_process_mid_save_...`
-/// kills. It saves profiles.json and settings.json over and over with the
-/// real store, printing `saved <n>` after both saves of round `n` returned.
-#[test]
-#[ignore = "run only as the child of killing_a_process_mid_save_leaves_every_file_old_or_new"]
-fn atomic_save_child() {
-    let Some(dir) = std::env::var_os(CHILD_DIR_VAR) else { return };
-    let dir = PathBuf::from(dir);
-    let profiles = ProfileStore::new(&dir);
-    let settings = SettingsStore::new(&dir);
-    let existing = profiles.list().expect("the file left by the last kill reads");
-    let (id, mut n) = match existing.first() {
-        Some(p) => (p.id, p.payload["n"].as_u64().expect("n")),
-        None => (ProfileId::random().expect("rng"), 0),
-    };
-    let mut out = std::io::stdout().lock();
-    loop {
-        n += 1;
-        let draft = ProfileDraft {
-            id,
-            create: n == 1,
-            name: format!("save {n}"),
-            algorithm: Algorithm::HS256,
-            encrypted_key: "v1.not-opened-by-this-test".into(),
-            payload: payload_of(n),
-            expiration_preset: ExpirationPreset::OneHour,
-            custom_expiration: None,
-        };
-        profiles.save(draft, timestamp::now()).expect("save profiles");
-        let bounds = tollgate::store::WindowBounds { x: n as f64, y: 0.0, width: 800.0, height: 600.0 };
-        let theme = if n % 2 == 0 { Theme::Dark } else { Theme::Light };
-        settings
-            .save(SettingsUpdate { window_bounds: Some(Some(bounds)), theme: Some(theme), ..Default::default() })
-            .expect("save settings");
-        let _ = writeln!(out, "saved {n}");
-        let _ = out.flush();
-    }
-}
 
 /// A small pseudo-random sequence for kill delays (no dependency needed).
 fn next_random(state: &mut u64) -> u64 {
@@ -458,15 +409,16 @@ fn next_random(state: &mut u64) -> u64 {
 fn killing_a_process_mid_save_leaves_every_file_old_or_new() {
     let dir = tempfile::tempdir().expect("dir");
     let logs = tempfile::tempdir().expect("log dir");
-    let exe = std::env::current_exe().expect("test binary");
+    // The saver is the one `tollgate audit` kills too: the real stores in a loop.
+    let exe = env!("CARGO_BIN_EXE_tollgate");
     let mut seed = u64::from(std::process::id()) | 1;
     let mut last_acked = 0u64;
     let mut torn_candidates = 0usize;
     let started = Instant::now();
     for round in 0..KILL_ROUNDS {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "profiles::atomic_save_child", "--ignored", "--nocapture", "--test-threads=1"])
-            .env(CHILD_DIR_VAR, dir.path())
+        let mut child = Command::new(exe)
+            .arg("audit-save-loop")
+            .arg(dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(logs.path().join("stderr")).expect("stderr file")))
             .spawn()
@@ -499,7 +451,7 @@ fn killing_a_process_mid_save_leaves_every_file_old_or_new() {
         assert_eq!(profiles.len(), 1);
         let n = profiles[0].payload["n"].as_u64().expect("n");
         assert!(n == acked || n == acked + 1, "round {round}: profiles.json holds save {n}, the child acknowledged {acked}");
-        assert_eq!(profiles[0].payload, payload_of(n), "round {round}: the payload is save {n}'s, whole");
+        assert_eq!(profiles[0].payload, save_payload(n), "round {round}: the payload is save {n}'s, whole");
         assert_eq!(profiles[0].name, format!("save {n}"));
         let settings = SettingsStore::new(dir.path()).get().unwrap_or_else(|e| panic!("round {round}: settings.json: {e}"));
         let x = settings.window_bounds.expect("bounds").x as u64;

@@ -17,6 +17,10 @@
   const post = handler.postMessage;
   const apply = Reflect.apply;
   const stringify = JSON.stringify;
+  // Answers and events arrive as JSON text and are parsed here: JSON.parse
+  // makes a `__proto__` key an own property, where an object literal (what
+  // the host used to evaluate) would make it the object's prototype.
+  const parse = JSON.parse;
   const PromiseCtor = Promise;
   const MapCtor = Map;
   const mapGet = Map.prototype.get;
@@ -35,11 +39,15 @@
   const getRandomValues = crypto.getRandomValues.bind(crypto);
   const toHex = (n) => (n >>> 0).toString(16).padStart(8, "0");
   const words = new Uint32Array(2);
-  getRandomValues(words);
-  // Request ids: unique per document, so a reload never replays one.
-  const loadId = toHex(words[0]) + toHex(words[1]);
-  let seq = 0;
-  const nextId = () => loadId + "-" + (++seq);
+  const random64 = () => {
+    getRandomValues(words);
+    return toHex(words[0]) + toHex(words[1]);
+  };
+  // Request ids: a per-document prefix (a reload never replays one), then
+  // 64 random bits per call, so no other script can predict the id of a
+  // call this page is about to make.
+  const loadId = random64();
+  const nextId = () => loadId + "-" + random64();
 
   const pending = new MapCtor();
   const listeners = new MapCtor();
@@ -130,10 +138,14 @@
 
   // Called by the host through evaluate_script. Not secret: anything page
   // script could learn here it could already get by calling.
-  const deliver = (response) => settle(response);
-  const emit = (event, payload) => {
+  const deliver = (text) => {
+    const response = apply(parse, JSON, [text]);
+    if (response !== null && typeof response === "object") settle(response);
+  };
+  const emit = (event, payloadText) => {
     const set = apply(mapGet, listeners, [event]);
     if (!set) return;
+    const payload = apply(parse, JSON, [payloadText]);
     apply(setForEach, set, [(listener) => {
       try {
         listener(payload);

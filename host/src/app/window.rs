@@ -138,9 +138,11 @@ impl HandlerPool {
 pub(crate) type Webviews = Rc<RefCell<HashMap<WindowLabel, WebView>>>;
 
 fn deliver_answer(webviews: &Webviews, window: WindowLabel, answer: Answer) {
-    let json = answer.into_response().to_json();
+    // As a JSON string the client parses (see client.js `deliver`): never
+    // as an object literal, where a `__proto__` key sets the prototype.
+    let text = serde_json::to_string(&answer.into_response().to_json()).unwrap_or_default();
     if let Some(webview) = webviews.borrow().get(&window)
-        && let Err(e) = webview.evaluate_script(&format!("window.__tollgate_deliver({json})"))
+        && let Err(e) = webview.evaluate_script(&format!("window.__tollgate_deliver({text})"))
     {
         tracing::debug!(error = %e, window = window.as_str(), "answer not delivered");
     }
@@ -296,7 +298,8 @@ fn run_driven(
             Event::UserEvent(UserEvent::Event(window, name, payload)) => {
                 if let Some(webview) = webviews.borrow().get(&window) {
                     let name_json = serde_json::to_string(name).unwrap_or_default();
-                    let _ = webview.evaluate_script(&format!("window.__tollgate_emit({name_json}, {payload})"));
+                    let payload_text = serde_json::to_string(&payload).unwrap_or_default();
+                    let _ = webview.evaluate_script(&format!("window.__tollgate_emit({name_json}, {payload_text})"));
                 }
             }
             Event::UserEvent(UserEvent::PageReady) => {

@@ -63,8 +63,12 @@ fn code_of(r: &Result<Value, JwtError>) -> String {
     }
 }
 
-/// Verifies each `(what, token, allowed, leeway)` and requires the code.
-fn expect_codes(env: &AuditEnv, key: &[u8], checks: Vec<(&str, String, Vec<Algorithm>, u32, Option<&str>)>) -> Outcome {
+/// One verification: what it is, the token, the allowed algorithms, the
+/// leeway, and the error code it must get (`None`: valid).
+type Check<'a> = (&'a str, String, Vec<Algorithm>, u32, Option<&'a str>);
+
+/// Verifies each check and requires its code.
+fn expect_codes(env: &AuditEnv, key: &[u8], checks: Vec<Check<'_>>) -> Outcome {
     let signer = match signer(env) {
         Ok(s) => s,
         Err(e) => return Outcome::fail(format!("the signer did not load: {e}")),

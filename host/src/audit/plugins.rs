@@ -14,7 +14,7 @@ use crate::app::{AppServices, build_bridge};
 use crate::bridge::WindowLabel;
 use crate::guest_artifacts::{CLAIMS_LINTER_MANIFEST, CLAIMS_LINTER_WASM, JWT_SIGNER_MANIFEST, JWT_SIGNER_WASM};
 use crate::runtime::ImportReport;
-use crate::runtime::{Manifest, PluginEngine, PluginError};
+use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource};
 
 /// One plugin's grants.
 #[derive(Debug, Clone, Serialize)]
@@ -68,18 +68,19 @@ pub struct GrantsReport {
     pub windows: Vec<WindowGrants>,
 }
 
-/// The grants of the built-in plugins and of each `(component, manifest)` in
-/// `extra` (a manifest named `tollgate.toml` beside the component when `None`).
-pub fn grants(engine: &PluginEngine, scratch: &Path, extra: &[(PathBuf, Option<PathBuf>)]) -> Result<GrantsReport, PluginError> {
+/// The grants of the built-in plugins and of each plugin in `extra`: a
+/// package directory (as `tollgate plugin pack` writes it: one `.wasm` and
+/// its `tollgate.toml`), or a component file whose manifest is found the
+/// way the app finds it (`<stem>.toml` beside it, else `tollgate.toml`).
+pub fn grants(engine: &PluginEngine, scratch: &Path, extra: &[PathBuf]) -> Result<GrantsReport, PluginError> {
     let mut plugins = vec![
         plugin_grants(engine, JWT_SIGNER_WASM, JWT_SIGNER_MANIFEST, "built-in")?,
         plugin_grants(engine, CLAIMS_LINTER_WASM, CLAIMS_LINTER_MANIFEST, "built-in")?,
     ];
-    for (wasm, manifest) in extra {
-        let manifest = manifest.clone().unwrap_or_else(|| wasm.with_file_name("tollgate.toml"));
-        let bytes = std::fs::read(wasm).map_err(|e| PluginError::Io { path: wasm.display().to_string(), source: e })?;
-        let text = std::fs::read_to_string(&manifest).map_err(|e| PluginError::Io { path: manifest.display().to_string(), source: e })?;
-        plugins.push(plugin_grants(engine, &bytes, &text, &wasm.display().to_string())?);
+    for path in extra {
+        let wasm = if path.is_dir() { package_component(path)? } else { path.clone() };
+        let source = PluginSource::from_files(&wasm, None)?;
+        plugins.push(plugin_grants(engine, &source.wasm, &source.manifest, &wasm.display().to_string())?);
     }
     let services = Arc::new(AppServices::with_keychain(engine, scratch, crate::audit::bridge::audit_keychain())?);
     let bridge = build_bridge(&services).map_err(|e| PluginError::Runtime(e.to_string()))?;
@@ -103,6 +104,25 @@ pub fn grants(engine: &PluginEngine, scratch: &Path, extra: &[(PathBuf, Option<P
         })
         .collect();
     Ok(GrantsReport { plugins, windows })
+}
+
+/// The one component in a package directory.
+fn package_component(dir: &Path) -> Result<PathBuf, PluginError> {
+    let io = |e: std::io::Error| PluginError::Io { path: dir.display().to_string(), source: e };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            found.push(path);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(PluginError::Io {
+            path: dir.display().to_string(),
+            source: std::io::Error::other(format!("a plugin package holds exactly one .wasm; found {}", found.len())),
+        }),
+    }
 }
 
 fn plugin_grants(engine: &PluginEngine, wasm: &[u8], manifest: &str, source: &str) -> Result<PluginGrants, PluginError> {

@@ -31,8 +31,9 @@ const CHILD_START_TIMEOUT: Duration = Duration::from_secs(30);
 /// The size of the small disk the full-disk case mounts.
 const SMALL_DISK: &str = "size=64k,mode=0700";
 
-/// The payload of save `n`: its size varies, so a torn write would show.
-fn payload_of(n: u64) -> Map<String, Value> {
+/// The payload of save `n` of [`save_loop`]: its size varies, so a torn
+/// write would show.
+pub fn save_payload(n: u64) -> Map<String, Value> {
     let mut payload = Map::new();
     payload.insert("n".into(), json!(n));
     payload.insert("pad".into(), json!("p".repeat(usize::try_from((n % 7) * 1500).unwrap_or(0))));
@@ -65,7 +66,7 @@ pub fn save_loop(dir: &Path) {
             name: format!("save {n}"),
             algorithm: Algorithm::HS256,
             encrypted_key: "v1.not-opened-by-the-audit".into(),
-            payload: payload_of(n),
+            payload: save_payload(n),
             expiration_preset: ExpirationPreset::OneHour,
             custom_expiration: None,
         };
@@ -146,8 +147,8 @@ fn crash_mid_write(env: &AuditEnv) -> Outcome {
         };
         let Some(profile) = profiles.first() else { return Outcome::fail(format!("round {round}: the profile is gone")) };
         let n = profile.payload.get("n").and_then(Value::as_u64).unwrap_or(0);
-        if !(n == acked || n == acked + 1) || profile.payload != payload_of(n) {
-            return Outcome::fail(format!("round {round}: profiles.json holds save {n} (whole: {}), the saver acknowledged {acked}", profile.payload == payload_of(n)));
+        if !(n == acked || n == acked + 1) || profile.payload != save_payload(n) {
+            return Outcome::fail(format!("round {round}: profiles.json holds save {n} (whole: {}), the saver acknowledged {acked}", profile.payload == save_payload(n)));
         }
         let settings = match SettingsStore::new(&dir).get() {
             Ok(s) => s,

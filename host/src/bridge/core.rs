@@ -212,7 +212,13 @@ impl Bridge {
             Ok(env) => env,
             Err(e) => {
                 self.security_event(sender, None, e.error.code, &e.error.message);
-                return Dispatch::Ready(Answer { request_id: e.request_id, result: Err(e.error) });
+                // The refusal goes to the caller's request id only when the
+                // message proves it comes from the page's own client (the
+                // origin and the secret check out): otherwise a forger
+                // could settle the page's pending call with it.
+                let claimed_secret = message.split('\n').nth(1).unwrap_or_default();
+                let request_id = e.request_id.filter(|_| self.authenticated(sender, claimed_secret));
+                return Dispatch::Ready(Answer { request_id, result: Err(e.error) });
             }
         };
         self.dispatch(sender, envelope, Transport::PostMessage, Payload::Json(envelope.payload), started)
@@ -270,14 +276,21 @@ impl Bridge {
             self.security_event(sender, channel, error.code, &error.message);
             Dispatch::Ready(Answer { request_id: Some(request_id.to_owned()), result: Err(error) })
         };
+        // Refused before the sender is known: answered without the claimed
+        // request id, so a forged message can't settle (fail) a call the
+        // page's own client has pending under that id.
+        let refuse_unauthenticated = |channel: Option<&str>, error: BridgeError| {
+            self.security_event(sender, channel, error.code, &error.message);
+            Dispatch::Ready(Answer { request_id: None, result: Err(error) })
+        };
 
         // The sender, from host state: origin of the main frame, then the
         // secret only that main frame holds.
         if let Err(e) = sender::check_origin(sender.page_url) {
-            return refuse(Some(envelope.channel), e);
+            return refuse_unauthenticated(Some(envelope.channel), e);
         }
         if !self.secret_matches(sender.window, envelope.secret) {
-            return refuse(
+            return refuse_unauthenticated(
                 Some(envelope.channel),
                 BridgeError::new(ErrorCode::IpcUnauthorized, "the request did not carry this window's bridge secret"),
             );
@@ -358,6 +371,12 @@ impl Bridge {
             }
             Execution::Blocking => Dispatch::Deferred(DeferredCall { call, ctx, channel: spec.name, started }),
         }
+    }
+
+    /// Whether a message from `sender` carrying `secret` comes from the
+    /// page's own client: the app origin and this window's secret.
+    fn authenticated(&self, sender: Sender<'_>, secret: &str) -> bool {
+        sender::check_origin(sender.page_url).is_ok() && self.secret_matches(sender.window, secret)
     }
 
     fn secret_matches(&self, window: WindowLabel, presented: &str) -> bool {
