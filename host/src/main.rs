@@ -55,7 +55,9 @@ fn init_logging(args: &cli::Cli) -> Result<(), String> {
         tracing_subscriber::fmt::layer()
             .json()
             .with_writer(tollgate::audit::global_capture().clone())
-            .with_filter(tracing_subscriber::EnvFilter::new("debug"))
+            // Everything Tollgate logs, at every level; other crates (the
+            // compiler is chatty at debug) from info.
+            .with_filter(tracing_subscriber::EnvFilter::new("info,tollgate=trace"))
             .boxed()
     });
     tracing_subscriber::registry().with(stderr).with(file).with(audit).init();
