@@ -93,13 +93,14 @@ fn files_in(dir: &Path) -> Vec<String> {
 }
 
 /// One kill round: start the saver, wait for its first save, kill it after
-/// `delay`, and return the last save it acknowledged.
-fn kill_round(dir: &Path, delay: Duration) -> Result<u64, String> {
+/// `delay`, and return the last save it acknowledged. What the killed
+/// process wrote to stderr (its crash output) goes to the secrets search.
+fn kill_round(env: &AuditEnv, dir: &Path, delay: Duration) -> Result<u64, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let mut child = Command::new(exe)
         .arg("audit-save-loop")
         .arg(dir)
-        .env("TOLLGATE_LOG", "off")
+        .env("TOLLGATE_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -120,6 +121,7 @@ fn kill_round(dir: &Path, delay: Duration) -> Result<u64, String> {
     let _ = child.kill();
     let output = child.wait_with_output().map_err(|e| e.to_string())?;
     let _ = reader.join();
+    env.heard(String::from_utf8_lossy(&output.stderr).into_owned());
     match first {
         Ok(first) => Ok(rx.try_iter().last().unwrap_or(first)),
         Err(_) => Err(format!("the saver did not save: {}", String::from_utf8_lossy(&output.stderr).trim())),
@@ -137,7 +139,7 @@ fn crash_mid_write(env: &AuditEnv) -> Outcome {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let acked = match kill_round(&dir, Duration::from_micros(seed % 20_000)) {
+        let acked = match kill_round(env, &dir, Duration::from_micros(seed % 20_000)) {
             Ok(n) => n,
             Err(e) => return Outcome::fail(format!("round {round}: {e}")),
         };
