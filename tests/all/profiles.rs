@@ -2,7 +2,7 @@
 //! files on disk (schema version, atomic writes under SIGKILL, corrupted
 //! files moved aside, a full disk).
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 use tollgate::bridge::ErrorCode;
 use tollgate::jwt::Algorithm;
-use tollgate::audit::storage::save_payload;
+use tollgate::audit::storage::{SmallDisk, save_payload};
 use tollgate::secrets::KeyBinding;
 use tollgate::store::profiles::{MAX_PROFILES, PROFILES_FILE};
 use tollgate::store::settings::SETTINGS_FILE;
@@ -319,46 +319,11 @@ fn a_file_from_a_newer_version_is_left_alone_and_never_written_over() {
     assert_eq!(files_in(&app.data_dir), vec![PROFILES_FILE.to_owned()], "nothing moved aside");
 }
 
-/// A tmpfs of 64 KiB mounted for one test, unmounted when dropped.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount() -> Self {
-        let dir = tempfile::tempdir().expect("mount point");
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=64k,mode=0700", "tollgate-test", &dir.path().display().to_string()])
-            .status()
-            .expect("run mount");
-        assert!(status.success(), "mounting a 64 KiB tmpfs failed: the full-disk test needs root (the suite runs as root)");
-        Self { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Fills the disk to the last byte.
-    fn fill(&self) -> PathBuf {
-        let filler = self.path().join("filler");
-        let mut file = std::fs::File::create(&filler).expect("filler");
-        let chunk = [0u8; 512];
-        while file.write_all(&chunk).is_ok() {}
-        while file.write_all(&[0]).is_ok() {}
-        filler
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
-    }
-}
-
 #[test]
 fn a_full_disk_answers_save_failed_and_keeps_the_old_file() {
-    let disk = SmallDisk::mount();
+    let scratch = tempfile::tempdir().expect("scratch");
+    let disk = SmallDisk::mount(scratch.path())
+        .unwrap_or_else(|e| panic!("mounting a 64 KiB tmpfs failed ({e}): the full-disk test needs root (the suite runs as root)"));
     let data = disk.path().join("data");
     let app = AppHarness::at(&data, real_keychain());
     let p = app.ok("profiles:save", profile_input(&app, "Before"));

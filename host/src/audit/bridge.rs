@@ -36,6 +36,23 @@ const FLOOD_SLOWDOWN_FACTOR: u32 = 4;
 /// Absolute slack on the flood bound: a shared 2-core machine's scheduling noise.
 const FLOOD_SLACK: Duration = Duration::from_millis(2);
 
+/// Page addresses that are not exactly the app origin: look-alikes,
+/// another scheme, user info, a port, `data:`, `blob:`, `about:blank`,
+/// nothing. The window adapter would pass any of these on if WebKit
+/// reported it; the bridge must refuse every one.
+pub const FOREIGN_PAGES: &[&str] = &[
+    "https://evil.example/",
+    "http://localhost/",
+    "tollgate://localhost.evil/index.html",
+    "tollgate://localhostx/",
+    "tollgate://user@localhost/",
+    "tollgate://localhost:1/",
+    "data:text/html,<script>x</script>",
+    "blob:tollgate://localhost/6f1c",
+    "about:blank",
+    "",
+];
+
 /// A bridge as the app builds it, with the main and about windows open,
 /// over a data directory in the scratch directory and a keychain entry of
 /// its own (`tollgate-audit`/<random>, deleted when the app is dropped):
@@ -270,19 +287,7 @@ pub fn cases() -> Vec<Case> {
             "IPC_FORBIDDEN for every address that is not exactly the app origin",
             |env| {
                 with_app(env, "origin", |app| {
-                    let urls = [
-                        "https://evil.example/",
-                        "http://localhost/",
-                        "tollgate://localhost.evil/index.html",
-                        "tollgate://localhostx/",
-                        "tollgate://user@localhost/",
-                        "tollgate://localhost:1/",
-                        "data:text/html,<script>x</script>",
-                        "blob:tollgate://localhost/6f1c",
-                        "about:blank",
-                        "",
-                    ];
-                    let attempts = urls
+                    let attempts = FOREIGN_PAGES
                         .iter()
                         .map(|url| ((*url).to_owned(), app.call_as(WindowLabel::Main, url, &app.main_secret, &app.next_id(), "app:ping", "{}")))
                         .collect();

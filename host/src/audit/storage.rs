@@ -231,13 +231,15 @@ fn newer_version(env: &AuditEnv) -> Outcome {
     )
 }
 
-/// A tmpfs of 64 KiB, unmounted when dropped.
-struct SmallDisk {
+/// A tmpfs of 64 KiB (a real full disk on demand), unmounted when dropped.
+/// Mounting needs root.
+pub struct SmallDisk {
     dir: tempfile::TempDir,
 }
 
 impl SmallDisk {
-    fn mount(under: &Path) -> Result<Self, String> {
+    /// Mounts one in a new directory under `under`.
+    pub fn mount(under: &Path) -> Result<Self, String> {
         let dir = tempfile::tempdir_in(under).map_err(|e| e.to_string())?;
         let status = Command::new("mount")
             .args(["-t", "tmpfs", "-o", SMALL_DISK, "tollgate-audit"])
@@ -251,7 +253,13 @@ impl SmallDisk {
         Ok(Self { dir })
     }
 
-    fn fill(&self) -> PathBuf {
+    /// Where it is mounted.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills it to the last byte; returns the filler file (remove it to free the space).
+    pub fn fill(&self) -> PathBuf {
         let filler = self.dir.path().join("filler");
         if let Ok(mut file) = std::fs::File::create(&filler) {
             let chunk = [0u8; 512];
@@ -276,7 +284,7 @@ fn full_disk(env: &AuditEnv) -> Outcome {
         Ok(d) => d,
         Err(e) => return Outcome::skip(format!("cannot mount a small tmpfs here: {e}")),
     };
-    let data = disk.dir.path().join("data");
+    let data = disk.path().join("data");
     let app = match AuditApp::at(env, &data, audit_keychain()) {
         Ok(app) => app,
         Err(e) => return Outcome::fail(e),
