@@ -44,6 +44,50 @@ test:
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake
+    just fuzz-smoke
+
+# The fuzz targets (fuzz/, cargo fuzz + libFuzzer, docs/security.md
+# "Fuzzing"): build them all, then run each for `seconds` from its seeds
+# (fuzz/seeds/<target>/) and what earlier runs kept (fuzz/corpus/, not
+# checked in). No sanitizer (`-s none`): the targets are safe Rust over
+# wasmtime, a panic or a failed check is what they look for, and without
+# ASan cargo fuzz needs no nightly toolchain nor a second build of the
+# guests and the host under it. A crash leaves its input in
+# fuzz/artifacts/<target>/ and fails the recipe.
+fuzz-smoke seconds='20':
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd fuzz
+    cargo fuzz build -s none --codegen-units 16
+    for target in $(cargo fuzz list); do
+        mkdir -p "corpus/$target"
+        echo "fuzzing $target for {{seconds}} s" >&2
+        cargo fuzz run -s none --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
+            -max_total_time={{seconds}} -timeout=20 -print_final_stats=1
+    done
+
+# One fuzz target for longer, or every target one after another:
+# `just fuzz`, `just fuzz bridge_channels 600`, `just fuzz '' 300 address`
+# (a sanitizer needs the nightly toolchain; this installs it on first use).
+fuzz target='' seconds='300' sanitizer='none':
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd fuzz
+    cargo=(cargo)
+    if [ "{{sanitizer}}" != none ]; then
+        rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+        # host/build.rs builds the guests with the same toolchain.
+        rustup target list --installed --toolchain nightly | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2 --toolchain nightly
+        cargo=(cargo +nightly)
+    fi
+    targets="{{target}}"
+    if [ -z "$targets" ]; then targets="$("${cargo[@]}" fuzz list)"; fi
+    for target in $targets; do
+        mkdir -p "corpus/$target"
+        echo "fuzzing $target for {{seconds}} s (sanitizer: {{sanitizer}})" >&2
+        "${cargo[@]}" fuzz run -s {{sanitizer}} --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
+            -max_total_time={{seconds}} -timeout=20 -print_final_stats=1
+    done
 
 # The JavaScript guest's build tools (ComponentizeJS), as ./bootstrap
 # installs them; host/build.rs builds the guest from them offline.
