@@ -89,6 +89,13 @@ fuzz target='' seconds='300' sanitizer='none':
             -max_total_time={{seconds}} -timeout=20 -print_final_stats=1
     done
 
+# The hostile corpus against the release build (docs/security.md): every
+# case's table row, exit 1 on any failure. Under Xvfb when there is no
+# display (the page cases need the real window), with a Secret Service of
+# its own (the audit's keychain entries never touch the user's).
+audit *args: build
+    scripts/with-display target/release/tollgate audit {{args}}
+
 # The JavaScript guest's build tools (ComponentizeJS), as ./bootstrap
 # installs them; host/build.rs builds the guest from them offline.
 js-guest-deps:
