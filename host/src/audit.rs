@@ -344,6 +344,15 @@ impl Report {
     }
 }
 
+/// A keychain entry of the audit's own in the real OS keychain:
+/// `tollgate-audit`/`<purpose>-<64 random bits>`, so the audit never reads
+/// or writes the user's entries. Whoever writes to it deletes it.
+pub fn audit_keychain(purpose: &str) -> Arc<dyn crate::secrets::Keychain> {
+    let mut nonce = [0u8; 8];
+    let _ = getrandom::fill(&mut nonce);
+    Arc::new(crate::secrets::OsKeychain::with_entry("tollgate-audit", &format!("{purpose}-{}", hex::encode(nonce))))
+}
+
 /// The process's capture, which `tollgate audit`'s log writes into.
 pub fn global_capture() -> &'static LogCapture {
     static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
@@ -359,6 +368,12 @@ impl LogCapture {
     /// Everything captured so far.
     pub fn text(&self) -> String {
         self.0.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
+
+    /// A subscriber writing JSON lines at every level into this capture
+    /// (for `tracing::subscriber::with_default` on one thread).
+    pub fn json_subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        tracing_subscriber::fmt().json().with_max_level(tracing::Level::TRACE).with_writer(self.clone()).finish()
     }
 
     /// The captured lines that parse as JSON objects.

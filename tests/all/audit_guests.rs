@@ -7,12 +7,7 @@ use tollgate::audit::{AuditEnv, CaseResult, LogCapture, guests, run_cases, secre
 
 /// Runs `cases` with the log going, as the audit's does, into the env's capture.
 fn run(env: &AuditEnv, cases: Vec<tollgate::audit::Case>) -> Vec<CaseResult> {
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(env.log().clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::subscriber::with_default(env.log().json_subscriber(), || {
         run_cases(env, cases, &mut |r| eprintln!("{} {} ({} ms): {}", if r.passed { "pass" } else { "FAIL" }, r.id, r.millis, r.happened))
     })
 }

@@ -1,9 +1,8 @@
 //! Shared set-up: one engine per test binary, the test keys, and loaders
 //! for the guests built from `guest-plugins/`.
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use tollgate::guest_artifacts as artifacts;
 use tollgate::jwt::{Algorithm, JwtSigner, SigningKey};
@@ -66,44 +65,17 @@ pub fn signing_key(alg: Algorithm) -> SigningKey {
     SigningKey::new(alg, Zeroizing::new(keys_for(alg).0)).expect("test key is valid")
 }
 
-/// Captures tracing output, at every level, into memory.
-#[derive(Clone, Default)]
-pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+/// The audit's in-memory log capture (JSON lines: `json_subscriber`).
+pub use tollgate::audit::LogCapture;
 
-impl LogCapture {
-    /// A subscriber writing into this capture.
-    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
-        let capture = self.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || capture.clone())
-            .finish()
-    }
-
-    /// A subscriber writing JSON lines, as the app logs.
-    pub fn json_subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
-        let capture = self.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || capture.clone())
-            .finish()
-    }
-
-    /// Everything captured so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("capture")).into_owned()
-    }
+/// Plain-text capture for tests that read the log as a person would.
+pub trait TextLog {
+    /// A subscriber writing plain text, at every level, into this capture.
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static;
 }
 
-impl Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl TextLog for LogCapture {
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_ansi(false).with_writer(self.clone()).finish()
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::json;
 use tollgate::jwt::{Algorithm, JwtSigner, SignRequest};
 
-use crate::common::{HMAC_SECRET, LogCapture, keys_for, misbehaving, signer, signing_key};
+use crate::common::{HMAC_SECRET, LogCapture, TextLog, keys_for, misbehaving, signer, signing_key};
 
 /// Runs `f` with every tracing record at every level captured (this thread).
 fn captured(f: impl FnOnce()) -> String {

@@ -15,7 +15,7 @@ use tollgate::worker::frame::{MAX_HANDSHAKE_FRAME_BYTES, read_frame};
 use tollgate::worker::protocol::{HandshakeFailure, HandshakeReply};
 use tollgate::worker::{HandshakeConfig, HandshakeServer, WorkerOptions, WorkerPlugin, WorkerSigner, generate_handshake_token, send_handshake};
 
-use crate::common::{LogCapture, signing_key};
+use crate::common::{LogCapture, TextLog, signing_key};
 
 /// Every log record of the whole test process, from every thread.
 fn global_log() -> &'static LogCapture {

@@ -13,7 +13,8 @@ use crate::bridge::core::{Answer, Sender};
 use crate::bridge::envelope::{MAX_MESSAGE_BYTES, build};
 use crate::bridge::registry::Reply;
 use crate::bridge::{Bridge, ErrorCode, WindowLabel};
-use crate::secrets::{Keychain, OsKeychain};
+use crate::audit::audit_keychain;
+use crate::secrets::Keychain;
 
 const APP_PAGE: &str = "tollgate://localhost/index.html";
 
@@ -66,17 +67,10 @@ pub(crate) struct AuditApp {
     _services: Arc<AppServices>,
 }
 
-/// A keychain entry of the audit's own in the real OS keychain.
-pub(crate) fn audit_keychain() -> Arc<dyn Keychain> {
-    let mut nonce = [0u8; 8];
-    let _ = getrandom::fill(&mut nonce);
-    Arc::new(OsKeychain::with_entry("tollgate-audit", &format!("master-key-{}", hex::encode(nonce))))
-}
-
 impl AuditApp {
     fn new(env: &AuditEnv, name: &str) -> Result<Self, String> {
         let data_dir = env.scratch().join(format!("bridge-{name}"));
-        Self::at(env, &data_dir, audit_keychain())
+        Self::at(env, &data_dir, audit_keychain("master-key"))
     }
 
     /// The app over `data_dir` and `keychain`.

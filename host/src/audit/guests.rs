@@ -288,12 +288,7 @@ fn refused_at_load(
 /// the level the audit's own log is filtered at.
 fn with_captured_log<R>(env: &AuditEnv, f: impl FnOnce() -> R) -> (R, String) {
     let before = env.log().text().len();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(env.log().clone())
-        .finish();
-    let result = tracing::subscriber::with_default(subscriber, f);
+    let result = tracing::subscriber::with_default(env.log().json_subscriber(), f);
     let text = env.log().text();
     let added = text.get(before..).unwrap_or_default().to_owned();
     (result, added)

@@ -82,7 +82,7 @@ pub fn grants(engine: &PluginEngine, scratch: &Path, extra: &[PathBuf]) -> Resul
         let source = PluginSource::from_files(&wasm, None)?;
         plugins.push(plugin_grants(engine, &source.wasm, &source.manifest, &wasm.display().to_string())?);
     }
-    let services = Arc::new(AppServices::with_keychain(engine, scratch, crate::audit::bridge::audit_keychain())?);
+    let services = Arc::new(AppServices::with_keychain(engine, scratch, crate::audit::audit_keychain("master-key"))?);
     let bridge = build_bridge(&services).map_err(|e| PluginError::Runtime(e.to_string()))?;
     let windows = WindowLabel::ALL
         .iter()

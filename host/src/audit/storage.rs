@@ -13,7 +13,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
-use crate::audit::bridge::{AuditApp, audit_keychain};
+use crate::audit::audit_keychain;
+use crate::audit::bridge::AuditApp;
 use crate::audit::{Area, AuditEnv, Case, Outcome};
 use crate::bridge::ErrorCode;
 use crate::jwt::Algorithm;
@@ -182,7 +183,7 @@ fn corrupted_files(env: &AuditEnv) -> Outcome {
         if let Err(e) = std::fs::write(dir.join(file), garbage) {
             return Outcome::fail(format!("cannot write {file}: {e}"));
         }
-        let app = match AuditApp::at(env, &dir, audit_keychain()) {
+        let app = match AuditApp::at(env, &dir, audit_keychain("master-key")) {
             Ok(app) => app,
             Err(e) => return Outcome::fail(e),
         };
@@ -209,7 +210,7 @@ fn newer_version(env: &AuditEnv) -> Outcome {
     let dir = env.scratch().join("newer");
     let _ = std::fs::create_dir_all(&dir);
     let newer = r#"{"schemaVersion": 2, "profiles": [], "folders": []}"#;
-    let app = match AuditApp::at(env, &dir, audit_keychain()) {
+    let app = match AuditApp::at(env, &dir, audit_keychain("master-key")) {
         Ok(app) => app,
         Err(e) => return Outcome::fail(e),
     };
@@ -285,7 +286,7 @@ fn full_disk(env: &AuditEnv) -> Outcome {
         Err(e) => return Outcome::skip(format!("cannot mount a small tmpfs here: {e}")),
     };
     let data = disk.path().join("data");
-    let app = match AuditApp::at(env, &data, audit_keychain()) {
+    let app = match AuditApp::at(env, &data, audit_keychain("master-key")) {
         Ok(app) => app,
         Err(e) => return Outcome::fail(e),
     };
@@ -338,7 +339,7 @@ impl Keychain for RefusingKeychain {
 
 fn keychain_unavailable(env: &AuditEnv, name: &str, why: &'static str) -> Outcome {
     let dir = env.scratch().join(format!("keychain-{name}"));
-    let made = match AuditApp::at(env, &dir, audit_keychain()) {
+    let made = match AuditApp::at(env, &dir, audit_keychain("master-key")) {
         Ok(app) => {
             let key = app.json("crypto:encrypt", &json!({"algorithm": "HS256", "key": hex::encode([9u8; 24])}));
             let Ok(key) = key else { return Outcome::fail(format!("crypto:encrypt with a working keychain: {key:?}")) };

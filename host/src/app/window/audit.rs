@@ -30,10 +30,10 @@ use tao::event_loop::EventLoopProxy;
 use crate::app::assets::AssetSource;
 use crate::app::window::{UserEvent, WindowError, WindowOptions, Webviews, has_display};
 use crate::app::{AppServices, build_bridge};
-use crate::audit::{AuditEnv, CaseResult, run_cases};
+use crate::audit::{AuditEnv, CaseResult, audit_keychain, run_cases};
 use crate::auth::{AuthConfig, AuthService, BrowserOpener, SystemClock};
 use crate::bridge::WindowLabel;
-use crate::secrets::{Keychain, OsKeychain};
+use crate::secrets::Keychain;
 
 /// The harness every page script runs in (`pages/prelude.js`).
 const PRELUDE: &str = include_str!("../../audit/pages/prelude.js");
@@ -276,13 +276,7 @@ struct AuditKeychains {
 
 impl AuditKeychains {
     fn new() -> Self {
-        let mut nonce = [0u8; 8];
-        let _ = getrandom::fill(&mut nonce);
-        let nonce = hex::encode(nonce);
-        Self {
-            master: Arc::new(OsKeychain::with_entry("tollgate-audit", &format!("page-master-key-{nonce}"))),
-            session: Arc::new(OsKeychain::with_entry("tollgate-audit", &format!("page-session-{nonce}"))),
-        }
+        Self { master: audit_keychain("page-master-key"), session: audit_keychain("page-session") }
     }
 }
 
