@@ -46,6 +46,13 @@ test:
     scripts/verify-ipc-handshake
     just fuzz-smoke
 
+# How long one fuzz input may run before libFuzzer calls it a hang and
+# fails the run. The targets' set-up (compiling guests: 7 s idle, over 20 s
+# on a loaded machine) runs before the timer, in their `init:` blocks; one
+# input takes milliseconds, so this bound only has to tell a hang from a
+# machine busy with other work.
+fuzz_input_timeout := '60'
+
 # The fuzz targets (fuzz/, cargo fuzz + libFuzzer, docs/security.md
 # "Fuzzing"): build them all, then run each for `seconds` from its seeds
 # (fuzz/seeds/<target>/) and what earlier runs kept (fuzz/corpus/, not
@@ -63,7 +70,7 @@ fuzz-smoke seconds='20':
         mkdir -p "corpus/$target"
         echo "fuzzing $target for {{seconds}} s" >&2
         cargo fuzz run -s none --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
-            -max_total_time={{seconds}} -timeout=20 -print_final_stats=1
+            -max_total_time={{seconds}} -timeout={{fuzz_input_timeout}} -print_final_stats=1
     done
 
 # One fuzz target for longer, or every target one after another:
@@ -86,7 +93,7 @@ fuzz target='' seconds='300' sanitizer='none':
         mkdir -p "corpus/$target"
         echo "fuzzing $target for {{seconds}} s (sanitizer: {{sanitizer}})" >&2
         "${cargo[@]}" fuzz run -s {{sanitizer}} --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
-            -max_total_time={{seconds}} -timeout=20 -print_final_stats=1
+            -max_total_time={{seconds}} -timeout={{fuzz_input_timeout}} -print_final_stats=1
     done
 
 # The hostile corpus against the release build (docs/security.md): every

@@ -119,7 +119,14 @@ fn restore_state(app: &App) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    // Set-up (compiling the app's guests, sealing a key, saving a profile:
+    // seconds, more on a loaded machine) runs before libFuzzer times any
+    // input, so `-timeout` bounds the inputs alone.
+    init: {
+        app();
+    },
+    |data: &[u8]| {
     let Some(newline) = data.iter().position(|&b| b == b'\n') else { return };
     let (name, [flags, payload @ ..]) = (&data[..newline], &data[newline + 1..]) else { return };
     let app = app();
