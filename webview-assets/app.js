@@ -110,6 +110,7 @@ const ICON_ALERT = "M10 2.5 1.8 16.8h16.4L10 2.5zM10 8v4M10 14.4v.1";
 const dom = {
   status: byId("app-status", HTMLElement),
   themeToggle: byId("theme-toggle", HTMLButtonElement),
+  aboutOpen: byId("about-open", HTMLButtonElement),
   tokenInput: byId("token-input", HTMLTextAreaElement),
   decodeButton: byId("decode-button", HTMLButtonElement),
   sampleButton: byId("sample-button", HTMLButtonElement),
@@ -183,6 +184,17 @@ async function loadAppInfo() {
     dom.status.dataset.state = "error";
     if (text) text.textContent = `Host unavailable · ${error.code}`;
     dom.status.title = error.message;
+  }
+}
+
+/** Asks the host for the about window; says so on the button if it can't. */
+async function openAbout() {
+  try {
+    const opened = await bridge().invoke("app:open-about", {});
+    dom.aboutOpen.title = opened.requested ? "About Tollgate" : "About Tollgate (no window system)";
+  } catch (reason) {
+    const error = asShownError(reason);
+    dom.aboutOpen.title = `About Tollgate: ${error.code}: ${error.message}`;
   }
 }
 
@@ -2716,6 +2728,7 @@ function wireEvents() {
     dom.tokenInput.focus();
   });
   dom.themeToggle.addEventListener("click", cycleTheme);
+  dom.aboutOpen.addEventListener("click", () => void openAbout());
   wireAuthEvents();
   for (const button of document.querySelectorAll("button[data-copy-from]")) {
     if (button instanceof HTMLButtonElement) button.addEventListener("click", () => void copyFrom(button));

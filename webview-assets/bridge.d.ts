@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.3.
+// Bridge contract version 1.4.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -325,6 +325,17 @@ cachedTokenExpiresAt: string | null,
  */
 lastSuccessfulConnection: string | null, };
 
+type OpenedWindow = { 
+/**
+ * The window asked for.
+ */
+window: TollgateWindow, 
+/**
+ * Whether the window adapter took the request (false when the host
+ * runs without a window: tests, the CLI).
+ */
+requested: boolean, };
+
 type PluginImport = { 
 /**
  * The import's full name.
@@ -590,6 +601,8 @@ callers: number, };
 
 type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED" | "UNAUTHORIZED" | "INVALID_INSTALLATION" | "NETWORK_ERROR" | "TIMEOUT" | "BACKEND_ERROR";
 
+type TollgateWindow = "main" | "about";
+
 type UploadBody = ArrayBuffer | Uint8Array;
 
 type UploadReceipt = { 
@@ -675,6 +688,8 @@ interface TollgateChannels {
   "events:unsubscribe": { request: EventSubscription, response: Empty };
   /** The app's version and contract version. */
   "app:info": { request: Empty, response: AppInfo };
+  /** Opens the about window (or brings it to the front). */
+  "app:open-about": { request: Empty, response: OpenedWindow };
   /** Installed plugins and what each may import. */
   "plugins:list": { request: Empty, response: PluginList };
   /** Decodes a token for display, inside the jwt-signer guest (nothing is verified). */

@@ -154,6 +154,7 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         screenshot: None,
         allow_automation: false,
         bench: Some(Arc::clone(&probe)),
+        opener: None,
     };
     if let Err(e) = tollgate::app::window::run(bridge, options) {
         let error = json!({"error": e.to_string()});

@@ -12,6 +12,7 @@ pub mod profile_channels;
 pub mod services;
 pub mod tokens;
 pub mod window;
+pub mod window_opener;
 pub mod window_state;
 
 pub use services::{AppError, AppServices, build_bridge};

@@ -441,6 +441,7 @@ fn open_window(
         screenshot,
         allow_automation,
         bench: None,
+        opener: Some(std::sync::Arc::clone(services.window_opener())),
     };
     tollgate::app::window::run(bridge, options).map_err(|e| {
         let code = match e {

@@ -62,6 +62,10 @@ const REQUIRED: &[&str] = &[
     "page/oversized-calls",
     "page/unknown-channel",
     "page/flood-while-measured",
+    "page/second-window-by-host-only",
+    "page/second-window-reach",
+    "page/second-window-navigation",
+    "page/flood-other-window",
     "page/no-secret-in-log",
     "secrets/nothing-leaked",
 ];

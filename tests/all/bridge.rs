@@ -327,6 +327,51 @@ fn events_go_to_subscribed_windows_only_and_unsubscribe_works() {
 }
 
 #[test]
+fn the_about_window_may_subscribe_to_no_event_of_the_main_window() {
+    let app = TestApp::new();
+    let sink = Arc::new(RecordingSink::default());
+    app.bridge.events().set_sink(sink.clone());
+    let declared: Vec<&str> = app.bridge.events().declared().iter().map(|e| e.name).collect();
+    assert!(declared.contains(&"auth:changed"), "{declared:?}");
+    for event in &declared {
+        let payload = format!(r#"{{"event":"{event}"}}"#);
+        let answer = app.call_as(WindowLabel::About, APP_PAGE, &app.about_secret, &app.next_id(), "events:subscribe", &payload);
+        assert_eq!(code(&answer), ErrorCode::IpcForbidden, "{event}");
+        assert!(!app.bridge.events().is_subscribed(WindowLabel::About, event));
+    }
+    // The main window still may, and gets what the about window does not.
+    app.ok("events:subscribe", r#"{"event":"diag:echo"}"#);
+    app.ok("diag:emit", r#"{"message":"main only"}"#);
+    let got = sink.got.lock().expect("lock");
+    assert_eq!(got.iter().map(|(w, _, _)| *w).collect::<Vec<_>>(), vec![WindowLabel::Main]);
+}
+
+#[test]
+fn app_open_about_asks_the_window_adapter_and_only_from_the_main_window() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let services = Arc::new(AppServices::new(engine(), data_dir.path()).expect("app services"));
+    let app = TestApp::over(build_bridge(&services).expect("bridge builds"));
+    // No window adapter (no event loop): answered, nothing requested.
+    assert_eq!(app.ok("app:open-about", "{}"), serde_json::json!({ "window": "about", "requested": false }));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&asked);
+    services.window_opener().connect(move |window| {
+        seen.lock().expect("lock").push(window);
+        true
+    });
+    assert_eq!(app.ok("app:open-about", "{}")["requested"], true);
+    assert_eq!(*asked.lock().expect("lock"), vec![WindowLabel::About]);
+    // The about window can't open windows, nor can a wrong payload.
+    let from_about = app.call_as(WindowLabel::About, APP_PAGE, &app.about_secret, &app.next_id(), "app:open-about", "{}");
+    assert_eq!(code(&from_about), ErrorCode::IpcForbidden);
+    assert_eq!(code(&app.call("app:open-about", r#"{"window":"main"}"#)), ErrorCode::ValidationError);
+    // Its quota: burst 3 (two spent above).
+    let answers: Vec<Answer> = (0..3).map(|_| app.call("app:open-about", "{}")).collect();
+    assert!(answers.iter().any(|a| a.code() == Some(ErrorCode::RateLimited)), "{answers:?}");
+    assert_eq!(asked.lock().expect("lock").len(), 1 + answers.iter().filter(|a| a.result.is_ok()).count());
+}
+
+#[test]
 fn a_closed_window_secret_stops_working() {
     let app = TestApp::new();
     assert!(app.ok("app:ping", "{}").is_object());

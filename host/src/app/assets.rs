@@ -102,6 +102,8 @@ mod tests {
         let index = AssetSource::Embedded.get("/").expect("index.html");
         assert_eq!(index.content_type, "text/html; charset=utf-8");
         assert!(AssetSource::Embedded.get("/app.js").is_some());
+        assert!(AssetSource::Embedded.get("/about.html").is_some(), "the about window's page");
+        assert!(AssetSource::Embedded.get("/about.js").is_some());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::bridge::events::{Event, EventHub};
 use crate::bridge::registry::{
     Body, Channel, ChannelRegistry, ChannelSpec, Direction, DownloadBody, Execution, Quota, RegistryError, UploadBody,
 };
-use crate::bridge::{BridgeError, ErrorCode};
+use crate::bridge::{BridgeError, ErrorCode, WindowLabel};
 use crate::jwt::JwtError;
 
 /// Largest token `jwt:decode` accepts. Real tokens are a few KiB; this
@@ -60,6 +60,32 @@ impl Channel for Info {
     type Response = AppInfo;
     const SPEC: ChannelSpec =
         ChannelSpec { name: "app:info", summary: "The app's version and contract version.", windows: ALL_WINDOWS, ..READ };
+}
+
+/// `app:open-about` response.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OpenedWindow {
+    /// The window asked for.
+    pub window: WindowLabel,
+    /// Whether the window adapter took the request (false when the host
+    /// runs without a window: tests, the CLI).
+    pub requested: bool,
+}
+
+/// `app:open-about`: the one way a page gets a second window. The host
+/// opens its own about page in it (or brings it to the front), with its own
+/// secret and only the channels the about window may call.
+pub struct OpenAbout;
+impl Channel for OpenAbout {
+    type Request = Empty;
+    type Response = OpenedWindow;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "app:open-about",
+        summary: "Opens the about window (or brings it to the front).",
+        quota: Quota { per_second: 2, burst: 3 },
+        since: "1.4",
+        ..READ
+    };
 }
 
 /// One import of a plugin and the host's decision on it.
@@ -268,6 +294,11 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
             window: ctx.window.as_str().to_owned(),
             devtools: cfg!(debug_assertions),
         })
+    })?;
+
+    let s = Arc::clone(services);
+    registry.register::<OpenAbout, _>(move |_, _: Empty| {
+        Ok(OpenedWindow { window: WindowLabel::About, requested: s.window_opener().open(WindowLabel::About) })
     })?;
 
     let s = Arc::clone(services);

@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::app::channels::{self, PluginImport, PluginSummary};
 use crate::app::auth_channels::{self, HubAuthEvents};
+use crate::app::window_opener::WindowOpener;
 use crate::auth::{AuthConfig, AuthService};
 use crate::bridge::{Bridge, ChannelRegistry, EventHub};
 use crate::guest_artifacts;
@@ -30,6 +31,7 @@ pub struct AppServices {
     settings: SettingsStore,
     secrets: Secrets,
     auth: AuthService,
+    windows: Arc<WindowOpener>,
 }
 
 impl AppServices {
@@ -57,6 +59,7 @@ impl AppServices {
             settings: SettingsStore::new(data_dir),
             secrets: Secrets::new(keychain),
             auth: AuthService::new(AuthConfig::default()),
+            windows: Arc::default(),
         })
     }
 
@@ -65,6 +68,12 @@ impl AppServices {
     pub fn with_auth(mut self, auth: AuthService) -> Self {
         self.auth = auth;
         self
+    }
+
+    /// Where `app:open-about` asks for a window (the window adapter
+    /// connects it while the event loop runs).
+    pub fn window_opener(&self) -> &Arc<WindowOpener> {
+        &self.windows
     }
 
     /// GitHub sign-in.

@@ -4,6 +4,10 @@
 //! `evaluate_script`, serves the UI and the binary path through the app's
 //! own scheme, refuses navigation off the app origin and new windows, and
 //! reloads a page whose web process died.
+//!
+//! Two windows: the main one, whose closing ends the app, and the about
+//! window, opened only by the host on `app:open-about`, on its own fixed
+//! page, with its own secret and the few channels it may call.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -15,13 +19,14 @@ use std::sync::{Arc, Mutex};
 
 use tao::dpi::{PhysicalPosition, PhysicalSize};
 use tao::event::{Event, StartCause, WindowEvent};
-use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
-use tao::window::WindowBuilder;
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy, EventLoopWindowTarget};
+use tao::window::{WindowBuilder, WindowId};
 use wry::http::{HeaderValue, Request, Response, StatusCode, header};
 use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder};
 
 use crate::app::bench_probe::BenchProbe;
 use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
+use crate::app::window_opener::WindowOpener;
 use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
 use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
 use crate::bridge::registry::Reply;
@@ -36,6 +41,10 @@ const CLIENT_JS: &str = include_str!("client.js");
 const HANDLER_THREADS: usize = 2;
 /// Path prefix of the binary path on the app scheme.
 const BINARY_PREFIX: &str = "/__bridge/";
+/// The about window's page on the app's origin.
+const ABOUT_PATH: &str = "/about.html";
+/// The about window's size (fixed: it shows one short page).
+const ABOUT_SIZE: (u32, u32) = (520, 600);
 
 /// How to run the window.
 #[derive(Debug, Clone)]
@@ -50,6 +59,10 @@ pub struct WindowOptions {
     pub allow_automation: bool,
     /// Benchmark instrumentation (only the bench sets it; see `bench_probe`).
     pub bench: Option<Arc<BenchProbe>>,
+    /// Where `app:open-about` asks for the about window
+    /// ([`AppServices::window_opener`](crate::app::AppServices::window_opener));
+    /// without it the app has its main window only.
+    pub opener: Option<Arc<WindowOpener>>,
 }
 
 /// Why the window could not run.
@@ -85,6 +98,8 @@ pub(crate) enum UserEvent {
     Quit,
     /// A request of the audit's page driver (only in `tollgate audit`).
     Audit(audit::DriverRequest),
+    /// Open a window, or bring it to the front (`app:open-about`).
+    Open(WindowLabel),
 }
 
 /// Events from the bridge go through the event loop to the webview.
@@ -158,6 +173,195 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
     run_driven(bridge, options, None)
 }
 
+/// The page each window shows (and, for the about window, the only one it
+/// may show).
+fn page_of(label: WindowLabel) -> String {
+    match label {
+        WindowLabel::Main => format!("{APP_ORIGIN}/index.html"),
+        WindowLabel::About => format!("{APP_ORIGIN}{ABOUT_PATH}"),
+    }
+}
+
+/// Whether `label`'s webview may go to `url`: the main window anywhere on
+/// the app's origin, the about window only to its own page.
+fn may_navigate(label: WindowLabel, url: &str) -> bool {
+    match label {
+        WindowLabel::Main => crate::bridge::sender::is_app_url(url),
+        WindowLabel::About => url == page_of(WindowLabel::About),
+    }
+}
+
+/// The open windows and what their webviews share: one WebKit context
+/// (and with it the app scheme's handler, which tells webviews apart by
+/// their id), the bridge, the handler threads.
+struct Shell {
+    bridge: Arc<Bridge>,
+    webviews: Webviews,
+    windows: HashMap<WindowLabel, tao::window::Window>,
+    pool: Rc<HandlerPool>,
+    proxy: EventLoopProxy<UserEvent>,
+    page_urls: Arc<Mutex<HashMap<WindowLabel, String>>>,
+    assets: AssetSource,
+    bench: Option<Arc<BenchProbe>>,
+    web_context: WebContext,
+    scheme_registered: bool,
+}
+
+impl Shell {
+    /// Opens `label`'s window on its page, with a fresh secret of its own.
+    fn open(
+        &mut self,
+        label: WindowLabel,
+        target: &EventLoopWindowTarget<UserEvent>,
+        saved: Option<WindowBounds>,
+    ) -> Result<(), WindowError> {
+        let mut builder = WindowBuilder::new();
+        builder = match label {
+            WindowLabel::Main => {
+                let size = saved.map_or(DEFAULT_SIZE, |b| (b.width, b.height));
+                let mut b = builder
+                    .with_title("Tollgate")
+                    .with_min_inner_size(PhysicalSize::new(MIN_SIZE.0, MIN_SIZE.1))
+                    .with_inner_size(PhysicalSize::new(size.0, size.1));
+                if let Some(b_) = saved {
+                    b = b.with_position(PhysicalPosition::new(b_.x, b_.y));
+                }
+                b
+            }
+            WindowLabel::About => builder
+                .with_title("About Tollgate")
+                .with_inner_size(PhysicalSize::new(ABOUT_SIZE.0, ABOUT_SIZE.1))
+                .with_min_inner_size(PhysicalSize::new(ABOUT_SIZE.0, ABOUT_SIZE.1))
+                .with_resizable(false),
+        };
+        let window = builder.build(target).map_err(|e| WindowError::Window(e.to_string()))?;
+
+        let secret = self.bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
+        let client = zeroize::Zeroizing::new(
+            CLIENT_JS
+                .replace("__TOLLGATE_MAX_MESSAGE_BYTES__", &crate::bridge::envelope::MAX_MESSAGE_BYTES.to_string())
+                .replace("__TOLLGATE_SECRET__", &secret),
+        );
+        drop(secret);
+
+        let ipc_bridge = Arc::clone(&self.bridge);
+        let ipc_webviews = Rc::clone(&self.webviews);
+        let ipc_pool = Rc::clone(&self.pool);
+        let ipc_probe = if label == WindowLabel::Main { self.bench.clone() } else { None };
+        let ipc_proxy = self.proxy.clone();
+        let protocol_bridge = Arc::clone(&self.bridge);
+        let protocol_urls = Arc::clone(&self.page_urls);
+        let protocol_proxy = Mutex::new(self.proxy.clone());
+        let assets = self.assets.clone();
+        let load_bridge = Arc::clone(&self.bridge);
+        let load_urls = Arc::clone(&self.page_urls);
+        let register_scheme = !self.scheme_registered;
+
+        let mut builder = WebViewBuilder::new_with_web_context(&mut self.web_context)
+            .with_id(label.as_str())
+            .with_devtools(cfg!(debug_assertions))
+            .with_initialization_script_for_main_only(client.as_str(), true)
+            .with_url(page_of(label))
+            .with_ipc_handler(move |request: Request<String>| {
+                // wry gives the main frame's URL (asked of WebKit), not the
+                // sender frame's; the secret is what only the main frame holds.
+                if let Some(probe) = &ipc_probe
+                    && probe.intercept(request.body(), &ipc_webviews, label, &ipc_proxy)
+                {
+                    return;
+                }
+                let page_url = request.uri().to_string();
+                let sender = Sender { window: label, page_url: &page_url };
+                match ipc_bridge.handle_message(sender, request.body()) {
+                    Dispatch::Ready(answer) => deliver_answer(&ipc_webviews, label, answer),
+                    Dispatch::Deferred(call) => ipc_pool.submit(label, call),
+                }
+            })
+            .with_navigation_handler(move |url| {
+                let allowed = may_navigate(label, &url);
+                if !allowed {
+                    let reason = match label {
+                        WindowLabel::Main => "navigation off the app origin",
+                        WindowLabel::About => "the about window shows only its own page",
+                    };
+                    refused(label, "NAVIGATION_REFUSED", &url, reason);
+                }
+                allowed
+            })
+            .with_new_window_req_handler(move |url, _features| {
+                refused(label, "NEW_WINDOW_REFUSED", &url, "pages may not open windows");
+                NewWindowResponse::Deny
+            })
+            .with_on_page_load_handler(move |event, url| {
+                if let Ok(mut urls) = load_urls.lock() {
+                    urls.insert(label, url.clone());
+                }
+                if matches!(event, PageLoadEvent::Started) {
+                    load_bridge.page_loaded(label);
+                }
+                let event = if matches!(event, PageLoadEvent::Started) { "started" } else { "finished" };
+                tracing::debug!(window = label.as_str(), event, "page load");
+            })
+            .with_download_started_handler(move |url, _| {
+                refused(label, "DOWNLOAD_REFUSED", &url, "the app does not download");
+                false
+            });
+        // The scheme's handler belongs to the WebKit context all webviews
+        // share (a second registration is an error): the first webview
+        // registers it, and it tells webviews apart by their id.
+        if register_scheme {
+            builder = builder.with_asynchronous_custom_protocol(APP_SCHEME.to_owned(), move |webview_id, request, responder| {
+                let path = request.uri().path().to_owned();
+                if let Some(channel) = path.strip_prefix(BINARY_PREFIX) {
+                    let Some(window) = WindowLabel::from_label(webview_id) else {
+                        responder.respond(plain(StatusCode::FORBIDDEN, "unknown webview"));
+                        return;
+                    };
+                    let page_url = protocol_urls.lock().ok().and_then(|u| u.get(&window).cloned()).unwrap_or_default();
+                    respond_binary(&protocol_bridge, window, &page_url, channel, request, responder, &protocol_proxy);
+                    return;
+                }
+                responder.respond(serve_asset(&assets, &request));
+            });
+        }
+
+        let webview = build_webview(builder, &window)?;
+        self.scheme_registered = true;
+        drop(client);
+        watch_web_process(&webview, label);
+        self.webviews.borrow_mut().insert(label, webview);
+        self.windows.insert(label, window);
+        tracing::info!(window = label.as_str(), "window open");
+        Ok(())
+    }
+
+    /// Brings `label`'s window to the front, opening it if it is not open.
+    fn show(&mut self, label: WindowLabel, target: &EventLoopWindowTarget<UserEvent>) {
+        if let Some(window) = self.windows.get(&label) {
+            window.set_focus();
+            return;
+        }
+        if let Err(e) = self.open(label, target, None) {
+            tracing::warn!(window = label.as_str(), error = %e, "could not open a window");
+        }
+    }
+
+    /// Closes `label`'s window: its webview goes, its secret stops working.
+    fn close(&mut self, label: WindowLabel) {
+        self.bridge.window_closed(label);
+        self.webviews.borrow_mut().remove(&label);
+        self.windows.remove(&label);
+        if let Ok(mut urls) = self.page_urls.lock() {
+            urls.remove(&label);
+        }
+        tracing::info!(window = label.as_str(), "window closed");
+    }
+
+    fn label_of(&self, id: WindowId) -> Option<WindowLabel> {
+        self.windows.iter().find(|(_, w)| w.id() == id).map(|(label, _)| *label)
+    }
+}
+
 /// [`run`], handing the event loop's proxy to `driver` once the webview
 /// exists (the audit drives the page from another thread through it).
 fn run_driven(
@@ -171,110 +375,31 @@ fn run_driven(
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = event_loop.create_proxy();
     bridge.events().set_sink(Arc::new(ProxySink(Mutex::new(proxy.clone()))));
-    let pool = Rc::new(HandlerPool::start(proxy.clone()));
-
-    let saved = window_state::load(&options.data_dir);
-    let mut builder = WindowBuilder::new()
-        .with_title("Tollgate")
-        .with_min_inner_size(PhysicalSize::new(MIN_SIZE.0, MIN_SIZE.1))
-        .with_inner_size(PhysicalSize::new(saved.map_or(DEFAULT_SIZE.0, |b| b.width), saved.map_or(DEFAULT_SIZE.1, |b| b.height)));
-    if let Some(b) = saved {
-        builder = builder.with_position(PhysicalPosition::new(b.x, b.y));
-    }
-    let window = builder.build(&event_loop).map_err(|e| WindowError::Window(e.to_string()))?;
 
     let mut web_context = WebContext::new(Some(options.data_dir.join("webkit")));
     if options.allow_automation {
         web_context.set_allows_automation(true);
     }
-
+    let mut shell = Shell {
+        bridge: Arc::clone(&bridge),
+        webviews: Rc::new(RefCell::new(HashMap::new())),
+        windows: HashMap::new(),
+        pool: Rc::new(HandlerPool::start(proxy.clone())),
+        proxy: proxy.clone(),
+        page_urls: Arc::new(Mutex::new(HashMap::new())),
+        assets: options.assets.clone(),
+        bench: options.bench.clone(),
+        web_context,
+        scheme_registered: false,
+    };
     let label = WindowLabel::Main;
-    let secret = bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
-    let client = zeroize::Zeroizing::new(
-        CLIENT_JS
-            .replace("__TOLLGATE_MAX_MESSAGE_BYTES__", &crate::bridge::envelope::MAX_MESSAGE_BYTES.to_string())
-            .replace("__TOLLGATE_SECRET__", &secret),
-    );
-    drop(secret);
+    shell.open(label, &event_loop, window_state::load(&options.data_dir))?;
+    let webviews = Rc::clone(&shell.webviews);
 
-    let webviews: Webviews = Rc::new(RefCell::new(HashMap::new()));
-    let page_urls: Arc<Mutex<HashMap<WindowLabel, String>>> = Arc::new(Mutex::new(HashMap::new()));
-
-    let ipc_bridge = Arc::clone(&bridge);
-    let ipc_webviews = Rc::clone(&webviews);
-    let ipc_pool = Rc::clone(&pool);
-    let ipc_probe = options.bench.clone();
-    let ipc_proxy = proxy.clone();
-    let protocol_bridge = Arc::clone(&bridge);
-    let protocol_urls = Arc::clone(&page_urls);
-    let protocol_proxy = Mutex::new(proxy.clone());
-    let assets = options.assets.clone();
-    let load_bridge = Arc::clone(&bridge);
-    let load_urls = Arc::clone(&page_urls);
-
-    let builder = WebViewBuilder::new_with_web_context(&mut web_context)
-        .with_id(label.as_str())
-        .with_devtools(cfg!(debug_assertions))
-        .with_initialization_script_for_main_only(client.as_str(), true)
-        .with_url(format!("{APP_ORIGIN}/index.html"))
-        .with_ipc_handler(move |request: Request<String>| {
-            // wry gives the main frame's URL (asked of WebKit), not the
-            // sender frame's; the secret is what only the main frame holds.
-            if let Some(probe) = &ipc_probe
-                && probe.intercept(request.body(), &ipc_webviews, label, &ipc_proxy)
-            {
-                return;
-            }
-            let page_url = request.uri().to_string();
-            let sender = Sender { window: label, page_url: &page_url };
-            match ipc_bridge.handle_message(sender, request.body()) {
-                Dispatch::Ready(answer) => deliver_answer(&ipc_webviews, label, answer),
-                Dispatch::Deferred(call) => ipc_pool.submit(label, call),
-            }
-        })
-        .with_asynchronous_custom_protocol(APP_SCHEME.to_owned(), move |webview_id, request, responder| {
-            let path = request.uri().path().to_owned();
-            if let Some(channel) = path.strip_prefix(BINARY_PREFIX) {
-                let Some(window) = WindowLabel::from_label(webview_id) else {
-                    responder.respond(plain(StatusCode::FORBIDDEN, "unknown webview"));
-                    return;
-                };
-                let page_url = protocol_urls.lock().ok().and_then(|u| u.get(&window).cloned()).unwrap_or_default();
-                respond_binary(&protocol_bridge, window, &page_url, channel, request, responder, &protocol_proxy);
-                return;
-            }
-            responder.respond(serve_asset(&assets, &request));
-        })
-        .with_navigation_handler(move |url| {
-            let allowed = crate::bridge::sender::is_app_url(&url);
-            if !allowed {
-                refused(label, "NAVIGATION_REFUSED", &url, "navigation off the app origin");
-            }
-            allowed
-        })
-        .with_new_window_req_handler(move |url, _features| {
-            refused(label, "NEW_WINDOW_REFUSED", &url, "pages may not open windows");
-            NewWindowResponse::Deny
-        })
-        .with_on_page_load_handler(move |event, url| {
-            if let Ok(mut urls) = load_urls.lock() {
-                urls.insert(label, url.clone());
-            }
-            if matches!(event, PageLoadEvent::Started) {
-                load_bridge.page_loaded(label);
-            }
-            let event = if matches!(event, PageLoadEvent::Started) { "started" } else { "finished" };
-            tracing::debug!(window = label.as_str(), event, "page load");
-        })
-        .with_download_started_handler(move |url, _| {
-            refused(label, "DOWNLOAD_REFUSED", &url, "the app does not download");
-            false
-        });
-
-    let webview = build_webview(builder, &window)?;
-    drop(client);
-    watch_web_process(&webview, label);
-    webviews.borrow_mut().insert(label, webview);
+    if let Some(opener) = &options.opener {
+        let proxy = Mutex::new(proxy.clone());
+        opener.connect(move |window| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::Open(window)).is_ok()));
+    }
 
     let mut screenshot = options.screenshot.clone();
     let screenshot_taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -287,13 +412,12 @@ fn run_driven(
     }
 
     let data_dir = options.data_dir.clone();
-    let mut bounds = current_bounds(&window);
+    let mut bounds = shell.windows.get(&label).and_then(current_bounds);
     use tao::platform::run_return::EventLoopExtRunReturn;
-    event_loop.run_return(|event, _target, control_flow| {
+    event_loop.run_return(|event, target, control_flow| {
         *control_flow = ControlFlow::Wait;
-        let _keep = (&web_context, &pool);
         match event {
-            Event::NewEvents(StartCause::Init) => tracing::info!("window open"),
+            Event::NewEvents(StartCause::Init) => tracing::info!("event loop running"),
             Event::UserEvent(UserEvent::Answer(window, answer)) => deliver_answer(&webviews, window, answer),
             Event::UserEvent(UserEvent::Event(window, name, payload)) => {
                 if let Some(webview) = webviews.borrow().get(&window) {
@@ -302,6 +426,7 @@ fn run_driven(
                     let _ = webview.evaluate_script(&format!("window.__tollgate_emit({name_json}, {payload_text})"));
                 }
             }
+            Event::UserEvent(UserEvent::Open(window)) => shell.show(window, target),
             Event::UserEvent(UserEvent::PageReady) => {
                 screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let (Some(path), Some(webview)) = (screenshot.take(), webviews.borrow().get(&label)) {
@@ -313,24 +438,34 @@ fn run_driven(
                 }
             }
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
-            Event::UserEvent(UserEvent::Audit(request)) => audit::serve(&webviews, label, request),
-            Event::WindowEvent { event: WindowEvent::Resized(_) | WindowEvent::Moved(_), .. } => {
-                bounds = current_bounds(&window);
-            }
-            Event::WindowEvent { event: WindowEvent::CloseRequested, .. } => {
-                if let Some(b) = bounds
-                    && let Err(e) = window_state::save(&data_dir, &b)
-                {
-                    tracing::warn!(error = %e, "could not save the window's bounds");
+            Event::UserEvent(UserEvent::Audit(request)) => audit::serve(&webviews, request),
+            Event::WindowEvent { window_id, event, .. } => match (shell.label_of(window_id), event) {
+                (Some(WindowLabel::Main), WindowEvent::Resized(_) | WindowEvent::Moved(_)) => {
+                    bounds = shell.windows.get(&label).and_then(current_bounds);
                 }
-                bridge.window_closed(label);
-                webviews.borrow_mut().clear();
-                *control_flow = ControlFlow::Exit;
-            }
+                (Some(WindowLabel::Main), WindowEvent::CloseRequested) => {
+                    if let Some(b) = bounds
+                        && let Err(e) = window_state::save(&data_dir, &b)
+                    {
+                        tracing::warn!(error = %e, "could not save the window's bounds");
+                    }
+                    // The app ends with its main window: every window goes.
+                    for window in WindowLabel::ALL {
+                        shell.close(*window);
+                    }
+                    *control_flow = ControlFlow::Exit;
+                }
+                (Some(other), WindowEvent::CloseRequested) => shell.close(other),
+                _ => {}
+            },
             _ => {}
         }
     });
+    if let Some(opener) = &options.opener {
+        opener.disconnect();
+    }
     webviews.borrow_mut().clear();
+    shell.windows.clear();
     Ok(())
 }
 

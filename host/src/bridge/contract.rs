@@ -57,6 +57,10 @@ pub struct EventContract {
     pub summary: String,
     /// Payload TypeScript type.
     pub payload: String,
+    /// Windows that may subscribe (absent in snapshots before 1.4, when
+    /// the app had one window).
+    #[serde(default)]
+    pub windows: Vec<String>,
     /// Version it appeared in.
     pub since: String,
 }
@@ -128,6 +132,7 @@ impl Contract {
                     name: e.name.to_owned(),
                     summary: e.summary.to_owned(),
                     payload: e.payload_type(&cfg),
+                    windows: e.windows.iter().map(|w| w.as_str().to_owned()).collect(),
                     since: e.since.to_owned(),
                 }
             })
@@ -254,6 +259,9 @@ pub fn breaking_changes(old: &Contract, new: &Contract) -> Vec<String> {
         match new.events.iter().find(|n| n.name == o.name) {
             None => out.push(format!("event {} was removed", o.name)),
             Some(n) if n.payload != o.payload => out.push(format!("event {} changed its payload", o.name)),
+            Some(n) if o.windows.iter().any(|w| !n.windows.contains(w)) => {
+                out.push(format!("event {} no longer reaches a window it reached", o.name));
+            }
             Some(_) => {}
         }
     }

@@ -23,6 +23,10 @@ pub trait Event: 'static {
     const SUMMARY: &'static str;
     /// The contract version it appeared in.
     const SINCE: &'static str;
+    /// The windows that may subscribe to it: the main window unless the
+    /// declaration says otherwise (an event can carry what a window was
+    /// not given, such as who is signed in).
+    const WINDOWS: &'static [WindowLabel] = &[WindowLabel::Main];
 }
 
 /// Where events go: the window adapter (or a test).
@@ -40,6 +44,8 @@ pub struct DeclaredEvent {
     pub summary: &'static str,
     /// Contract version.
     pub since: &'static str,
+    /// Windows that may subscribe.
+    pub windows: &'static [WindowLabel],
     payload_type: fn(&ts_rs::Config) -> String,
     type_decls: fn(&ts_rs::Config, &mut BTreeMap<String, String>),
 }
@@ -79,6 +85,7 @@ impl EventHub {
             name: E::NAME,
             summary: E::SUMMARY,
             since: E::SINCE,
+            windows: E::WINDOWS,
             payload_type: <E::Payload as TS>::name,
             type_decls: collect_decls::<E::Payload>,
         });
@@ -96,16 +103,20 @@ impl EventHub {
         }
     }
 
-    fn lookup(&self, name: &str) -> Result<&'static str, BridgeError> {
-        self.declared.iter().find(|d| d.name == name).map(|d| d.name).ok_or_else(|| {
+    fn lookup(&self, name: &str) -> Result<&DeclaredEvent, BridgeError> {
+        self.declared.iter().find(|d| d.name == name).ok_or_else(|| {
             BridgeError::new(ErrorCode::NotFound, "no event of that name is declared")
                 .with_details(serde_json::json!({ "declared": self.declared.iter().map(|d| d.name).collect::<Vec<_>>() }))
         })
     }
 
-    /// Subscribes `window` to a declared event. Idempotent.
+    /// Subscribes `window` to a declared event it may receive. Idempotent.
     pub fn subscribe(&self, window: WindowLabel, name: &str) -> Result<(), BridgeError> {
-        let name = self.lookup(name)?;
+        let declared = self.lookup(name)?;
+        if !declared.windows.contains(&window) {
+            return Err(BridgeError::new(ErrorCode::IpcForbidden, "this window may not subscribe to that event"));
+        }
+        let name = declared.name;
         let mut subs = self.subscriptions.lock().map_err(|_| BridgeError::internal())?;
         if !subs.contains(&(window, name)) {
             subs.push((window, name));
@@ -115,7 +126,7 @@ impl EventHub {
 
     /// Unsubscribes `window`. Idempotent.
     pub fn unsubscribe(&self, window: WindowLabel, name: &str) -> Result<(), BridgeError> {
-        let name = self.lookup(name)?;
+        let name = self.lookup(name)?.name;
         let mut subs = self.subscriptions.lock().map_err(|_| BridgeError::internal())?;
         subs.retain(|s| *s != (window, name));
         Ok(())

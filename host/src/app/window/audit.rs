@@ -50,23 +50,24 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// the network, whatever a page script asks of `auth:*`.
 const NO_BACKEND: &str = "http://127.0.0.1:9/";
 
-/// A request of the page driver to the event loop.
-pub struct DriverRequest(Ask);
+/// A request of the page driver to the event loop, about one window.
+pub struct DriverRequest(WindowLabel, Ask);
 
 enum Ask {
     /// Evaluate a script in the main frame; reply with its value as JSON.
     Eval { script: String, reply: mpsc::Sender<Result<String, String>> },
-    /// Reply with the URL the main frame shows, as WebKit reports it.
+    /// Reply with the URL the main frame shows, as WebKit reports it
+    /// (empty when the window is not open).
     Url { reply: mpsc::Sender<String> },
     /// Reply with how many toplevel windows the process shows.
     Windows { reply: mpsc::Sender<usize> },
 }
 
 /// Answers a driver request on the event loop's thread.
-pub(crate) fn serve(webviews: &Webviews, label: WindowLabel, request: DriverRequest) {
+pub(crate) fn serve(webviews: &Webviews, request: DriverRequest) {
     let views = webviews.borrow();
-    let webview = views.get(&label);
-    match request.0 {
+    let webview = views.get(&request.0);
+    match request.1 {
         Ask::Eval { script, reply } => {
             let Some(webview) = webview else {
                 let _ = reply.send(Err("the webview is gone".into()));
@@ -94,10 +95,11 @@ pub(crate) fn serve(webviews: &Webviews, label: WindowLabel, request: DriverRequ
     }
 }
 
-/// The driver's handle on the page: evaluates scripts through the event
-/// loop and waits for their answers.
+/// The driver's handle on one window's page: evaluates scripts through the
+/// event loop and waits for their answers.
 #[derive(Clone)]
 pub(crate) struct Page {
+    window: WindowLabel,
     proxy: EventLoopProxy<UserEvent>,
     runs: Arc<AtomicU64>,
     /// What the page scripts observed (every answer the host gave them),
@@ -108,7 +110,9 @@ pub(crate) struct Page {
 impl Page {
     fn ask<T>(&self, make: impl FnOnce(mpsc::Sender<T>) -> Ask, timeout: Duration) -> Result<T, String> {
         let (reply, answer) = mpsc::channel();
-        self.proxy.send_event(UserEvent::Audit(DriverRequest(make(reply)))).map_err(|_| "the window has closed".to_owned())?;
+        self.proxy
+            .send_event(UserEvent::Audit(DriverRequest(self.window, make(reply))))
+            .map_err(|_| "the window has closed".to_owned())?;
         answer.recv_timeout(timeout).map_err(|_| format!("the window did not answer within {timeout:?}"))
     }
 
@@ -154,9 +158,22 @@ impl Page {
     /// prelude's helpers) with `args`; what it returned, or why there is
     /// nothing (it threw, or its document went away).
     pub(crate) fn run(&self, source: &str, args: &Value) -> Result<Value, String> {
+        let run = self.start(source, args)?;
+        self.wait(&run)
+    }
+
+    /// Starts a hostile script without waiting for it (another window's
+    /// script runs meanwhile); [`Page::wait`] collects what it returned.
+    pub(crate) fn start(&self, source: &str, args: &Value) -> Result<String, String> {
         let id = format!("run-{}", self.runs.fetch_add(1, Ordering::Relaxed));
-        let id_json = Value::String(id).to_string();
+        let id_json = Value::String(id.clone()).to_string();
         self.eval(&format!("({PRELUDE})({id_json}, {args}, ({source})); null"))?;
+        Ok(id)
+    }
+
+    /// What the script started as `run` returned (see [`Page::run`]).
+    pub(crate) fn wait(&self, run: &str) -> Result<Value, String> {
+        let id_json = Value::String(run.to_owned()).to_string();
         let poll = format!("(window.__tollgateAudit && window.__tollgateAudit[{id_json}]) || null");
         let started = Instant::now();
         loop {
@@ -180,6 +197,12 @@ impl Page {
             }
             std::thread::sleep(POLL_INTERVAL);
         }
+    }
+
+    /// The same driver aimed at another window's page (which may not be
+    /// open yet: its URL reads empty until it is).
+    pub(crate) fn in_window(&self, window: WindowLabel) -> Page {
+        Page { window, ..self.clone() }
     }
 
     /// Everything the page scripts observed since the last call.
@@ -236,12 +259,14 @@ pub fn run_page_cases(
         .with_auth(auth);
     let services = Arc::new(services);
     let bridge = Arc::new(build_bridge(&services).map_err(|e| WindowError::App(e.to_string()))?);
+    let about = cases::AboutReach::of(&bridge);
     let options = WindowOptions {
         data_dir: data_dir.to_path_buf(),
         assets: AssetSource::Embedded,
         screenshot: None,
         allow_automation: false,
         bench: None,
+        opener: Some(Arc::clone(services.window_opener())),
     };
 
     let first_line = env.log().lines().len();
@@ -249,10 +274,10 @@ pub fn run_page_cases(
     let (ran, results) = std::thread::scope(|scope| {
         let driver = std::thread::Builder::new().name("audit-page-driver".into()).spawn_scoped(scope, move || {
             let Ok(proxy) = proxy_rx.recv() else { return Vec::new() };
-            let page = Page { proxy, runs: Arc::new(AtomicU64::new(0)), observed: Arc::default() };
+            let page = Page { window: WindowLabel::Main, proxy, runs: Arc::new(AtomicU64::new(0)), observed: Arc::default() };
             let _quit = QuitOnDrop(Some(page.clone()));
             let ready = page.wait_ready(cases::APP_PAGE);
-            run_cases(env, cases::cases(&page, ready, first_line), progress)
+            run_cases(env, cases::cases(&page, ready, first_line, &about), progress)
         });
         let ran = super::run_driven(bridge, options, Some(proxy_tx));
         let results = match driver {

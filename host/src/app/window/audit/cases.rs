@@ -13,6 +13,15 @@ use crate::bridge::limits::SECURITY_LOG_QUOTA;
 
 /// The app's page, as WebKit reports the main frame's URL.
 pub(super) const APP_PAGE: &str = "tollgate://localhost/index.html";
+/// The about window's page.
+const ABOUT_PAGE: &str = "tollgate://localhost/about.html";
+/// `app:open-about` calls in a burst, against its burst of 3.
+const OPEN_ABOUT_BURST: u64 = 8;
+/// app:info round trips the about window measures, quiet and during the
+/// main window's flood, one every [`MEASURE_GAP_MS`] (under its own quota
+/// of 20/s).
+const ABOUT_SAMPLES: u64 = 20;
+const MEASURE_GAP_MS: u64 = 90;
 /// The app page another page of the app navigates to.
 const SECOND_PAGE: &str = "tollgate://localhost/index.html?audit=after-navigation";
 /// How long a security event may take to appear after what caused it.
@@ -33,6 +42,46 @@ const FLOOD_P95_BOUND: Duration = Duration::from_millis(100);
 const LOG_QUOTA_REFILL: Duration = Duration::from_millis(2500);
 /// The upload cap of `diag:upload`.
 const UPLOAD_CAP: usize = crate::app::channels::MAX_DIAG_BYTES;
+
+/// What the about window is not given, read from the app's own registry
+/// and event declarations: every channel and event the about window may
+/// not use, by kind.
+#[derive(Clone, Debug, Default)]
+pub(super) struct AboutReach {
+    json: Vec<&'static str>,
+    upload: Vec<&'static str>,
+    download: Vec<&'static str>,
+    allowed: Vec<&'static str>,
+    event: Option<&'static str>,
+}
+
+impl AboutReach {
+    pub(super) fn of(bridge: &crate::bridge::Bridge) -> Self {
+        use crate::bridge::WindowLabel;
+        use crate::bridge::registry::Body;
+        let mut reach = Self::default();
+        for channel in bridge.registry().channels() {
+            let spec = &channel.spec;
+            if spec.windows.contains(&WindowLabel::About) {
+                reach.allowed.push(spec.name);
+                continue;
+            }
+            match spec.body {
+                Body::Json => reach.json.push(spec.name),
+                Body::BinaryUpload => reach.upload.push(spec.name),
+                Body::BinaryDownload => reach.download.push(spec.name),
+            }
+        }
+        // The sign-in events first: they say who is signed in.
+        let refused = || bridge.events().declared().iter().filter(|e| !e.windows.contains(&WindowLabel::About));
+        reach.event = refused().find(|e| e.name.starts_with("auth:")).or_else(|| refused().next()).map(|e| e.name);
+        reach
+    }
+
+    fn refused(&self) -> usize {
+        self.json.len() + self.upload.len() + self.download.len()
+    }
+}
 
 /// A case's checks: what happened, and what was wrong.
 #[derive(Default)]
@@ -145,8 +194,9 @@ fn base64url(text: &str) -> String {
 
 /// Every page case, in order: those that spend the security log's quota
 /// (the brute force, the flood) come last, then the log check.
-pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize) -> Vec<Case> {
+pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, about: &AboutReach) -> Vec<Case> {
     let ready = &ready;
+    let about = about.clone();
     vec![
         case(page, ready, "page/replace-bridge", "replace-bridge.js",
             "assigning, redefining, deleting or extending window.tollgate, its functions and the host's delivery hooks throws TypeError; the client stays frozen and answers",
@@ -406,10 +456,11 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize) -
             "window.open of the app's page and of other origins (with and without features), a target=_blank link and form: no second window appears and window.open returns null; where WebKit asks the host, it refuses and logs NEW_WINDOW_REFUSED with the origin only",
             |page, env| {
                 let m = mark(env);
+                let before = page.windows().unwrap_or(usize::MAX);
                 let r = run_or_fail!(page, include_str!("../../../audit/pages/window-open.js"), json!({}));
                 let mut c = Checks::default();
                 let windows = page.windows().unwrap_or(usize::MAX);
-                c.expect(windows == 1, format!("{windows} windows are shown"));
+                c.expect(windows == before, format!("{windows} windows are shown, {before} before"));
                 c.expect(r["windowsOpened"] == 0, format!("window.open returned a window {} times: {}", r["windowsOpened"], r["opened"]));
                 c.expect(r["href"] == APP_PAGE, format!("the page moved to {}", r["href"]));
                 let refused = events(env, m, "NEW_WINDOW_REFUSED", 0);
@@ -499,6 +550,142 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize) -
                     percentile(&during, 50.0),
                     during.iter().copied().fold(0.0, f64::max),
                     during.len(),
+                    FLOOD_P95_BOUND.as_millis()
+                ));
+                c.outcome()
+            }),
+        case(page, ready, "page/second-window-by-host-only", "open-about.js",
+            "the About button's app:open-about (the one way to a second window) opens the host's about page in a window of its own; asked again it opens nothing more, and past its quota (burst 3) the host answers RATE_LIMITED; the about page's app:info answers for window \"about\"",
+            |page, env| {
+                let m = mark(env);
+                let before = page.windows().unwrap_or(usize::MAX);
+                // The user's way: the header's About button.
+                let clicked = run_or_fail!(page, "async () => { const b = document.getElementById(\"about-open\"); if (!b) return false; b.click(); return true; }", json!({}));
+                let mut c = Checks::default();
+                c.expect(clicked == true, "the page has no About button");
+                let about = page.in_window(crate::bridge::WindowLabel::About);
+                if let Err(e) = about.wait_ready(ABOUT_PAGE) {
+                    return Outcome::fail(format!("the about window never came up: {e}"));
+                }
+                let burst = run_or_fail!(page, include_str!("../../../audit/pages/open-about.js"), json!({ "calls": OPEN_ABOUT_BURST }));
+                let answers = burst["answers"].as_array().cloned().unwrap_or_default();
+                let ok = answers.iter().filter(|a| a["ok"] == true).count();
+                let limited = answers.iter().filter(|a| a["code"] == "RATE_LIMITED").count();
+                c.expect(ok + limited == answers.len() && limited >= 1 && ok <= 3, format!("{ok} ok, {limited} RATE_LIMITED of {}: {burst}", answers.len()));
+                std::thread::sleep(Duration::from_millis(300));
+                let after = page.windows().unwrap_or(usize::MAX);
+                c.expect(after == before + 1, format!("{after} windows shown after {} requests, {before} before", 1 + answers.len()));
+                let shows = about.url().unwrap_or_default();
+                c.expect(shows == ABOUT_PAGE, format!("the about window shows {shows}"));
+                let info = run_or_fail!(about, "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))", json!({}));
+                c.expect(info["ok"] == true && info["data"]["window"] == "about", format!("the about page's app:info: {info}"));
+                let logged = events(env, m, "RATE_LIMITED", 1);
+                c.expect(count(&logged, |e| e["channel"] == "app:open-about") >= 1, "the refused requests were not logged");
+                c.saw(format!(
+                    "{before} -> {after} windows after {} requests ({ok} more ok, {limited} RATE_LIMITED); the about window shows {shows} and its app:info answers window {}",
+                    1 + answers.len(),
+                    info["data"]["window"]
+                ));
+                c.still_works(&run_or_fail!(page, "async ({ settle }) => settle(window.tollgate.invoke(\"app:ping\", {}))", json!({})), "app:ping");
+                std::thread::sleep(LOG_QUOTA_REFILL);
+                c.outcome()
+            }),
+        case(page, ready, "page/second-window-reach", "about-reach.js",
+            "the about window's page, with its own valid secret through its own client, calls every channel it is not given (JSON, upload, download) and subscribes to a main-window event: each is refused IPC_FORBIDDEN and logged for window about; its own app:info answers",
+            {
+                let reach = about.clone();
+                move |page, env| {
+                    let m = mark(env);
+                    let about = page.in_window(crate::bridge::WindowLabel::About);
+                    if about.url().unwrap_or_default() != ABOUT_PAGE {
+                        return Outcome::fail("the about window is not open (page/second-window-by-host-only opens it)");
+                    }
+                    let args = json!({ "json": reach.json, "upload": reach.upload, "download": reach.download, "event": reach.event.unwrap_or("auth:changed") });
+                    let r = run_or_fail!(about, include_str!("../../../audit/pages/about-reach.js"), args);
+                    let mut c = Checks::default();
+                    let answers = r["answers"].as_object().cloned().unwrap_or_default();
+                    c.expect(answers.len() == reach.refused() && reach.refused() > 0, format!("{} answers for {} channels", answers.len(), reach.refused()));
+                    for (channel, a) in &answers {
+                        c.expect(a["ok"] == false && a["code"] == "IPC_FORBIDDEN", format!("{channel}: {a}"));
+                    }
+                    c.expect(r["subscribed"]["code"] == "IPC_FORBIDDEN", format!("subscribing to {:?}: {}", reach.event, r["subscribed"]));
+                    c.expect(r["info"]["ok"] == true && r["info"]["data"]["window"] == "about", format!("app:info: {}", r["info"]));
+                    let logged = security_since(env, m);
+                    let from_about = count(&logged, |e| e["window"] == "about" && e["event"] == "IPC_FORBIDDEN");
+                    c.expect(from_about >= 1, format!("no IPC_FORBIDDEN logged for window about ({})", summarize_events(&logged)));
+                    c.saw(format!(
+                        "{} channels refused ({}), event {} refused {}; {from_about} IPC_FORBIDDEN logged for window about; allowed: {}",
+                        answers.len(),
+                        summarize_codes(answers.values()),
+                        reach.event.unwrap_or("-"),
+                        r["subscribed"]["code"],
+                        reach.allowed.join(", ")
+                    ));
+                    std::thread::sleep(LOG_QUOTA_REFILL);
+                    c.outcome()
+                }
+            }),
+        case(page, ready, "page/second-window-navigation", "about-navigate.js",
+            "the about window's page tries to become the main page (index.html, same origin) and to leave the origin: NAVIGATION_REFUSED for window about each time; it still shows about.html and its app:info answers",
+            |page, env| {
+                let m = mark(env);
+                let about = page.in_window(crate::bridge::WindowLabel::About);
+                if about.url().unwrap_or_default() != ABOUT_PAGE {
+                    return Outcome::fail("the about window is not open");
+                }
+                let r = run_or_fail!(about, include_str!("../../../audit/pages/about-navigate.js"), json!({ "mainPage": APP_PAGE }));
+                let mut c = Checks::default();
+                let shows = about.url().unwrap_or_default();
+                c.expect(shows == ABOUT_PAGE && r["href"] == ABOUT_PAGE, format!("the about window went to {shows} (script saw {})", r["href"]));
+                let refused = events(env, m, "NAVIGATION_REFUSED", 4);
+                let ours = count(&refused, |e| e["window"] == "about");
+                c.expect(ours >= 4, format!("{ours} NAVIGATION_REFUSED logged for window about, 4 expected ({})", summarize_events(&refused)));
+                let info = run_or_fail!(about, "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))", json!({}));
+                c.still_works(&info, "app:info (about)");
+                c.saw(format!("{} attempts; {ours} NAVIGATION_REFUSED for window about ({}); still on {shows}", r["tried"].as_array().map_or(0, Vec::len), distinct(&refused, "origin")));
+                std::thread::sleep(LOG_QUOTA_REFILL);
+                c.outcome()
+            }),
+        case(page, ready, "page/flood-other-window", "flood-info.js + measure-info.js",
+            "the main window floods app:info (2000 calls in 2 s, quota 20/s per window) while the about window calls app:info every 90 ms: main's excess gets RATE_LIMITED, none of about's calls is refused (quotas are per window), and about's p95 round trip stays under 100 ms",
+            |page, env| {
+                let about = page.in_window(crate::bridge::WindowLabel::About);
+                if about.url().unwrap_or_default() != ABOUT_PAGE {
+                    return Outcome::fail("the about window is not open");
+                }
+                let measure = json!({ "samples": ABOUT_SAMPLES, "gapMs": MEASURE_GAP_MS });
+                let quiet = run_or_fail!(about, include_str!("../../../audit/pages/measure-info.js"), measure);
+                let m = mark(env);
+                let flood = match page.start(include_str!("../../../audit/pages/flood-info.js"), &json!({ "flood": FLOOD_CALLS })) {
+                    Ok(run) => run,
+                    Err(e) => return Outcome::fail(e),
+                };
+                let during = run_or_fail!(about, include_str!("../../../audit/pages/measure-info.js"), measure);
+                let flooded = match page.wait(&flood) {
+                    Ok(r) => r,
+                    Err(e) => return Outcome::fail(e),
+                };
+                let mut c = Checks::default();
+                c.expect(quiet["failed"].is_null() && during["failed"].is_null(), format!("about's app:info failed: quiet {}, during {}", quiet["failed"], during["failed"]));
+                let quiet_ms = millis(&quiet["rtts"]);
+                let during_ms = millis(&during["rtts"]);
+                c.expect(during_ms.len() as u64 == ABOUT_SAMPLES, format!("{} of {ABOUT_SAMPLES} round trips during the flood", during_ms.len()));
+                let p95 = percentile(&during_ms, 95.0);
+                c.expect(p95 <= FLOOD_P95_BOUND.as_secs_f64() * 1000.0, format!("about's app:info p95 {p95:.1} ms during the flood is over {FLOOD_P95_BOUND:?}"));
+                let codes = &flooded["codes"];
+                let ok = codes["ok"].as_u64().unwrap_or(0);
+                let limited = codes["RATE_LIMITED"].as_u64().unwrap_or(0);
+                c.expect(limited >= FLOOD_CALLS / 2 && ok + limited == FLOOD_CALLS, format!("main's flood: {codes}"));
+                let logged = events(env, m, "RATE_LIMITED", 1);
+                c.expect(count(&logged, |e| e["window"] == "about") == 0, "an about call was logged RATE_LIMITED");
+                c.saw(format!(
+                    "main: {ok} ok, {limited} RATE_LIMITED in {:.1} s; about's app:info quiet p50 {:.1} / p95 {:.1} ms, during the flood p50 {:.1} / p95 {p95:.1} / max {:.1} ms, {} of {ABOUT_SAMPLES} answered (bound p95 <= {} ms)",
+                    flooded["floodMs"].as_f64().unwrap_or(0.0) / 1000.0,
+                    percentile(&quiet_ms, 50.0),
+                    percentile(&quiet_ms, 95.0),
+                    percentile(&during_ms, 50.0),
+                    during_ms.iter().copied().fold(0.0, f64::max),
+                    during_ms.len(),
                     FLOOD_P95_BOUND.as_millis()
                 ));
                 c.outcome()
