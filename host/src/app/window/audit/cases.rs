@@ -600,7 +600,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                     if about.url().unwrap_or_default() != ABOUT_PAGE {
                         return Outcome::fail("the about window is not open (page/second-window-by-host-only opens it)");
                     }
-                    let args = json!({ "json": reach.json, "upload": reach.upload, "download": reach.download, "event": reach.event.unwrap_or("auth:changed") });
+                    let args = json!({ "json": reach.json, "upload": reach.upload, "download": reach.download, "event": reach.event.unwrap_or("auth:login-success") });
                     let r = run_or_fail!(about, include_str!("../../../audit/pages/about-reach.js"), args);
                     let mut c = Checks::default();
                     let answers = r["answers"].as_object().cloned().unwrap_or_default();
