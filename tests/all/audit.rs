@@ -66,6 +66,7 @@ const REQUIRED: &[&str] = &[
     "page/second-window-reach",
     "page/second-window-navigation",
     "page/flood-other-window",
+    "page/second-window-closed-and-reopened",
     "page/no-secret-in-log",
     "secrets/nothing-leaked",
 ];

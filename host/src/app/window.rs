@@ -182,6 +182,14 @@ fn page_of(label: WindowLabel) -> String {
     }
 }
 
+/// A window's title (the audit finds a window by it).
+pub(crate) fn title_of(label: WindowLabel) -> &'static str {
+    match label {
+        WindowLabel::Main => "Tollgate",
+        WindowLabel::About => "About Tollgate",
+    }
+}
+
 /// Whether `label`'s webview may go to `url`: the main window anywhere on
 /// the app's origin, the about window only to its own page.
 fn may_navigate(label: WindowLabel, url: &str) -> bool {
@@ -220,7 +228,7 @@ impl Shell {
             WindowLabel::Main => {
                 let size = saved.map_or(DEFAULT_SIZE, |b| (b.width, b.height));
                 let mut b = builder
-                    .with_title("Tollgate")
+                    .with_title(title_of(label))
                     .with_min_inner_size(PhysicalSize::new(MIN_SIZE.0, MIN_SIZE.1))
                     .with_inner_size(PhysicalSize::new(size.0, size.1));
                 if let Some(b_) = saved {
@@ -229,7 +237,7 @@ impl Shell {
                 b
             }
             WindowLabel::About => builder
-                .with_title("About Tollgate")
+                .with_title(title_of(label))
                 .with_inner_size(PhysicalSize::new(ABOUT_SIZE.0, ABOUT_SIZE.1))
                 .with_min_inner_size(PhysicalSize::new(ABOUT_SIZE.0, ABOUT_SIZE.1))
                 .with_resizable(false),

@@ -61,6 +61,9 @@ enum Ask {
     Url { reply: mpsc::Sender<String> },
     /// Reply with how many toplevel windows the process shows.
     Windows { reply: mpsc::Sender<usize> },
+    /// Close the window as its close button does (GTK's delete event, so
+    /// the app sees what a user's click makes); reply whether it was shown.
+    Close { reply: mpsc::Sender<bool> },
 }
 
 /// Answers a driver request on the event loop's thread.
@@ -91,6 +94,18 @@ pub(crate) fn serve(webviews: &Webviews, request: DriverRequest) {
                 .filter(|w| w.is_visible() && w.window_type() == gtk::WindowType::Toplevel)
                 .count();
             let _ = reply.send(shown);
+        }
+        Ask::Close { reply } => {
+            use gtk::prelude::{Cast, GtkWindowExt, WidgetExt};
+            let title = crate::app::window::title_of(request.0);
+            let window = gtk::Window::list_toplevels()
+                .into_iter()
+                .filter_map(|w| w.downcast::<gtk::Window>().ok())
+                .find(|w| w.is_visible() && w.title().is_some_and(|t| t == title));
+            if let Some(window) = &window {
+                window.close();
+            }
+            let _ = reply.send(window.is_some());
         }
     }
 }
@@ -131,6 +146,11 @@ impl Page {
     /// Toplevel windows shown by this process.
     pub(crate) fn windows(&self) -> Result<usize, String> {
         self.ask(|reply| Ask::Windows { reply }, EVAL_TIMEOUT)
+    }
+
+    /// Closes this page's window as its close button would; whether it was shown.
+    pub(crate) fn close_window(&self) -> Result<bool, String> {
+        self.ask(|reply| Ask::Close { reply }, EVAL_TIMEOUT)
     }
 
     /// Waits until the page shows `url_prefix` and says its first calls

@@ -690,6 +690,39 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 ));
                 c.outcome()
             }),
+        case(page, ready, "page/second-window-closed-and-reopened", "the about window's close button, then the About button",
+            "closing the about window (GTK's delete event, as its close button) closes it alone: the main page keeps working; the About button opens a new about window whose page works with a fresh secret",
+            |page, _| {
+                let about = page.in_window(crate::bridge::WindowLabel::About);
+                if about.url().unwrap_or_default() != ABOUT_PAGE {
+                    return Outcome::fail("the about window is not open");
+                }
+                let mut c = Checks::default();
+                let before = page.windows().unwrap_or(usize::MAX);
+                c.expect(about.close_window() == Ok(true), "the about window was not found to close");
+                let started = Instant::now();
+                while (page.windows().unwrap_or(usize::MAX) >= before || !about.url().unwrap_or_default().is_empty())
+                    && started.elapsed() < LOG_WAIT
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                let closed = page.windows().unwrap_or(usize::MAX);
+                let gone = about.url().unwrap_or_default().is_empty();
+                c.expect(closed + 1 == before && gone, format!("{closed} windows after closing ({before} before), about webview gone: {gone}"));
+                let ping = run_or_fail!(page, "async ({ settle }) => settle(window.tollgate.invoke(\"app:ping\", {}))", json!({}));
+                c.still_works(&ping, "app:ping (main, after the about window closed)");
+                let clicked = run_or_fail!(page, "async () => { const b = document.getElementById(\"about-open\"); if (!b) return false; b.click(); return true; }", json!({}));
+                c.expect(clicked == true, "the page has no About button");
+                if let Err(e) = about.wait_ready(ABOUT_PAGE) {
+                    return Outcome::fail(format!("the about window did not come back: {e}"));
+                }
+                let reopened = page.windows().unwrap_or(usize::MAX);
+                c.expect(reopened == before, format!("{reopened} windows after reopening, {before} before closing"));
+                let info = run_or_fail!(about, "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))", json!({}));
+                c.expect(info["ok"] == true && info["data"]["window"] == "about", format!("the new about page's app:info: {info}"));
+                c.saw(format!("{before} -> {closed} windows on close (main answers), {reopened} after the About button; the new about page's app:info answers window {}", info["data"]["window"]));
+                c.outcome()
+            }),
         case(page, ready, "page/no-secret-in-log", "the log lines written since the window opened",
             "no log line written since the window opened holds 64 hex digits in a row (the page secret's form), and every refusal logged the page's origin only",
             move |_, env| {
