@@ -109,6 +109,8 @@ for i, (channel, payload) in enumerate(channels):
     write("bridge_channels", f"{i:02}-{channel.replace(':', '-')}", channel.encode() + b"\n\x00" + compact(payload).encode())
 write("bridge_channels", "diag-upload", b"diag:upload\n\x00" + bytes(range(256)))
 write("bridge_channels", "about-window-info", b"app:info\n\x01{}")
+write("bridge_channels", "open-about", b"app:open-about\n\x00{}")
+write("bridge_channels", "about-window-subscribe", b"events:subscribe\n\x01" + compact({"event": "auth:login-success"}).encode())
 
 # --- worker_socket: mode byte, then the peer's bytes.
 TOKEN_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
