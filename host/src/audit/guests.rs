@@ -586,14 +586,17 @@ fn clock_flood_case() -> Case {
     case(
         "guest/flood-clock",
         "guest-plugins/hostile/misbehaving-signer (decode of the token \"flood-clock\": 50 000 clock.now calls)",
-        "the call answers within its 250 ms deadline (MALFORMED_TOKEN, the host's own parse); the next call on the same plugin signs",
+        "the call ends within its 250 ms deadline (+ 500 ms of scheduling slack): MALFORMED_TOKEN (the host's own parse), or PLUGIN_DEADLINE_EXCEEDED on a machine too busy to make 50 000 calls in 250 ms; the next call on the same plugin signs",
         Box::new(|env| {
             let signer = misbehaving_signer(env)?;
             let key = PlantedKey::new(env, "misbehaving-signer (clock flood)")?;
             let started = Instant::now();
             let result = signer.decode("flood-clock");
             let took = started.elapsed();
-            let answered = matches!(&result, Err(e) if e.code() == "MALFORMED_TOKEN");
+            // Either way the flood is bounded and typed: the host's clock
+            // answers every call, and the deadline stops the call if the
+            // machine is too slow to finish them in time.
+            let answered = matches!(&result, Err(e) if e.code() == "MALFORMED_TOKEN" || e.code() == "PLUGIN_DEADLINE_EXCEEDED");
             let next = next_sign(&signer, &key);
             let said = format!(
                 "answered {} after {} ms; {}",
@@ -601,7 +604,7 @@ fn clock_flood_case() -> Case {
                 took.as_millis(),
                 next.as_ref().map_or_else(|e| e.clone(), |n| (*n).to_owned()),
             );
-            Ok(Outcome::check(answered && took < HOSTILE_DEADLINE && next.is_ok(), said))
+            Ok(Outcome::check(answered && took < HOSTILE_DEADLINE + DEADLINE_SLACK && next.is_ok(), said))
         }),
     )
 }
