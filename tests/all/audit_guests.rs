@@ -73,9 +73,12 @@ fn every_hostile_guest_case_passes_covers_every_kind_and_leaks_nothing() {
 
     for r in results.iter().filter(|r| r.id.starts_with("guest/")) {
         assert!(!r.must.is_empty() && !r.happened.is_empty(), "{}: an empty must or happened", r.id);
-        // A pass names the code its rule names: it saw that error, not any error.
-        for code in codes(&r.must) {
-            assert!(r.happened.contains(code), "{}: must names {code}, happened does not: {}", r.id, r.happened);
+        // A pass names a code its rule names: it saw that error, not any
+        // error. (One rule names two: guest/flood-clock's MALFORMED_TOKEN,
+        // or the deadline's error on a machine too busy for the flood.)
+        let named = codes(&r.must);
+        if !named.is_empty() {
+            assert!(named.iter().any(|code| r.happened.contains(code)), "{}: must names {named:?}, happened names none: {}", r.id, r.happened);
         }
         // Every per-call case says what the next call on the same plugin did.
         if r.must.contains("the next call") {
