@@ -15,6 +15,12 @@ use crate::bridge::limits::SECURITY_LOG_QUOTA;
 pub(super) const APP_PAGE: &str = "tollgate://localhost/index.html";
 /// The about window's page.
 const ABOUT_PAGE: &str = "tollgate://localhost/about.html";
+/// Clicks the main page's About button (the user's way to the about
+/// window); whether the page has one.
+const CLICK_ABOUT: &str = "async () => { const b = document.getElementById(\"about-open\"); if (!b) return false; b.click(); return true; }";
+/// One app:info / app:ping call through the page's own client, settled.
+const CALL_APP_INFO: &str = "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))";
+const CALL_APP_PING: &str = "async ({ settle }) => settle(window.tollgate.invoke(\"app:ping\", {}))";
 /// `app:open-about` calls in a burst, against its burst of 3.
 const OPEN_ABOUT_BURST: u64 = 8;
 /// app:info round trips the about window measures, quiet and during the
@@ -568,7 +574,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let m = mark(env);
                 let before = page.windows().unwrap_or(usize::MAX);
                 // The user's way: the header's About button.
-                let clicked = run_or_fail!(page, "async () => { const b = document.getElementById(\"about-open\"); if (!b) return false; b.click(); return true; }", json!({}));
+                let clicked = run_or_fail!(page, CLICK_ABOUT, json!({}));
                 let mut c = Checks::default();
                 c.expect(clicked == true, "the page has no About button");
                 let about = page.in_window(crate::bridge::WindowLabel::About);
@@ -585,7 +591,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.expect(after == before + 1, format!("{after} windows shown after {} requests, {before} before", 1 + answers.len()));
                 let shows = about.url().unwrap_or_default();
                 c.expect(shows == ABOUT_PAGE, format!("the about window shows {shows}"));
-                let info = run_or_fail!(about, "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))", json!({}));
+                let info = run_or_fail!(about, CALL_APP_INFO, json!({}));
                 c.expect(info["ok"] == true && info["data"]["window"] == "about", format!("the about page's app:info: {info}"));
                 let logged = events(env, m, "RATE_LIMITED", 1);
                 c.expect(count(&logged, |e| e["channel"] == "app:open-about") >= 1, "the refused requests were not logged");
@@ -594,7 +600,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                     1 + answers.len(),
                     info["data"]["window"]
                 ));
-                c.still_works(&run_or_fail!(page, "async ({ settle }) => settle(window.tollgate.invoke(\"app:ping\", {}))", json!({})), "app:ping");
+                c.still_works(&run_or_fail!(page, CALL_APP_PING, json!({})), "app:ping");
                 std::thread::sleep(LOG_QUOTA_REFILL);
                 c.outcome()
             }),
@@ -604,10 +610,10 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let reach = about.clone();
                 move |page, env| {
                     let m = mark(env);
-                    let about = page.in_window(crate::bridge::WindowLabel::About);
-                    if about.url().unwrap_or_default() != ABOUT_PAGE {
-                        return Outcome::fail("the about window is not open (page/second-window-by-host-only opens it)");
-                    }
+                    let about = match open_about(page) {
+                        Ok(about) => about,
+                        Err(not_open) => return not_open,
+                    };
                     let args = json!({ "json": reach.json, "upload": reach.upload, "download": reach.download, "event": reach.event.unwrap_or("auth:login-success") });
                     let r = run_or_fail!(about, include_str!("../../../audit/pages/about-reach.js"), args);
                     let mut c = Checks::default();
@@ -637,10 +643,10 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "the about window's page tries to become the main page (index.html, same origin) and to leave the origin: NAVIGATION_REFUSED for window about each time; it still shows about.html and its app:info answers",
             |page, env| {
                 let m = mark(env);
-                let about = page.in_window(crate::bridge::WindowLabel::About);
-                if about.url().unwrap_or_default() != ABOUT_PAGE {
-                    return Outcome::fail("the about window is not open");
-                }
+                let about = match open_about(page) {
+                    Ok(about) => about,
+                    Err(not_open) => return not_open,
+                };
                 let r = run_or_fail!(about, include_str!("../../../audit/pages/about-navigate.js"), json!({ "mainPage": APP_PAGE }));
                 let mut c = Checks::default();
                 let shows = about.url().unwrap_or_default();
@@ -648,7 +654,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let refused = events(env, m, "NAVIGATION_REFUSED", 4);
                 let ours = count(&refused, |e| e["window"] == "about");
                 c.expect(ours >= 4, format!("{ours} NAVIGATION_REFUSED logged for window about, 4 expected ({})", summarize_events(&refused)));
-                let info = run_or_fail!(about, "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))", json!({}));
+                let info = run_or_fail!(about, CALL_APP_INFO, json!({}));
                 c.still_works(&info, "app:info (about)");
                 c.saw(format!("{} attempts; {ours} NAVIGATION_REFUSED for window about ({}); still on {shows}", r["tried"].as_array().map_or(0, Vec::len), distinct(&refused, "origin")));
                 std::thread::sleep(LOG_QUOTA_REFILL);
@@ -657,10 +663,10 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
         case(page, ready, "page/flood-other-window", "flood-info.js + measure-info.js",
             "the main window floods app:info (2000 calls in 2 s, quota 20/s per window) while the about window calls app:info every 90 ms: main's excess gets RATE_LIMITED, none of about's calls is refused (quotas are per window), their median round trip stays under 100 ms (or 4x the quiet median + 25 ms on a machine slow enough that that is more) and none takes over 2 s",
             |page, env| {
-                let about = page.in_window(crate::bridge::WindowLabel::About);
-                if about.url().unwrap_or_default() != ABOUT_PAGE {
-                    return Outcome::fail("the about window is not open");
-                }
+                let about = match open_about(page) {
+                    Ok(about) => about,
+                    Err(not_open) => return not_open,
+                };
                 let measure = json!({ "samples": ABOUT_SAMPLES, "gapMs": MEASURE_GAP_MS });
                 let quiet = run_or_fail!(about, include_str!("../../../audit/pages/measure-info.js"), measure);
                 let m = mark(env);
@@ -702,10 +708,10 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
         case(page, ready, "page/second-window-closed-and-reopened", "the about window's close button, then the About button",
             "closing the about window (GTK's delete event, as its close button) closes it alone: the main page keeps working; the About button opens a new about window whose page works with a fresh secret",
             |page, _| {
-                let about = page.in_window(crate::bridge::WindowLabel::About);
-                if about.url().unwrap_or_default() != ABOUT_PAGE {
-                    return Outcome::fail("the about window is not open");
-                }
+                let about = match open_about(page) {
+                    Ok(about) => about,
+                    Err(not_open) => return not_open,
+                };
                 let mut c = Checks::default();
                 let before = page.windows().unwrap_or(usize::MAX);
                 c.expect(about.close_window() == Ok(true), "the about window was not found to close");
@@ -718,16 +724,16 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let closed = page.windows().unwrap_or(usize::MAX);
                 let gone = about.url().unwrap_or_default().is_empty();
                 c.expect(closed + 1 == before && gone, format!("{closed} windows after closing ({before} before), about webview gone: {gone}"));
-                let ping = run_or_fail!(page, "async ({ settle }) => settle(window.tollgate.invoke(\"app:ping\", {}))", json!({}));
+                let ping = run_or_fail!(page, CALL_APP_PING, json!({}));
                 c.still_works(&ping, "app:ping (main, after the about window closed)");
-                let clicked = run_or_fail!(page, "async () => { const b = document.getElementById(\"about-open\"); if (!b) return false; b.click(); return true; }", json!({}));
+                let clicked = run_or_fail!(page, CLICK_ABOUT, json!({}));
                 c.expect(clicked == true, "the page has no About button");
                 if let Err(e) = about.wait_ready(ABOUT_PAGE) {
                     return Outcome::fail(format!("the about window did not come back: {e}"));
                 }
                 let reopened = page.windows().unwrap_or(usize::MAX);
                 c.expect(reopened == before, format!("{reopened} windows after reopening, {before} before closing"));
-                let info = run_or_fail!(about, "async ({ settle }) => settle(window.tollgate.invoke(\"app:info\", {}))", json!({}));
+                let info = run_or_fail!(about, CALL_APP_INFO, json!({}));
                 c.expect(info["ok"] == true && info["data"]["window"] == "about", format!("the new about page's app:info: {info}"));
                 c.saw(format!("{before} -> {closed} windows on close (main answers), {reopened} after the About button; the new about page's app:info answers window {}", info["data"]["window"]));
                 c.outcome()
@@ -800,6 +806,17 @@ fn distinct(events: &[Value], field: &str) -> String {
     values.sort_unstable();
     values.dedup();
     values.join(", ")
+}
+
+/// The about window's page driver, when a case before opened it
+/// (`page/second-window-by-host-only`); else the case fails with why.
+fn open_about(page: &Page) -> Result<Page, Outcome> {
+    let about = page.in_window(crate::bridge::WindowLabel::About);
+    if about.url().unwrap_or_default() == ABOUT_PAGE {
+        Ok(about)
+    } else {
+        Err(Outcome::fail("the about window is not open (page/second-window-by-host-only opens it)"))
+    }
 }
 
 /// The flood cases' bound on the measured median, from the quiet samples.
