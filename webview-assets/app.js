@@ -1288,7 +1288,10 @@ function scheduleLint() {
   const parsed = parseClaims();
   if (!parsed.ok || pdom.claims.value.trim() === "") {
     // Nothing to lint: the JSON error (or the empty field) speaks for itself.
+    // A check still in flight is now stale (its seq is old), so it won't
+    // clear aria-busy: this does.
     pdom.lintBox.hidden = true;
+    pdom.lintBox.removeAttribute("aria-busy");
     pdom.lint.replaceChildren();
     return;
   }

@@ -359,7 +359,7 @@ fn the_profiles_editor_shows_findings_under_the_claims_as_the_user_types() {
     use crate::window_profiles::{screenshot, wait_until};
     crate::harness::ensure_secret_service();
     let app = crate::window::App::launch();
-    app.session.click(&app.find("#profile-new")).expect("click New profile");
+    app.click("#profile-new");
     wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
     assert_eq!(app.run("return document.querySelector('#profile-lint-box').hidden;", &[]), json!(true), "nothing typed, nothing shown");
 

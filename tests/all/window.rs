@@ -36,6 +36,8 @@ static ONE_WINDOW_AT_A_TIME: Mutex<()> = Mutex::new(());
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an asynchronous page script may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the page may stay busy or keep moving before a click.
+const STILL_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a log line may take to appear after what caused it.
 const LOG_TIMEOUT: Duration = Duration::from_secs(10);
 /// The log filter the app runs with: the bridge's per-crossing debug lines
@@ -166,6 +168,38 @@ impl App {
         settled(&self.run("return await settle(tollgate.invoke(args[0], args[1]));", &[json!(channel), request]))
     }
 
+    /// Clicks `css` once the page holds still, as a person looks before
+    /// clicking: WebKitWebDriver computes the click point, then sends the
+    /// click, and a layout change between the two (the claims checks
+    /// appearing 300 ms after a save moved Generate 84 px down) sends it
+    /// to whatever is there instead, so the click is lost with no error.
+    pub(crate) fn click(&self, css: &str) {
+        self.wait_still(css);
+        self.session.click(&self.find(css)).unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Waits until nothing on the page is busy (`aria-busy="true"`: a
+    /// check or a load in flight) and `css` stays in place for 100 ms.
+    pub(crate) fn wait_still(&self, css: &str) {
+        let settled = self.run(
+            "const target = document.querySelector(args[0]);
+             if (!target) return `no element ${args[0]}`;
+             const deadline = Date.now() + args[1];
+             let last = null;
+             for (;;) {
+               const busy = document.querySelector('[aria-busy=\"true\"]');
+               const r = target.getBoundingClientRect();
+               const here = busy ? null : `${r.x},${r.y},${r.width},${r.height}`;
+               if (here !== null && here === last) return true;
+               if (Date.now() > deadline) return busy ? `#${busy.id} stays busy` : 'it keeps moving';
+               last = here;
+               await sleep(100);
+             }",
+            &[json!(css), json!(STILL_TIMEOUT.as_millis())],
+        );
+        assert_eq!(settled, json!(true), "{css} did not hold still within {STILL_TIMEOUT:?}: {settled}");
+    }
+
     pub(crate) fn find(&self, css: &str) -> Element {
         self.session.find(css).unwrap_or_else(|e| panic!("{css}: {e}"))
     }
@@ -211,6 +245,22 @@ impl App {
             .chain(grandchildren)
             .filter(|pid| process_info(*pid).is_some_and(|p| p.comm.starts_with("WebKitWebProces")))
             .collect()
+    }
+
+    /// What a failure message needs to tell a slow page from a lost
+    /// click: the page's visible state and the app log's last lines.
+    pub(crate) fn diagnosis(&self) -> String {
+        let page = self.session.execute(
+            "const q = (css) => document.querySelector(css); \
+             const shown = (css) => { const e = q(css); return e ? { hidden: e.hidden, disabled: e.disabled ?? null, text: e.textContent.slice(0, 200) } : null; }; \
+             return { focused: document.activeElement && (document.activeElement.id || document.activeElement.tagName), \
+                      editor: shown('#editor-title'), dirty: shown('#profile-dirty'), profileError: shown('#profile-error'), \
+                      generate: shown('#generate-button'), generateError: shown('#generate-error'), token: shown('#generated-token'), \
+                      prompt: shown('#discard-prompt') };",
+            &[],
+        );
+        let page = page.map_or_else(|e| format!("(page unreadable: {e})"), |v| v.to_string());
+        format!("the page: {page}\n{}", tail(&self.log))
     }
 
     pub(crate) fn log_text(&self) -> String {
@@ -328,7 +378,7 @@ fn a_user_decodes_a_typed_token_and_sees_its_claims() {
     let token = compact_token(&header, &claims, signature);
 
     app.session.send_keys(&app.find("#token-input"), &token).expect("type the token");
-    app.session.click(&app.find("#decode-button")).expect("click Decode");
+    app.click("#decode-button");
 
     let shown: Value = serde_json::from_str(&app.wait_for_text("#decoded-payload")).expect("the payload pane shows JSON");
     assert_eq!(shown, claims, "the payload pane shows the claims typed in");
@@ -354,7 +404,7 @@ fn a_user_decodes_a_typed_token_and_sees_its_claims() {
 fn a_malformed_token_shows_invalid_token() {
     let app = App::launch();
     app.session.send_keys(&app.find("#token-input"), "this-is-not-a-token").expect("type");
-    app.session.click(&app.find("#decode-button")).expect("click Decode");
+    app.click("#decode-button");
     let error = app.wait_for_text("#decode-error");
     assert_eq!(app.text("#decode-error .error-code"), "INVALID_TOKEN", "the banner: {error}");
     assert!(app.session.is_displayed(&app.find("#decode-error")).expect("displayed"));
@@ -798,7 +848,7 @@ fn navigation_off_the_app_origin_is_refused() {
         &[],
     );
     // A trusted click on a link, as a user would.
-    app.session.click(&app.find("#e2e-link")).expect("click the link");
+    app.click("#e2e-link");
     std::thread::sleep(Duration::from_millis(500));
 
     assert_eq!(app.session.url().expect("GET /url"), "tollgate://localhost/index.html", "the page stayed");
@@ -851,8 +901,8 @@ fn new_windows_are_refused() {
         "#,
         &[],
     );
-    app.session.click(&app.find("#e2e-open")).expect("click the opener");
-    app.session.click(&app.find("#e2e-blank")).expect("click the target=_blank link");
+    app.click("#e2e-open");
+    app.click("#e2e-blank");
     // The log carries the origin only, never the path.
     for origin in ["https://clicked.example.invalid", "https://blank.example.invalid"] {
         app.wait_for_log(&format!("NEW_WINDOW_REFUSED {origin}"), |f| f["event"] == "NEW_WINDOW_REFUSED" && f["origin"] == origin);
@@ -909,7 +959,7 @@ fn secrets_stay_out_of_the_log() {
     let app = App::launch();
     let token = compact_token(&json!({ "alg": "HS256", "kid": MARKER }), &json!({ "sub": MARKER, "note": MARKER }), MARKER.as_bytes());
     app.session.send_keys(&app.find("#token-input"), &token).expect("type the token");
-    app.session.click(&app.find("#decode-button")).expect("click Decode");
+    app.click("#decode-button");
     assert!(app.wait_for_text("#decoded-payload").contains(MARKER));
 
     let result = app.run(

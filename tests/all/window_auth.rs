@@ -50,7 +50,7 @@ fn a_user_signs_in_with_github_picks_an_installation_goes_offline_and_signs_out(
 
     // Signed out: the button is there.
     wait_until(&app, "the sign-in button shows", &displayed("#auth-signin"));
-    app.session.click(&app.find("#auth-signin")).expect("click sign in");
+    app.click("#auth-signin");
 
     // The code, large, with the address and a countdown.
     let code = app.wait_for_text("#auth-user-code");
@@ -102,7 +102,7 @@ fn a_user_signs_in_with_github_picks_an_installation_goes_offline_and_signs_out(
     screenshot(&app, "auth-offline.png");
 
     // Sign out works offline, and the keychain entry goes.
-    app.session.click(&app.find("#auth-signout")).expect("click sign out");
+    app.click("#auth-signout");
     wait_until(&app, "the sign-in button is back", &displayed("#auth-signin"));
     let deadline = Instant::now() + Duration::from_secs(10);
     while entry.read().expect("keychain").is_some() && Instant::now() < deadline {

@@ -43,7 +43,7 @@ pub(crate) fn wait_until(app: &App, what: &str, check: &str) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{what} did not happen within {UI_TIMEOUT:?} (last answer: {last})");
+    panic!("{what} did not happen within {UI_TIMEOUT:?} (last answer: {last})\n{}", app.diagnosis());
 }
 
 fn fixture(name: &str) -> String {
@@ -71,7 +71,7 @@ struct User<'a> {
 
 impl User<'_> {
     fn click(&self, css: &str) {
-        self.app.session.click(&self.app.find(css)).unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.app.click(css);
     }
 
     fn type_into(&self, css: &str, text: &str) {
@@ -182,7 +182,7 @@ impl User<'_> {
                 return token.to_owned();
             }
             assert!(!self.is_shown("#generate-error"), "generating failed: {}", self.app.text("#generate-error"));
-            assert!(started.elapsed() < UI_TIMEOUT, "no new token within {UI_TIMEOUT:?}");
+            assert!(started.elapsed() < UI_TIMEOUT, "no new token within {UI_TIMEOUT:?}\n{}", self.app.diagnosis());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -222,7 +222,7 @@ fn verify_natively(token: &str, algorithm: Algorithm, key: &DecodingKey, audienc
 fn a_user_creates_a_profile_generates_and_verifies_a_token_and_finds_it_after_reload() {
     ensure_secret_service();
     let app = App::launch();
-    let click = |css: &str| app.session.click(&app.find(css)).unwrap_or_else(|e| panic!("click {css}: {e}"));
+    let click = |css: &str| app.click(css);
     let type_into = |css: &str, text: &str| app.session.send_keys(&app.find(css), text).unwrap_or_else(|e| panic!("type into {css}: {e}"));
 
     click("#profile-new");
