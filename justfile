@@ -66,7 +66,10 @@ fuzz-smoke seconds='20':
     set -euo pipefail
     cd fuzz
     cargo fuzz build -s none --codegen-units 16
-    for target in $(cargo fuzz list); do
+    targets="$(cargo fuzz list)"
+    # An empty list would make this recipe pass having fuzzed nothing.
+    [ -n "$targets" ] || { echo "cargo fuzz list found no fuzz targets" >&2; exit 1; }
+    for target in $targets; do
         mkdir -p "corpus/$target"
         echo "fuzzing $target for {{seconds}} s" >&2
         cargo fuzz run -s none --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
@@ -89,6 +92,7 @@ fuzz target='' seconds='300' sanitizer='none':
     fi
     targets="{{target}}"
     if [ -z "$targets" ]; then targets="$("${cargo[@]}" fuzz list)"; fi
+    [ -n "$targets" ] || { echo "cargo fuzz list found no fuzz targets" >&2; exit 1; }
     for target in $targets; do
         mkdir -p "corpus/$target"
         echo "fuzzing $target for {{seconds}} s (sanitizer: {{sanitizer}})" >&2

@@ -155,6 +155,7 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         allow_automation: false,
         bench: Some(Arc::clone(&probe)),
         opener: None,
+        secret_witness: None,
     };
     if let Err(e) = tollgate::app::window::run(bridge, options) {
         let error = json!({"error": e.to_string()});

@@ -121,14 +121,25 @@ fn check_payload(value: &Value, depth: usize) {
     }
 }
 
-/// The sender check's origin rule, against the URL parser.
+/// The sender check's origin rule, against the URL parser: what it takes
+/// for the app's page is exactly the app origin to `url` too (no port, no
+/// user info), and the origin it logs never carries a path, query or
+/// fragment (which can carry tokens).
 fn check_url(url: &str) {
     let app = sender::is_app_url(url);
     assert_eq!(app, sender::check_origin(url).is_ok());
     if app {
+        let parsed = url::Url::parse(url).expect("an app URL parses");
+        assert_eq!(
+            (parsed.scheme(), parsed.host_str(), parsed.port(), parsed.username(), parsed.password()),
+            ("tollgate", Some("localhost"), None, "", None),
+            "an app URL is exactly the app origin to the URL parser"
+        );
         assert_eq!(sender::origin_for_log(url), APP_ORIGIN, "an app URL has exactly the app origin");
     }
-    assert!(sender::origin_for_log(url).chars().count() <= 100);
+    let logged = sender::origin_for_log(url);
+    let after_scheme = logged.split_once("://").map_or("", |(_, rest)| rest);
+    assert!(!after_scheme.contains(['/', '?', '#']), "the logged origin {logged:?} carries more than scheme, host and port");
 }
 
 /// One answer of the documented shape; success only for the app's own page

@@ -124,6 +124,12 @@ fn frames_after_authentication(peer: &[u8]) {
                     let again = serde_json::to_vec(&request).expect("a request serializes");
                     let mut out = Vec::new();
                     write_frame(&mut out, &again).expect("a parsed request fits a frame");
+                    let parsed: WorkerRequest = serde_json::from_slice(&again).expect("a request round-trips");
+                    assert_eq!(
+                        serde_json::to_value(&parsed).expect("a request serializes"),
+                        serde_json::to_value(&request).expect("a request serializes"),
+                        "a request means the same after a round trip"
+                    );
                 }
                 if let Ok(response) = serde_json::from_slice::<WorkerResponse>(&frame) {
                     let again = serde_json::to_vec(&response).expect("a response serializes");

@@ -51,6 +51,8 @@ pub enum Area {
     Storage,
     /// Everything the corpus produced, searched for the secrets it planted.
     Secrets,
+    /// The host process itself, over the whole run.
+    Host,
 }
 
 impl Area {
@@ -64,6 +66,7 @@ impl Area {
             Self::Jwt => "jwt",
             Self::Storage => "storage",
             Self::Secrets => "secrets",
+            Self::Host => "host",
         }
     }
 }
@@ -184,8 +187,42 @@ pub struct AuditEnv {
     engine: PluginEngine,
     scratch: tempfile::TempDir,
     log: LogCapture,
-    planted: Mutex<Vec<(String, String)>>,
-    said: Mutex<Vec<String>>,
+    record: Record,
+}
+
+/// What the secrets search looks through, shared with what a case hands it
+/// to (an app bridge records every answer it gives as it gives it).
+#[derive(Clone, Default)]
+pub(crate) struct Record {
+    planted: Arc<Mutex<Vec<(String, String)>>>,
+    said: Arc<Mutex<Vec<String>>>,
+}
+
+impl Record {
+    /// See [`AuditEnv::plant`].
+    pub(crate) fn plant(&self, what: impl Into<String>, secret: impl Into<String>) {
+        if let Ok(mut planted) = self.planted.lock() {
+            planted.push((what.into(), secret.into()));
+        }
+    }
+
+    /// Plants what `keychain`'s entry holds now (a master key: raw bytes),
+    /// in hex and base64, if it holds anything. Called before an audit
+    /// entry is deleted, so whatever a case did with it is searched for.
+    pub(crate) fn plant_keychain_entry(&self, what: &str, keychain: &dyn crate::secrets::Keychain) {
+        use base64::Engine as _;
+        if let Ok(Some(key)) = keychain.read() {
+            self.plant(format!("{what} (hex)"), hex::encode(&*key));
+            self.plant(format!("{what} (base64)"), base64::engine::general_purpose::STANDARD.encode(&*key));
+        }
+    }
+
+    /// See [`AuditEnv::heard`].
+    pub(crate) fn heard(&self, text: impl Into<String>) {
+        if let Ok(mut said) = self.said.lock() {
+            said.push(text.into());
+        }
+    }
 }
 
 impl AuditEnv {
@@ -196,7 +233,7 @@ impl AuditEnv {
             .tempdir()
             .map_err(|e| PluginError::Runtime(format!("cannot create the audit's scratch directory: {e}")))?;
         let engine = PluginEngine::new(EngineOptions { cache_dir: Some(scratch.path().join("code-cache")), ..EngineOptions::default() })?;
-        Ok(Self { engine, scratch, log, planted: Mutex::new(Vec::new()), said: Mutex::new(Vec::new()) })
+        Ok(Self { engine, scratch, log, record: Record::default() })
     }
 
     /// The engine the cases load guests into (with the app's policy and limits).
@@ -218,27 +255,29 @@ impl AuditEnv {
     /// last case can search everything the audit produced for it. `what`
     /// names it in the report; the secret itself is never printed.
     pub fn plant(&self, what: impl Into<String>, secret: impl Into<String>) {
-        if let Ok(mut planted) = self.planted.lock() {
-            planted.push((what.into(), secret.into()));
-        }
+        self.record.plant(what, secret);
     }
 
     /// Records text the host said to a caller (an error message, an answer,
     /// a crashed child's output), for the secrets search.
     pub fn heard(&self, text: impl Into<String>) {
-        if let Ok(mut said) = self.said.lock() {
-            said.push(text.into());
-        }
+        self.record.heard(text);
+    }
+
+    /// The record [`AuditEnv::plant`] and [`AuditEnv::heard`] write to, for
+    /// a case's part that outlives a borrow of the environment.
+    pub(crate) fn record(&self) -> Record {
+        self.record.clone()
     }
 
     /// The planted secrets: (what, secret).
     pub fn planted(&self) -> Vec<(String, String)> {
-        self.planted.lock().map(|p| p.clone()).unwrap_or_default()
+        self.record.planted.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     /// Everything callers were told, as recorded by [`AuditEnv::heard`].
     pub fn said(&self) -> Vec<String> {
-        self.said.lock().map(|s| s.clone()).unwrap_or_default()
+        self.record.said.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
@@ -286,6 +325,57 @@ pub fn headless_cases() -> Vec<Case> {
     cases.extend(jwt::cases());
     cases.extend(storage::cases());
     cases
+}
+
+/// The cases that judge the whole run, after every other: no panic
+/// anywhere in the process, then the secrets search.
+pub fn closing_cases() -> Vec<Case> {
+    vec![no_panic_case(), secrets::scan_case()]
+}
+
+/// Where each panic of this process happened since [`watch_panics`].
+static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Records every panic of the process from now on, on any thread (a
+/// handler thread's panic the bridge turns into `INTERNAL_ERROR`, a page
+/// handler's, a case's own), for `host/no-panic`; the previous hook still
+/// runs. Only where a panic happened is kept: its message could quote
+/// input. Installed once by `tollgate audit`.
+pub fn watch_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map_or_else(|| "an unknown place".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
+            if let Ok(mut panics) = PANICS.lock() {
+                panics.push(at);
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// No input of the corpus made the host panic: a panic caught by a guard
+/// (the bridge's, a case's) is still a bug hostile input reached.
+fn no_panic_case() -> Case {
+    Case::new(
+        "host/no-panic",
+        Area::Host,
+        "every panic of this process during the run (a panic hook), and the log's handler-panic lines",
+        "no panic anywhere: hostile input gets typed errors, never a panic caught by a guard",
+        |env| {
+            let panics = PANICS.lock().map(|p| p.clone()).unwrap_or_default();
+            let handler_panics = env.log().text().matches("handler panicked").count();
+            Outcome::check(
+                panics.is_empty() && handler_panics == 0,
+                if panics.is_empty() && handler_panics == 0 {
+                    format!("no panic on any thread; {} log lines, none of a handler panic", env.log().text().lines().count())
+                } else {
+                    format!("{} panics (at {}); {handler_panics} handler panics logged", panics.len(), panics.join(", "))
+                },
+            )
+        },
+    )
 }
 
 /// A whole run's report.
@@ -444,6 +534,19 @@ mod tests {
         assert!(table.contains("4 cases: 1 passed, 2 failed, 1 skipped"), "{table}");
         let json = serde_json::to_value(&report).expect("json");
         assert_eq!(json["cases"][1]["verdict"], "fail");
+    }
+
+    #[test]
+    fn a_panic_on_any_thread_fails_host_no_panic_naming_where() {
+        watch_panics();
+        let env = env();
+        // A panic a guard catches (here another thread's, joined) is still a panic.
+        let caught = std::thread::spawn(|| panic!("deliberate, for host/no-panic")).join();
+        assert!(caught.is_err());
+        let results = run_cases(&env, vec![no_panic_case()], &mut |_| {});
+        assert_eq!(results[0].verdict, Verdict::Fail, "{}", results[0].happened);
+        assert!(results[0].happened.contains("audit.rs:"), "names where: {}", results[0].happened);
+        assert!(!results[0].happened.contains("deliberate"), "never the message: {}", results[0].happened);
     }
 
     #[test]

@@ -109,6 +109,10 @@ enum Command {
         /// Run only these areas (guest, bridge, page, socket, jwt, storage); the secrets search always runs.
         #[arg(long, value_name = "AREA")]
         area: Vec<String>,
+        /// Also exit 1 if any case was skipped (it needs root or a display
+        /// this machine did not give it): every case must have run.
+        #[arg(long, conflicts_with = "plugins")]
+        strict: bool,
     },
     /// Internal: a process the audit kills mid-save (see `tollgate audit`).
     #[command(hide = true)]
@@ -338,11 +342,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Worker { .. } => Ok(()),
-        Command::Audit { json, plugins, plugin, area } => {
+        Command::Audit { json, plugins, plugin, area, strict } => {
             if plugins {
                 audit_plugins(&engine, &plugin, json)
             } else {
-                audit(json, &area)
+                audit(json, &area, strict)
             }
         }
         Command::AuditSaveLoop { dir } => {
@@ -442,6 +446,7 @@ fn open_window(
         allow_automation,
         bench: None,
         opener: Some(std::sync::Arc::clone(services.window_opener())),
+        secret_witness: None,
     };
     tollgate::app::window::run(bridge, options).map_err(|e| {
         let code = match e {
@@ -666,7 +671,7 @@ fn audit_plugins(engine: &PluginEngine, extra: &[PathBuf], as_json: bool) -> Res
     Ok(())
 }
 
-fn audit(as_json: bool, areas: &[String]) -> Result<(), CliError> {
+fn audit(as_json: bool, areas: &[String], strict: bool) -> Result<(), CliError> {
     use tollgate::audit::{self, Area, AuditEnv, Report};
     const AREAS: &[(&str, Area)] =
         &[("guest", Area::Guest), ("bridge", Area::Bridge), ("page", Area::Page), ("socket", Area::Socket), ("jwt", Area::Jwt), ("storage", Area::Storage)];
@@ -678,6 +683,7 @@ fn audit(as_json: bool, areas: &[String]) -> Result<(), CliError> {
         wanted.push(area);
     }
     let runs = |area: Area| wanted.is_empty() || wanted.contains(&area);
+    audit::watch_panics();
     let env = AuditEnv::new(audit::global_capture().clone())?;
     let mut progress = |r: &audit::CaseResult| {
         // Progress goes to stderr so the table or JSON on stdout stays clean.
@@ -688,7 +694,7 @@ fn audit(as_json: bool, areas: &[String]) -> Result<(), CliError> {
     if runs(Area::Page) {
         results.extend(audit_page_cases(&env, &mut progress));
     }
-    results.extend(audit::run_cases(&env, vec![audit::secrets::scan_case()], &mut progress));
+    results.extend(audit::run_cases(&env, audit::closing_cases(), &mut progress));
     let report = Report::new(results);
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
@@ -696,10 +702,16 @@ fn audit(as_json: bool, areas: &[String]) -> Result<(), CliError> {
         let width = terminal_width();
         print!("{}", report.table(width));
     }
-    if report.all_passed() {
-        Ok(())
-    } else {
+    if !report.all_passed() {
         Err(CliError { code: "AUDIT_FAILED", message: format!("{} of {} cases failed", report.failed, report.cases.len()), exit_status: 1 })
+    } else if strict && report.skipped > 0 {
+        Err(CliError {
+            code: "AUDIT_INCOMPLETE",
+            message: format!("{} of {} cases were skipped (--strict: every case must run here)", report.skipped, report.cases.len()),
+            exit_status: 1,
+        })
+    } else {
+        Ok(())
     }
 }
 

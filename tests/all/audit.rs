@@ -68,6 +68,7 @@ const REQUIRED: &[&str] = &[
     "page/flood-other-window",
     "page/second-window-closed-and-reopened",
     "page/no-secret-in-log",
+    "host/no-panic",
     "secrets/nothing-leaked",
 ];
 
@@ -108,6 +109,28 @@ fn the_table_has_a_row_per_case_and_a_total() {
     assert!(table.contains("jwt/alg-none") && table.contains("ALGORITHM_NONE"), "{table}");
     assert!(table.lines().all(|l| l.chars().count() <= 150), "the table fits the terminal:\n{table}");
     assert!(table.contains("cases:") && table.contains("0 failed"), "{table}");
+}
+
+#[test]
+fn strict_fails_a_run_with_a_skipped_case_that_would_otherwise_pass() {
+    // No display: the page cases are one skipped row (the JWT cases plant
+    // the secrets the closing search needs).
+    let run = |strict: bool| {
+        let mut cmd = tollgate();
+        cmd.args(["audit", "--json", "--area", "jwt", "--area", "page"]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.output().expect("run tollgate audit")
+    };
+    let lenient = run(false);
+    let report: Value = serde_json::from_slice(&lenient.stdout).expect("json");
+    assert_eq!(report["skipped"], 1, "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+    assert!(lenient.status.success(), "a skip alone is not a failure");
+    let strict = run(true);
+    assert_eq!(strict.status.code(), Some(1), "--strict: every case must run");
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("AUDIT_INCOMPLETE"), "{}", String::from_utf8_lossy(&strict.stderr));
 }
 
 #[test]

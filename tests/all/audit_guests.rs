@@ -36,6 +36,7 @@ const REQUIRED: &[&str] = &[
     "guest/smuggle-key-in-header",
     "guest/smuggle-key-in-padding",
     "guest/smuggle-key-in-signature-length",
+    "guest/smuggle-key-in-trailing-bits",
     "guest/smuggle-key-in-whitespace",
     "guest/token-for-other-claims",
     "guest/token-for-other-algorithm",

@@ -16,6 +16,7 @@ fn every_smuggling_signer_output_is_rejected() {
         "smuggle-header",
         "smuggle-signature",
         "smuggle-padding",
+        "smuggle-trailing-bits",
         "smuggle-whitespace",
         "other-claims",
         "other-alg",

@@ -63,7 +63,14 @@ pub struct WindowOptions {
     /// ([`AppServices::window_opener`](crate::app::AppServices::window_opener));
     /// without it the app has its main window only.
     pub opener: Option<Arc<WindowOpener>>,
+    /// Sees each page secret as the host issues it, before it is injected
+    /// and wiped. Only `tollgate audit` sets it: the secrets search must
+    /// look for the real windows' secrets in everything the run produced.
+    pub secret_witness: Option<SecretWitness>,
 }
+
+/// See [`WindowOptions::secret_witness`].
+pub type SecretWitness = Arc<dyn Fn(WindowLabel, &str) + Send + Sync>;
 
 /// Why the window could not run.
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +218,7 @@ struct Shell {
     page_urls: Arc<Mutex<HashMap<WindowLabel, String>>>,
     assets: AssetSource,
     bench: Option<Arc<BenchProbe>>,
+    secret_witness: Option<SecretWitness>,
     web_context: WebContext,
     scheme_registered: bool,
 }
@@ -245,6 +253,9 @@ impl Shell {
         let window = builder.build(target).map_err(|e| WindowError::Window(e.to_string()))?;
 
         let secret = self.bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
+        if let Some(witness) = &self.secret_witness {
+            witness(label, &secret);
+        }
         let client = zeroize::Zeroizing::new(
             CLIENT_JS
                 .replace("__TOLLGATE_MAX_MESSAGE_BYTES__", &crate::bridge::envelope::MAX_MESSAGE_BYTES.to_string())
@@ -397,6 +408,7 @@ fn run_driven(
         page_urls: Arc::new(Mutex::new(HashMap::new())),
         assets: options.assets.clone(),
         bench: options.bench.clone(),
+        secret_witness: options.secret_witness.clone(),
         web_context,
         scheme_registered: false,
     };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::app::{AppServices, build_bridge};
-use crate::audit::{Area, AuditEnv, Case, Outcome};
+use crate::audit::{Area, AuditEnv, Case, Outcome, Record};
 use crate::bridge::core::{Answer, Sender};
 use crate::bridge::envelope::{MAX_MESSAGE_BYTES, build};
 use crate::bridge::registry::Reply;
@@ -64,6 +64,7 @@ pub(crate) struct AuditApp {
     about_secret: zeroize::Zeroizing<String>,
     seq: std::sync::atomic::AtomicU64,
     keychain: Arc<dyn Keychain>,
+    record: Record,
     _services: Arc<AppServices>,
 }
 
@@ -82,7 +83,7 @@ impl AuditApp {
         let about_secret = bridge.issue_secret(WindowLabel::About).map_err(|e| e.to_string())?;
         env.plant("the main window's page secret", main_secret.as_str());
         env.plant("the about window's page secret", about_secret.as_str());
-        Ok(Self { bridge, main_secret, about_secret, seq: Default::default(), keychain, _services: services })
+        Ok(Self { bridge, main_secret, about_secret, seq: Default::default(), keychain, record: env.record(), _services: services })
     }
 
     /// A JSON call from the main window: the data, or the error's code and message.
@@ -94,14 +95,6 @@ impl AuditApp {
         }
     }
 
-    /// Plants the master key this app's keychain entry holds (if any), in hex and base64.
-    pub(crate) fn plant_master_key(&self, env: &AuditEnv) {
-        use base64::Engine as _;
-        if let Ok(Some(key)) = self.keychain.read() {
-            env.plant("the audit's master key (hex)", hex::encode(&*key));
-            env.plant("the audit's master key (base64)", base64::engine::general_purpose::STANDARD.encode(&*key));
-        }
-    }
 
     fn next_id(&self) -> String {
         format!("audit-{}", self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
@@ -116,8 +109,16 @@ impl AuditApp {
         self.raw(window, url, &build(secret, id, channel, payload))
     }
 
+    /// Every answer, data or error with its details, goes to the secrets
+    /// search: it is what a page would have been told.
     fn raw(&self, window: WindowLabel, url: &str, message: &str) -> Answer {
-        self.bridge.handle_message(Sender { window, page_url: url }, message).finish()
+        let answer = self.bridge.handle_message(Sender { window, page_url: url }, message).finish();
+        self.record.heard(match &answer.result {
+            Ok(Reply::Json(data)) => data.to_string(),
+            Ok(Reply::Bytes(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+            Err(e) => format!("{}: {} {}", e.code.as_str(), e.message, e.details.as_ref().map(|d| d.to_string()).unwrap_or_default()),
+        });
+        answer
     }
 
     /// Whether the main window's honest ping still answers.
@@ -168,30 +169,37 @@ pub fn cases() -> Vec<Case> {
             "bridge/malformed-envelopes",
             Area::Bridge,
             "raw messages: empty, no header, wrong version, bad request id, bad channel name, missing payload, binary junk",
-            "each is refused with a typed error (never a panic); the host keeps answering",
+            "each is refused with its typed error (UNKNOWN_CHANNEL for the bad channel name, VALIDATION_ERROR for the rest; never a panic) and logged as a security event; the host keeps answering",
             |env| {
                 with_app(env, "malformed", |app| {
                     let secret = app.main_secret.as_str();
+                    use ErrorCode::{UnknownChannel, ValidationError};
                     let messages = [
-                        ("empty".to_owned(), String::new()),
-                        ("no header".to_owned(), "{}".to_owned()),
-                        ("wrong version".to_owned(), format!("tg9\n{secret}\nid-1\napp:ping\n{{}}")),
-                        ("bad request id".to_owned(), format!("tg1\n{secret}\nid 1\u{0}\napp:ping\n{{}}")),
-                        ("bad channel name".to_owned(), format!("tg1\n{secret}\nid-2\n../app:ping\n{{}}")),
-                        ("missing payload".to_owned(), format!("tg1\n{secret}\nid-3\napp:ping")),
-                        ("junk".to_owned(), "\u{FFFD}\u{0}\u{1}tg1\n\n\n\n".repeat(50)),
+                        ("empty", String::new(), ValidationError),
+                        ("no header", "{}".to_owned(), ValidationError),
+                        ("wrong version", format!("tg9\n{secret}\nid-1\napp:ping\n{{}}"), ValidationError),
+                        ("bad request id", format!("tg1\n{secret}\nid 1\u{0}\napp:ping\n{{}}"), ValidationError),
+                        ("bad channel name", format!("tg1\n{secret}\nid-2\n../app:ping\n{{}}"), UnknownChannel),
+                        ("missing payload", format!("tg1\n{secret}\nid-3\napp:ping"), ValidationError),
+                        ("junk", "\u{FFFD}\u{0}\u{1}tg1\n\n\n\n".repeat(50), ValidationError),
                     ];
-                    let mut wrong = Vec::new();
-                    for (what, message) in messages {
-                        let answer = app.raw(WindowLabel::Main, APP_PAGE, &message);
-                        if answer.result.is_ok() {
-                            wrong.push(format!("{what} was answered"));
-                        }
-                    }
+                    let total = messages.len();
+                    let logged_before = env.log().security_events_with("\"category\"");
+                    let wrong: Vec<String> = messages
+                        .into_iter()
+                        .filter_map(|(what, message, expected)| {
+                            let answer = app.raw(WindowLabel::Main, APP_PAGE, &message);
+                            (answer.code() != Some(expected)).then(|| format!("{what} got {} instead of {}", code_of(&answer), expected.as_str()))
+                        })
+                        .collect();
+                    let logged = env.log().security_events_with("\"category\"") - logged_before;
                     let serves = app.still_serves();
                     Outcome::check(
-                        wrong.is_empty() && serves,
-                        if wrong.is_empty() { format!("7 of 7 refused with typed errors; the page's next call answered: {serves}") } else { wrong.join("; ") },
+                        wrong.is_empty() && logged >= total && serves,
+                        format!(
+                            "{}; {logged} security events logged; the page's next call answered: {serves}",
+                            if wrong.is_empty() { format!("all {total} refused with their codes (UNKNOWN_CHANNEL for the bad name, VALIDATION_ERROR for the rest)") } else { wrong.join("; ") }
+                        ),
                     )
                 })
             },
@@ -414,27 +422,43 @@ pub fn cases() -> Vec<Case> {
         Case::new(
             "bridge/secrets-sent-in-a-payload",
             Area::Bridge,
-            "a diag:emit message carrying a planted secret, and crypto:encrypt with a planted key",
-            "the call is answered or refused, and the secret reaches no log line (checked by secrets/nothing-leaked)",
+            "a diag:emit message carrying a planted secret; crypto:encrypt with a planted HS256 key; crypto:encrypt with a broken RS256 PEM wrapped around a planted secret",
+            "diag:emit and the HS256 seal answer (a sealed v1. key, not the key); the broken PEM is refused INVALID_INPUT; no answer, error message or log line carries a planted secret (every answer is searched by secrets/nothing-leaked)",
             |env| {
                 with_app(env, "payload-secret", |app| {
-                    let mut secret = [0u8; 24];
-                    if getrandom::fill(&mut secret).is_err() {
-                        return Outcome::fail("no randomness");
+                    let mut planted = Vec::new();
+                    for what in ["a diag:emit message", "a crypto:encrypt HS256 key", "the body of a broken RS256 PEM"] {
+                        let mut secret = [0u8; 24];
+                        if getrandom::fill(&mut secret).is_err() {
+                            return Outcome::fail("no randomness");
+                        }
+                        let secret = hex::encode(secret);
+                        env.plant(format!("a secret inside {what}"), secret.as_str());
+                        planted.push(secret);
                     }
-                    let secret = hex::encode(secret);
-                    env.plant("a secret inside a crypto:encrypt payload", secret.as_str());
-                    let payload = serde_json::json!({ "algorithm": "HS256", "key": secret }).to_string();
-                    let answer = app.call("crypto:encrypt", &payload);
-                    let shown = match &answer.result {
-                        Ok(Reply::Json(v)) => v.to_string(),
-                        Ok(Reply::Bytes(_)) => String::new(),
-                        Err(e) => format!("{}: {}", e.code.as_str(), e.message),
+                    let emitted = app.json("diag:emit", &serde_json::json!({ "message": planted[0] }));
+                    let sealed = app.json("crypto:encrypt", &serde_json::json!({ "algorithm": "HS256", "key": planted[1] }));
+                    let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", planted[2]);
+                    let broken = app.json("crypto:encrypt", &serde_json::json!({ "algorithm": "RS256", "key": pem }));
+                    let sealed_ok = sealed.as_ref().is_ok_and(|v| v["encryptedKey"].as_str().is_some_and(|k| k.starts_with("v1.") && !k.contains(&planted[1])));
+                    let broken_code = match &broken {
+                        Ok(_) => "answered".to_owned(),
+                        Err((code, message)) if message.contains(&planted[2]) => format!("{} quoting the key", code.as_str()),
+                        Err((code, _)) => code.as_str().to_owned(),
                     };
-                    env.heard(shown.clone());
-                    app.plant_master_key(env);
-                    let echoed = shown.contains(&secret);
-                    Outcome::check(!echoed && app.still_serves(), format!("crypto:encrypt: {}; the answer carries the key: {echoed}", code_of(&answer)))
+                    let serves = app.still_serves();
+                    let show = |r: &Result<serde_json::Value, (ErrorCode, String)>| match r {
+                        Ok(_) => "answered".to_owned(),
+                        Err((code, _)) => code.as_str().to_owned(),
+                    };
+                    Outcome::check(
+                        emitted.is_ok() && sealed_ok && broken_code == ErrorCode::InvalidInput.as_str() && serves,
+                        format!(
+                            "diag:emit: {}; crypto:encrypt HS256: {} (a sealed v1. key without the key: {sealed_ok}); broken RS256 PEM: {broken_code}; the page's next call answered: {serves}",
+                            show(&emitted),
+                            show(&sealed)
+                        ),
+                    )
                 })
             },
         ),
@@ -442,7 +466,11 @@ pub fn cases() -> Vec<Case> {
 }
 
 impl Drop for AuditApp {
+    /// The master key this app's keychain entry came to hold (if any) is
+    /// planted, in hex and base64, before the entry is deleted: whatever
+    /// the case did, the secrets search looks for it.
     fn drop(&mut self) {
+        self.record.plant_keychain_entry("an audit app's master key", &*self.keychain);
         let _ = self.keychain.delete();
     }
 }

@@ -667,52 +667,82 @@ fn reentrant_post_return_case() -> Case {
     )
 }
 
+/// A misbehaving-signer behaviour the host's output check must refuse
+/// with `PLUGIN_OUTPUT_REJECTED` for `reason` (a part of the host's own
+/// explanation), so the case shows which check caught it; then an honest
+/// sign.
+fn smuggling_behaviour(id: &'static str, behaviour: &'static str, reason: &'static str, must: &'static str) -> Case {
+    case(
+        id,
+        &format!("guest-plugins/hostile/misbehaving-signer (claim hostile={behaviour})"),
+        must,
+        Box::new(move |env| {
+            let signer = misbehaving_signer(env)?;
+            let key = PlantedKey::new(env, &format!("misbehaving-signer ({behaviour})"))?;
+            let result = key.sign(&signer, json!({"sub": "tollgate-audit", "hostile": behaviour}));
+            let for_reason = result.as_ref().err().is_some_and(|e| e.to_string().contains(reason));
+            let (passed, said) = verdict(result, &["PLUGIN_OUTPUT_REJECTED"], &key, next_sign(&signer, &key));
+            Ok(Outcome::check(
+                passed && for_reason,
+                if for_reason { said } else { format!("{said}; but not because {reason}") },
+            ))
+        }),
+    )
+}
+
 /// A signer that hides the key in the token, or answers for other claims
 /// or another algorithm: the host's native re-verification refuses all.
 fn smuggling_cases() -> Vec<Case> {
-    const REJECTED: &[&str] = &["PLUGIN_OUTPUT_REJECTED"];
+    const DIFFER: &str = "the header or claims differ";
+    const NOT_CANONICAL: &str = "not canonical unpadded base64url";
     vec![
-        signer_behaviour(
+        smuggling_behaviour(
             "guest/smuggle-key-in-claims",
             "smuggle-claims",
-            REJECTED,
+            DIFFER,
             "PLUGIN_OUTPUT_REJECTED (the claims differ from those asked for), the key in no error; the next call on the same plugin signs",
         ),
-        signer_behaviour(
+        smuggling_behaviour(
             "guest/smuggle-key-in-header",
             "smuggle-header",
-            REJECTED,
+            DIFFER,
             "PLUGIN_OUTPUT_REJECTED (the header differs from the one asked for), the key in no error; the next call on the same plugin signs",
         ),
-        signer_behaviour(
+        smuggling_behaviour(
             "guest/smuggle-key-in-signature-length",
             "smuggle-signature",
-            REJECTED,
-            "PLUGIN_OUTPUT_REJECTED (the signature segment is not exactly HS256's 32 bytes in canonical base64url), the key in no error; the next call on the same plugin signs",
+            "signatures by this key are 32 bytes",
+            "PLUGIN_OUTPUT_REJECTED because the signature (canonical base64url, the key's bytes after the real signature) is not exactly HS256's 32 bytes; the key in no error; the next call on the same plugin signs",
         ),
-        signer_behaviour(
+        smuggling_behaviour(
             "guest/smuggle-key-in-padding",
             "smuggle-padding",
-            REJECTED,
-            "PLUGIN_OUTPUT_REJECTED (padding is not canonical base64url), the key in no error; the next call on the same plugin signs",
+            NOT_CANONICAL,
+            "PLUGIN_OUTPUT_REJECTED because padding (one or two '=', a key bit) is not canonical base64url; the key in no error; the next call on the same plugin signs",
         ),
-        signer_behaviour(
+        smuggling_behaviour(
+            "guest/smuggle-key-in-trailing-bits",
+            "smuggle-trailing-bits",
+            NOT_CANONICAL,
+            "PLUGIN_OUTPUT_REJECTED because the signature's last character carries non-zero bits past its last byte (key bits a lax decoder ignores): not canonical base64url; the key in no error; the next call on the same plugin signs",
+        ),
+        smuggling_behaviour(
             "guest/smuggle-key-in-whitespace",
             "smuggle-whitespace",
-            REJECTED,
+            DIFFER,
             "PLUGIN_OUTPUT_REJECTED (the claims bytes differ from those asked for), the key in no error; the next call on the same plugin signs",
         ),
-        signer_behaviour(
+        smuggling_behaviour(
             "guest/token-for-other-claims",
             "other-claims",
-            REJECTED,
+            DIFFER,
             "PLUGIN_OUTPUT_REJECTED (a validly signed token for other claims), the key in no error; the next call on the same plugin signs",
         ),
-        signer_behaviour(
+        smuggling_behaviour(
             "guest/token-for-other-algorithm",
             "other-alg",
-            REJECTED,
-            "PLUGIN_OUTPUT_REJECTED (an HS512 token when HS256 was asked for), the key in no error; the next call on the same plugin signs",
+            DIFFER,
+            "PLUGIN_OUTPUT_REJECTED (an HS512 token when HS256 was asked for: the header differs), the key in no error; the next call on the same plugin signs",
         ),
     ]
 }

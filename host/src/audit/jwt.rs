@@ -119,13 +119,16 @@ pub fn cases() -> Vec<Case> {
             "jwt/hs256-signed-with-the-rsa-public-key",
             Area::Jwt,
             "an HS256 token whose HMAC secret is the RS256 profile's public key PEM (algorithm confusion)",
-            "refused under the RS256 profile: ALGORITHM_NOT_ALLOWED; the public key is never used as an HMAC secret",
+            "refused under the RS256 profile: ALGORITHM_NOT_ALLOWED; and where a verifier allows HS256 too, INVALID_KEY: the public key is never used as an HMAC secret",
             move |env| {
                 let forged = hs256(&json!({"sub": "admin", "exp": exp}), RSA_PUBLIC_PEM.as_bytes(), None);
                 expect_codes(
                     env,
                     RSA_PUBLIC_PEM.as_bytes(),
-                    vec![("RS256 profile", forged, vec![Algorithm::RS256], 0, Some("ALGORITHM_NOT_ALLOWED"))],
+                    vec![
+                        ("RS256 allowed", forged.clone(), vec![Algorithm::RS256], 0, Some("ALGORITHM_NOT_ALLOWED")),
+                        ("RS256 and HS256 allowed", forged, vec![Algorithm::RS256, Algorithm::HS256], 0, Some("INVALID_KEY")),
+                    ],
                 )
             },
         ),

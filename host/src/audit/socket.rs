@@ -64,12 +64,15 @@ fn bad_tokens(env: &AuditEnv) -> Outcome {
         let mut good = UnixStream::connect(server.socket_path()).map_err(|e| e.to_string())?;
         let first = send_handshake(&mut good, &hex, Duration::from_secs(5)).map_err(|e| e.to_string())?;
         let handed_over = server.wait_authenticated(Duration::from_secs(5)).is_some();
+        // Single use: the spent token, presented again before the host arms
+        // another, must find nothing to match (not merely a different token).
+        let (replay, replay_took) = attempt(&server, &hex)?;
         let (other, other_hex) = fresh_token(env)?;
         drop(other);
         let (next, _) = fresh_token(env)?;
         server.expect(next);
         let tries = [
-            ("replayed", hex.clone()),
+            ("replayed while another token is armed", hex.clone()),
             ("another token", other_hex),
             ("zero-filled", "0".repeat(64)),
             ("short", hex[..62].to_owned()),
@@ -78,7 +81,10 @@ fn bad_tokens(env: &AuditEnv) -> Outcome {
             ("empty", String::new()),
         ];
         let mut wrong = Vec::new();
-        let mut slowest = Duration::ZERO;
+        if replay != (HandshakeReply::HandshakeFailed { code: HandshakeFailure::InvalidToken }) || replay_took >= CLOSE_BOUND {
+            wrong.push(format!("replayed once spent: {} after {replay_took:?}", reply_code(&replay)));
+        }
+        let mut slowest = replay_took;
         for (name, presented) in &tries {
             let (reply, took) = attempt(&server, presented)?;
             slowest = slowest.max(took);
@@ -86,19 +92,56 @@ fn bad_tokens(env: &AuditEnv) -> Outcome {
                 wrong.push(format!("{name}: {} after {took:?}", reply_code(&reply)));
             }
         }
-        let logged = env.log().security_events_with("worker handshake failed") >= tries.len();
+        let logged = env.log().security_events_with("worker handshake failed") > tries.len();
         Ok(Outcome::check(
             first == HandshakeReply::HandshakeOk && handed_over && wrong.is_empty() && logged,
             format!(
-                "the right token: {} (handed over: {handed_over}); {} wrong ones: {}; slowest close {:.1} ms; failures logged: {logged}",
+                "the right token: {} (handed over: {handed_over}); {} wrong ones (the spent token replayed first): {}; slowest close {:.1} ms; failures logged: {logged}",
                 reply_code(&first),
-                tries.len(),
+                tries.len() + 1,
                 if wrong.is_empty() { "all INVALID_TOKEN".to_owned() } else { wrong.join(", ") },
                 slowest.as_secs_f64() * 1000.0
             ),
         ))
     };
     run().unwrap_or_else(Outcome::fail)
+}
+
+/// How far past the handshake deadline a refusal may arrive on a loaded
+/// 2-core machine. Well under the dribbler's whole frame, so a server that
+/// restarted its clock on every byte (a slowloris's hope) fails the case.
+const DEADLINE_SLACK: Duration = Duration::from_millis(1_000);
+
+/// The dribbler's pause between bytes.
+const DRIBBLE_GAP: Duration = Duration::from_millis(50);
+
+/// The frame the dribbler announces: sent whole, it would take
+/// `DRIBBLE_GAP * DRIBBLE_FRAME_BYTES` (4 s), over the deadline plus slack.
+const DRIBBLE_FRAME_BYTES: u32 = 80;
+
+/// A client that announces a frame and sends it one byte at a time, every
+/// byte in time for a per-read timeout; the host's deadline is for the
+/// whole frame. Returns the host's reply and when it came.
+fn dribble(server: &HandshakeServer) -> Result<(HandshakeReply, Duration), String> {
+    let mut reader = UnixStream::connect(server.socket_path()).map_err(|e| e.to_string())?;
+    let mut writer = reader.try_clone().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    writer.write_all(&DRIBBLE_FRAME_BYTES.to_be_bytes()).map_err(|e| e.to_string())?;
+    let body = format!("{{\"type\":\"HANDSHAKE\",\"token\":\"{}\"}}", "0".repeat(64));
+    let dribbling = std::thread::spawn(move || {
+        for byte in body.bytes().chain(std::iter::repeat(b' ')).take(DRIBBLE_FRAME_BYTES as usize) {
+            std::thread::sleep(DRIBBLE_GAP);
+            if writer.write_all(&[byte]).is_err() {
+                break;
+            }
+        }
+    });
+    let reply = read_frame(&mut reader, MAX_HANDSHAKE_FRAME_BYTES, Some(started + Duration::from_secs(10))).map_err(|e| e.to_string());
+    let took = started.elapsed();
+    let _ = reader.shutdown(std::net::Shutdown::Both);
+    let _ = dribbling.join();
+    let reply: HandshakeReply = serde_json::from_slice(&reply?).map_err(|e| e.to_string())?;
+    Ok((reply, took))
 }
 
 fn silence_dribble_huge(env: &AuditEnv) -> Outcome {
@@ -113,16 +156,7 @@ fn silence_dribble_huge(env: &AuditEnv) -> Outcome {
         let silent_reply: HandshakeReply = serde_json::from_slice(&reply).map_err(|e| e.to_string())?;
         let silent_took = started.elapsed();
 
-        let mut dribbler = UnixStream::connect(server.socket_path()).map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let _ = dribbler.write_all(&90u32.to_be_bytes());
-        for byte in br#"{"type":"HANDSHAKE","token":""# {
-            std::thread::sleep(Duration::from_millis(50));
-            if dribbler.write_all(&[*byte]).is_err() {
-                break;
-            }
-        }
-        let dribble_took = closed_within(&mut dribbler, started);
+        let (dribble_reply, dribble_took) = dribble(&server)?;
 
         let mut huge = UnixStream::connect(server.socket_path()).map_err(|e| e.to_string())?;
         let started = Instant::now();
@@ -132,14 +166,18 @@ fn silence_dribble_huge(env: &AuditEnv) -> Outcome {
         let huge_took = closed_within(&mut huge, started);
         Ok(Outcome::check(
             silent_reply == (HandshakeReply::HandshakeFailed { code: HandshakeFailure::Timeout })
-                && silent_took < SHORT_HANDSHAKE + Duration::from_secs(1)
-                && dribble_took < SHORT_HANDSHAKE + Duration::from_secs(2)
+                && silent_took < SHORT_HANDSHAKE + DEADLINE_SLACK
+                && dribble_reply == (HandshakeReply::HandshakeFailed { code: HandshakeFailure::Timeout })
+                && dribble_took < SHORT_HANDSHAKE + DEADLINE_SLACK
                 && huge_reply == (HandshakeReply::HandshakeFailed { code: HandshakeFailure::InvalidToken })
                 && huge_took < CLOSE_BOUND,
             format!(
-                "silent: {} after {:.0} ms; dribbling: closed after {:.0} ms; 4 GiB length prefix: {} after {:.1} ms",
+                "silent: {} after {:.0} ms; dribbling a byte every {} ms (a whole frame would take {:.1} s): {} after {:.0} ms; 4 GiB length prefix: {} after {:.1} ms",
                 reply_code(&silent_reply),
                 silent_took.as_secs_f64() * 1000.0,
+                DRIBBLE_GAP.as_millis(),
+                (DRIBBLE_GAP * DRIBBLE_FRAME_BYTES).as_secs_f64(),
+                reply_code(&dribble_reply),
                 dribble_took.as_secs_f64() * 1000.0,
                 reply_code(&huge_reply),
                 huge_took.as_secs_f64() * 1000.0
@@ -223,15 +261,15 @@ pub fn cases() -> Vec<Case> {
         Case::new(
             "socket/wrong-replayed-or-malformed-token",
             Area::Socket,
-            "clients presenting a replayed, another, zero-filled, short, long, non-hex and empty token",
-            "the right token admitted once; every other INVALID_TOKEN and closed within 200 ms; each failure logged without the token",
+            "clients presenting the spent token (before and after another is armed), another, zero-filled, short, long, non-hex and empty token",
+            "the right token admitted once and never again; every other INVALID_TOKEN and closed within 200 ms; each failure logged without the token",
             bad_tokens,
         ),
         Case::new(
             "socket/silence-dribbling-huge-frame",
             Area::Socket,
-            "a client that says nothing, one that sends a byte every 50 ms, one that announces a 4 GiB frame",
-            "TIMEOUT at the handshake deadline (300 ms here); the dribbler cut off at it; the 4 GiB frame refused before any allocation, within 200 ms",
+            "a client that says nothing, one that sends an 80-byte frame a byte every 50 ms, one that announces a 4 GiB frame",
+            "TIMEOUT at the handshake deadline (300 ms here, within 1 s of slack) for the silent client and for the dribbler (the deadline is for the whole frame, not each read); the 4 GiB frame refused before any allocation, within 200 ms",
             silence_dribble_huge,
         ),
         Case::new(

@@ -71,10 +71,29 @@ impl Guest for MisbehavingSigner {
         let token = jsonwebtoken::encode(&jwt_header, &claims, &EncodingKey::from_secret(&key))
             .map_err(|e| JwtError::SigningFailed(e.to_string()))?;
         Ok(match behaviour.as_str() {
-            // Hide the key after the signature: more bytes than the algorithm makes.
-            "smuggle-signature" => format!("{token}{}", URL_SAFE_NO_PAD.encode(&key)),
-            // Base64 padding is not part of base64url in a JWT.
-            "smuggle-padding" => format!("{token}=="),
+            // Hide the key after the signature's bytes, re-encoded as one
+            // canonical segment: only the signature's length gives it away.
+            "smuggle-signature" => {
+                let (message, signature) = token.rsplit_once('.').ok_or_else(|| JwtError::SigningFailed("no signature".into()))?;
+                let mut raw = URL_SAFE_NO_PAD.decode(signature).map_err(|e| JwtError::SigningFailed(e.to_string()))?;
+                raw.extend_from_slice(&key);
+                format!("{message}.{}", URL_SAFE_NO_PAD.encode(raw))
+            }
+            // One key bit in how many padding characters follow (base64
+            // padding is not part of base64url in a JWT).
+            "smuggle-padding" => format!("{token}{}", if key.first().is_some_and(|b| b & 1 == 1) { "==" } else { "=" }),
+            // Key bits in the bits the last base64url character carries
+            // past the signature's last byte (HS256: 43 characters hold 258
+            // bits for 256): a decoder that ignores them sees the honest
+            // signature.
+            "smuggle-trailing-bits" => {
+                let bits = key.first().map_or(1, |b| (b & 0b11) | 1);
+                let mut chars = token.into_bytes();
+                let last = chars.last_mut().ok_or_else(|| JwtError::SigningFailed("empty token".into()))?;
+                let index = BASE64URL.iter().position(|c| c == last).ok_or_else(|| JwtError::SigningFailed("not base64url".into()))?;
+                *last = BASE64URL[index | usize::from(bits)];
+                String::from_utf8(chars).map_err(|e| JwtError::SigningFailed(e.to_string()))?
+            }
             // Whitespace inside the payload JSON changes nothing a naive parser sees.
             "smuggle-whitespace" => {
                 let message = format!(
@@ -119,6 +138,9 @@ impl Guest for MisbehavingSigner {
         Ok(r#"{"admin":true}"#.into())
     }
 }
+
+/// The base64url alphabet, in value order.
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Host calls one flood makes (`flood-log`; ten times as many for
 /// `flood-clock`): far over the host's 64-records-per-call log budget.

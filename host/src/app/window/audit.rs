@@ -30,7 +30,7 @@ use tao::event_loop::EventLoopProxy;
 use crate::app::assets::AssetSource;
 use crate::app::window::{UserEvent, WindowError, WindowOptions, Webviews, has_display};
 use crate::app::{AppServices, build_bridge};
-use crate::audit::{AuditEnv, CaseResult, audit_keychain, run_cases};
+use crate::audit::{AuditEnv, CaseResult, Record, audit_keychain, run_cases};
 use crate::auth::{AuthConfig, AuthService, BrowserOpener, SystemClock};
 use crate::bridge::WindowLabel;
 use crate::secrets::Keychain;
@@ -271,7 +271,7 @@ pub fn run_page_cases(
         return Err(WindowError::NoDisplay);
     }
     std::fs::create_dir_all(data_dir).map_err(|e| WindowError::App(format!("cannot create {}: {e}", data_dir.display())))?;
-    let keychains = AuditKeychains::new();
+    let keychains = AuditKeychains::new(env.record());
     let auth_config = AuthConfig::new(NO_BACKEND).map_err(|e| WindowError::App(e.to_string()))?;
     let auth = AuthService::with_parts(auth_config, Arc::clone(&keychains.session), Arc::new(SystemClock), Arc::new(NoBrowser));
     let services = AppServices::with_keychain(env.engine(), data_dir, Arc::clone(&keychains.master))
@@ -287,6 +287,10 @@ pub fn run_page_cases(
         allow_automation: false,
         bench: None,
         opener: Some(Arc::clone(services.window_opener())),
+        secret_witness: Some({
+            let record = env.record();
+            Arc::new(move |window: WindowLabel, secret: &str| record.plant(format!("the {} window's page secret (real window)", window.as_str()), secret))
+        }),
     };
 
     let first_line = env.log().lines().len();
@@ -317,16 +321,20 @@ pub fn run_page_cases(
 struct AuditKeychains {
     master: Arc<dyn Keychain>,
     session: Arc<dyn Keychain>,
+    record: Record,
 }
 
 impl AuditKeychains {
-    fn new() -> Self {
-        Self { master: audit_keychain("page-master-key"), session: audit_keychain("page-session") }
+    fn new(record: Record) -> Self {
+        Self { master: audit_keychain("page-master-key"), session: audit_keychain("page-session"), record }
     }
 }
 
 impl Drop for AuditKeychains {
+    /// The window's master key (if the page cases made one) is planted for
+    /// the secrets search before its entry goes.
     fn drop(&mut self) {
+        self.record.plant_keychain_entry("the page window's master key", &*self.master);
         for keychain in [&self.master, &self.session] {
             if let Err(e) = keychain.delete() {
                 tracing::debug!(error = %e, keychain = %keychain.describe(), "audit keychain entry not deleted");

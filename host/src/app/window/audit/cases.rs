@@ -389,6 +389,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.expect(r["deliverInFrame"] != "function", "the frame has the host's delivery hook");
                 c.expect(r["echoed"] == 0, format!("a post from the frame reached the handler {} times", r["echoed"]));
                 let posted = r["posted"].as_u64().unwrap_or(0) as usize;
+                c.expect(posted > 0, "no post was made through the frame: nothing was tried");
                 let refused = events(env, m, "IPC_UNAUTHORIZED", posted);
                 let from_frame = count(&refused, |e| e["channel"] == "diag:emit");
                 c.expect(from_frame >= posted, format!("{from_frame} IPC_UNAUTHORIZED events for {posted} posts from the frame"));
@@ -413,6 +414,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                     c.saw(format!("{} -> {}{}", f["src"], f["href"], f["error"].as_str().map(|e| format!(" ({e})")).unwrap_or_default()));
                 }
                 c.expect(r["echoed"] == 0, format!("a post from a frame reached the handler {} times", r["echoed"]));
+                c.expect(posted > 0, "no post was made through any frame: nothing was tried");
                 let refused = events(env, m, "IPC_UNAUTHORIZED", posted);
                 c.expect(count(&refused, |e| e["channel"] == "diag:emit") >= posted, format!("{} IPC_UNAUTHORIZED events for {posted} posts", refused.len()));
                 c.saw(format!("{posted} posts refused and logged, no echo"));
@@ -433,6 +435,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                     }
                 }
                 c.expect(r["echoed"] == 0, format!("a post from a data:/blob: frame reached the handler {} times", r["echoed"]));
+                c.expect(posted > 0, "no post was made through any data:/blob: frame: nothing was tried");
                 let refused = events(env, m, "IPC_UNAUTHORIZED", posted);
                 c.expect(count(&refused, |e| e["channel"] == "diag:emit") >= posted, format!("{} IPC_UNAUTHORIZED events for {posted} posts", refused.len()));
                 let security = security_since(env, m);
