@@ -69,8 +69,31 @@ pub struct WindowOptions {
     pub secret_witness: Option<SecretWitness>,
 }
 
-/// See [`WindowOptions::secret_witness`].
-pub type SecretWitness = Arc<dyn Fn(WindowLabel, &str) + Send + Sync>;
+/// See [`WindowOptions::secret_witness`]: called with each window's label
+/// and the page secret the host just issued it.
+#[derive(Clone)]
+pub struct SecretWitness(Arc<SeeSecret>);
+
+/// What a [`SecretWitness`] calls: the window's label and its new secret.
+type SeeSecret = dyn Fn(WindowLabel, &str) + Send + Sync;
+
+impl SecretWitness {
+    /// A witness calling `see` for each secret issued.
+    pub fn new(see: impl Fn(WindowLabel, &str) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(see))
+    }
+
+    fn see(&self, window: WindowLabel, secret: &str) {
+        (self.0)(window, secret);
+    }
+}
+
+impl std::fmt::Debug for SecretWitness {
+    /// Names the witness only: what it sees is a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretWitness")
+    }
+}
 
 /// Why the window could not run.
 #[derive(Debug, thiserror::Error)]
@@ -254,7 +277,7 @@ impl Shell {
 
         let secret = self.bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
         if let Some(witness) = &self.secret_witness {
-            witness(label, &secret);
+            witness.see(label, &secret);
         }
         let client = zeroize::Zeroizing::new(
             CLIENT_JS

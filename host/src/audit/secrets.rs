@@ -70,7 +70,7 @@ pub fn leak_forms(secret: &str) -> Vec<String> {
         let middle = secret.len() / 2;
         forms.extend([secret.get(..16), secret.get(middle - 8..middle + 8)].into_iter().flatten().map(str::to_owned));
     }
-    if secret.len() % 2 == 0
+    if secret.len().is_multiple_of(2)
         && let Ok(bytes) = hex::decode(secret)
     {
         forms.push(secret.to_ascii_uppercase());

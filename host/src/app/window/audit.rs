@@ -28,7 +28,7 @@ use serde_json::Value;
 use tao::event_loop::EventLoopProxy;
 
 use crate::app::assets::AssetSource;
-use crate::app::window::{UserEvent, WindowError, WindowOptions, Webviews, has_display};
+use crate::app::window::{SecretWitness, UserEvent, WindowError, WindowOptions, Webviews, has_display};
 use crate::app::{AppServices, build_bridge};
 use crate::audit::{AuditEnv, CaseResult, Record, audit_keychain, run_cases};
 use crate::auth::{AuthConfig, AuthService, BrowserOpener, SystemClock};
@@ -289,7 +289,9 @@ pub fn run_page_cases(
         opener: Some(Arc::clone(services.window_opener())),
         secret_witness: Some({
             let record = env.record();
-            Arc::new(move |window: WindowLabel, secret: &str| record.plant(format!("the {} window's page secret (real window)", window.as_str()), secret))
+            SecretWitness::new(move |window: WindowLabel, secret: &str| {
+                record.plant(format!("the {} window's page secret (real window)", window.as_str()), secret);
+            })
         }),
     };
 
