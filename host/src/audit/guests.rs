@@ -196,6 +196,21 @@ fn verdict(result: Result<impl std::fmt::Debug, JwtError>, codes: &[&str], key: 
     }
 }
 
+/// What [`sign_as`] saw: the hostile sign's answer, the planted key, and
+/// the honest sign's account.
+type HostileSign = (Result<String, JwtError>, PlantedKey, Result<&'static str, String>);
+
+/// One sign by the misbehaving signer told to act out `behaviour` (the
+/// claim `hostile`) with a freshly planted key, then an honest sign on the
+/// same plugin: what each answered, and the key to search answers for.
+fn sign_as(env: &AuditEnv, behaviour: &str) -> Result<HostileSign, String> {
+    let signer = misbehaving_signer(env)?;
+    let key = PlantedKey::new(env, &format!("misbehaving-signer ({behaviour})"))?;
+    let result = key.sign(&signer, json!({"sub": "tollgate-audit", "hostile": behaviour}));
+    let next = next_sign(&signer, &key);
+    Ok((result, key, next))
+}
+
 /// A misbehaving-signer behaviour (the claim `hostile`) that must end in
 /// one of `codes`, followed by an honest sign.
 fn signer_behaviour(id: &'static str, behaviour: &'static str, codes: &'static [&'static str], must: &'static str) -> Case {
@@ -204,10 +219,8 @@ fn signer_behaviour(id: &'static str, behaviour: &'static str, codes: &'static [
         &format!("guest-plugins/hostile/misbehaving-signer (claim hostile={behaviour})"),
         must,
         Box::new(move |env| {
-            let signer = misbehaving_signer(env)?;
-            let key = PlantedKey::new(env, &format!("misbehaving-signer ({behaviour})"))?;
-            let result = key.sign(&signer, json!({"sub": "tollgate-audit", "hostile": behaviour}));
-            Ok(judge(result, codes, &key, next_sign(&signer, &key)))
+            let (result, key, next) = sign_as(env, behaviour)?;
+            Ok(judge(result, codes, &key, next))
         }),
     )
 }
@@ -677,11 +690,9 @@ fn smuggling_behaviour(id: &'static str, behaviour: &'static str, reason: &'stat
         &format!("guest-plugins/hostile/misbehaving-signer (claim hostile={behaviour})"),
         must,
         Box::new(move |env| {
-            let signer = misbehaving_signer(env)?;
-            let key = PlantedKey::new(env, &format!("misbehaving-signer ({behaviour})"))?;
-            let result = key.sign(&signer, json!({"sub": "tollgate-audit", "hostile": behaviour}));
+            let (result, key, next) = sign_as(env, behaviour)?;
             let for_reason = result.as_ref().err().is_some_and(|e| e.to_string().contains(reason));
-            let (passed, said) = verdict(result, &["PLUGIN_OUTPUT_REJECTED"], &key, next_sign(&signer, &key));
+            let (passed, said) = verdict(result, &["PLUGIN_OUTPUT_REJECTED"], &key, next);
             Ok(Outcome::check(
                 passed && for_reason,
                 if for_reason { said } else { format!("{said}; but not because {reason}") },
