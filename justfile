@@ -108,9 +108,10 @@ audit *args: build
     scripts/with-display target/release/tollgate audit {{args}}
 
 # The JavaScript guest's build tools (ComponentizeJS), as ./bootstrap
-# installs them; host/build.rs builds the guest from them offline.
+# installs them (the lock file left as checked in); host/build.rs builds
+# the guest from them offline.
 js-guest-deps:
-    cd guest-plugins/claims-linter-js && npm install --no-audit --no-fund --loglevel=error
+    cd guest-plugins/claims-linter-js && npm install --no-save --no-audit --no-fund --loglevel=error
 
 # Regenerate the bridge contract snapshot and the page's TypeScript from the
 # Rust channel declarations.
