@@ -31,6 +31,21 @@ const SIGNER_SOURCE: &str = include_str!("../../guest-plugins/jwt-signer/src/lib
 /// The guest workspace's lock file: a standalone scaffold builds with the
 /// same dependency versions the first-party guests are tested with.
 const GUEST_LOCK: &str = include_str!("../../guest-plugins/Cargo.lock");
+/// The canonical signing crate every signer must sign with (the host
+/// accepts only its signature, byte for byte). A standalone scaffold gets
+/// a copy under `vendor/`, with a manifest of its own (the crate's inherits
+/// from this repository's workspace).
+const CANONICAL_SOURCE: &str = include_str!("../../jwt-canonical/src/lib.rs");
+/// The vendored copy's manifest: the crate's own dependencies, spelled out.
+const CANONICAL_MANIFEST: &str = "[package]\nname = \"tollgate-jwt-canonical\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\
+description = \"Tollgate's canonical JWT signatures (vendored by `tollgate plugin new`; do not edit: the host accepts only these bytes).\"\n\n\
+[dependencies]\n\
+jsonwebtoken = { version = \"11.1\", default-features = false, features = [\"use_pem\", \"rust_crypto\"] }\n\
+base64 = \"0.22\"\n\
+p256 = { version = \"0.13\", default-features = false, features = [\"ecdsa\", \"std\"] }\n\
+p384 = { version = \"0.13\", default-features = false, features = [\"ecdsa\", \"std\"] }\n\
+rsa = { version = \"0.9\", default-features = false, features = [\"std\", \"pem\"] }\n\
+sha2 = \"0.10\"\nhmac = \"0.12\"\nrand_chacha = \"0.3\"\nrand_core = \"0.6\"\nzeroize = \"1.8\"\n";
 /// The guests' target flags (wide arithmetic, which the engine enables).
 const GUEST_CARGO_CONFIG: &str = include_str!("../../guest-plugins/.cargo/config.toml");
 
@@ -52,6 +67,8 @@ struct Template {
     deps: &'static [(&'static str, &'static str)],
     /// `[quotas.<fn>]` lines for the manifest.
     quotas: &'static [(&'static str, u32, u32)],
+    /// Whether the plugin signs with `tollgate-jwt-canonical`.
+    canonical: bool,
     /// The calls of the scaffold's test.
     calls: fn() -> Value,
 }
@@ -67,6 +84,7 @@ const TEMPLATES: &[Template] = &[Template {
         ("base64", r#""0.22""#),
     ],
     quotas: &[("sign", 200, 50), ("decode", 500, 100), ("verify", 200, 50)],
+    canonical: true,
     calls: signer_calls,
 }, Template {
     world: "tollgate:lint/claims-linter@0.1.0",
@@ -75,6 +93,7 @@ const TEMPLATES: &[Template] = &[Template {
     source_wit_path: "\"../../wit/lint@0.1\"",
     deps: &[("serde_json", r#"{ version = "1", features = ["float_roundtrip"] }"#)],
     quotas: &[("lint", 100, 50)],
+    canonical: false,
     calls: linter_calls,
 }];
 
@@ -174,6 +193,10 @@ pub fn scaffold(name: &str, world: &str, parent: &Path) -> Result<Scaffolded, Sc
 
     write(&dir.join("Cargo.toml"), &cargo_toml(name, template, workspace_member))?;
     write(&dir.join("src/lib.rs"), &lib_rs(name, template))?;
+    if template.canonical && !workspace_member {
+        write(&dir.join("vendor/tollgate-jwt-canonical/Cargo.toml"), CANONICAL_MANIFEST)?;
+        write(&dir.join("vendor/tollgate-jwt-canonical/src/lib.rs"), CANONICAL_SOURCE)?;
+    }
     for (path, text) in template.wit {
         write(&dir.join(path), text)?;
     }
@@ -211,6 +234,14 @@ fn cargo_toml(name: &str, t: &Template, member: bool) -> String {
     );
     for (dep, spec) in t.deps {
         text.push_str(&format!("{dep} = {spec}\n"));
+    }
+    if t.canonical {
+        // The host accepts only this crate's signature, byte for byte.
+        text.push_str(if member {
+            "tollgate-jwt-canonical = { workspace = true }\n"
+        } else {
+            "tollgate-jwt-canonical = { path = \"vendor/tollgate-jwt-canonical\" }\n"
+        });
     }
     if !member {
         text.push_str(

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 use tollgate::jwt::{Algorithm, JwtSigner, SignRequest};
@@ -56,11 +58,24 @@ fn every_algorithm_signs_in_the_guest_and_verifies_natively_and_in_the_guest() {
         let verified = signer.verify(&token, &public, &[alg], 0).unwrap_or_else(|e| panic!("{alg}: guest verify: {e}"));
         assert_eq!(verified, claims(), "{alg}");
 
+        // Byte-equal to the canonical token (every algorithm, PS* too),
+        // which is jsonwebtoken's own for the deterministic ones, and
+        // jsonwebtoken's RFC 6979 signature with s made low for ES*.
+        let message = token.rsplit_once('.').expect("three segments").0;
+        let canonical = tollgate_jwt_canonical::CanonicalSigner::new(alg.to_jsonwebtoken(), &private).expect("canonical key");
+        assert_eq!(token, canonical.token(message).expect("canonical sign"), "{alg}: guest token is not the canonical one");
         if alg.is_deterministic() {
             let mut header = Header::new(alg.to_jsonwebtoken());
             header.kid = Some("key-1".into());
             let native = jsonwebtoken::encode(&header, &claims(), &native_encoding_key(alg, &private)).expect("native sign");
-            assert_eq!(token, native, "{alg}: guest token differs from native jsonwebtoken");
+            let (native_message, native_signature) = native.rsplit_once('.').expect("three segments");
+            assert_eq!(message, native_message, "{alg}: the signing input differs from jsonwebtoken's");
+            let raw = URL_SAFE_NO_PAD.decode(native_signature).expect("base64url");
+            let expected = match alg {
+                Algorithm::ES256 | Algorithm::ES384 => tollgate_jwt_canonical::low_s(alg.to_jsonwebtoken(), &raw).expect("low-S"),
+                _ => raw,
+            };
+            assert_eq!(token, format!("{message}.{}", URL_SAFE_NO_PAD.encode(expected)), "{alg}: not jsonwebtoken's signature (low-S for ES*)");
         }
     }
 }

@@ -58,13 +58,22 @@ impl Guest for Signer {
         if !claims.get().starts_with('{') {
             return Err(JwtError::InvalidClaims("claims must be a JSON object".into()));
         }
-        let key = encoding_key(alg, &key)?;
+        // Refuses a key of the wrong kind with the contract's error.
+        encoding_key(alg, &key)?;
         let mut jwt_header = Header::new(alg);
         jwt_header.kid = header.kid;
         if let Some(typ) = header.typ {
             jwt_header.typ = Some(typ);
         }
-        jsonwebtoken::encode(&jwt_header, &claims, &key).map_err(key_error)
+        let header_json = serde_json::to_vec(&jwt_header)
+            .map_err(|_| JwtError::InvalidHeader("the header does not serialize".into()))?;
+        let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header_json), URL_SAFE_NO_PAD.encode(claims.get()));
+        // The one signature the host accepts: RFC 6979 low-S ECDSA, PSS
+        // with the derived salt, and the deterministic rest
+        // (tollgate-jwt-canonical; docs/wit-contract.md).
+        let signer = tollgate_jwt_canonical::CanonicalSigner::new(alg, &key)
+            .map_err(|_| JwtError::InvalidKey("the key does not parse as a key for this algorithm".into()))?;
+        signer.token(&message).map_err(|_| JwtError::SigningFailed("the signer could not complete the operation".into()))
     }
 
     fn decode(token: String) -> Result<DecodedToken, JwtError> {

@@ -8,6 +8,7 @@ use std::fmt;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{DecodingKey, EncodingKey};
+use tollgate_jwt_canonical::CanonicalSigner;
 use zeroize::Zeroizing;
 
 use crate::jwt::{Algorithm, JwtError};
@@ -22,11 +23,12 @@ pub const MIN_RSA_BITS: usize = 2048;
 /// The largest key accepted (a 16384-bit RSA PEM is about 12 KiB).
 pub const MAX_KEY_BYTES: usize = 64 * 1024;
 
-/// A key checked for its algorithm, with the host's own verification key.
+/// A key checked for its algorithm, prepared for the host's own canonical
+/// signing (the one signature a signer's token must carry).
 pub struct SigningKey {
     alg: Algorithm,
     material: Zeroizing<Vec<u8>>,
-    verifying: DecodingKey,
+    canonical: CanonicalSigner,
     signature_len: usize,
 }
 
@@ -49,13 +51,13 @@ impl SigningKey {
         }
         if alg.is_hmac() {
             check_hmac_secret(alg, &material)?;
-            let verifying = DecodingKey::from_secret(&material);
+            let canonical = canonical_signer(alg, &material)?;
             let signature_len = match alg {
                 Algorithm::HS256 => 32,
                 Algorithm::HS384 => 48,
                 _ => 64,
             };
-            return Ok(Self { alg, material, verifying, signature_len });
+            return Ok(Self { alg, material, canonical, signature_len });
         }
         if !material.trim_ascii_start().starts_with(PEM_PREFIX) {
             return Err(JwtError::InvalidKey(format!("{alg} takes a PEM private key")));
@@ -84,11 +86,11 @@ impl SigningKey {
             (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA) => 64,
             _ => return Err(not_private()),
         };
-        let verifying = DecodingKey::from_jwk(&jwk).map_err(|_| not_private())?;
+        let canonical = canonical_signer(alg, &material)?;
         // Sign once natively: the cheapest proof that the key is usable for
         // this algorithm (e.g. a P-384 key for ES256 fails here).
-        jsonwebtoken::crypto::sign(b"probe", &encoding, alg.to_jsonwebtoken()).map_err(|_| not_private())?;
-        Ok(Self { alg, material, verifying, signature_len })
+        canonical.signature(b"probe").map_err(|_| not_private())?;
+        Ok(Self { alg, material, canonical, signature_len })
     }
 
     /// The algorithm this key was checked for.
@@ -101,15 +103,20 @@ impl SigningKey {
         &self.material
     }
 
-    /// The host's verification key (public half, or the HMAC secret).
-    pub(crate) fn verifying_key(&self) -> &DecodingKey {
-        &self.verifying
+    /// The host's own signer for this key: the canonical signature a
+    /// signer guest's token must carry, byte for byte.
+    pub(crate) fn canonical(&self) -> &CanonicalSigner {
+        &self.canonical
     }
 
     /// The exact length of a signature by this key.
     pub(crate) fn signature_len(&self) -> usize {
         self.signature_len
     }
+}
+
+fn canonical_signer(alg: Algorithm, material: &[u8]) -> Result<CanonicalSigner, JwtError> {
+    CanonicalSigner::new(alg.to_jsonwebtoken(), material).map_err(|_| JwtError::InvalidKey(format!("the key cannot sign {alg}")))
 }
 
 fn check_hmac_secret(alg: Algorithm, secret: &[u8]) -> Result<(), JwtError> {

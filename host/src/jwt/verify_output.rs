@@ -2,17 +2,23 @@
 //! the exact signing input it asked for, strict token splitting and
 //! decoding, and signature and time checks with jsonwebtoken.
 //!
-//! A signer's token is accepted only if its header and payload segments are
-//! byte-equal to what the host asked for, its signature segment is
-//! canonical base64url of exactly the algorithm's signature length, and the
-//! signature verifies under the host's own verification key. For the
-//! deterministic algorithms that leaves the guest no choice of any byte, so
-//! nothing can be smuggled out; PSS's random salt is the one residual
-//! channel (docs/security.md).
+//! A signer's token is accepted only if it is byte-identical to the token
+//! the host computes itself for the same key and signing input, with
+//! `tollgate_jwt_canonical` (RFC 6979 low-S ECDSA, RFC 8032 EdDSA, PKCS#1
+//! v1.5, HMAC, and PSS with a salt derived from the key and the input).
+//! "It verifies" is not enough: a signer chooses ECDSA and EdDSA nonces and
+//! PSS salts, and `(r, n - s)` verifies as well as `(r, s)`; each choice
+//! can carry the key out to whoever receives the token. Byte-equality
+//! leaves the guest no byte to choose, for every algorithm, and the check
+//! is this comparison, not a property of the signer (docs/security.md).
+//!
+//! Before the comparison, cheaper checks name the way a token differs
+//! (header or claims, base64url form, length), for the security log.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, Header};
+use subtle::ConstantTimeEq as _;
 use serde_json::{Map, Value};
 
 use crate::jwt::key::verifying_key_for;
@@ -108,9 +114,22 @@ pub(crate) fn signing_input(
     Ok((message, claims_text))
 }
 
-/// Judges a signer's token against the signing input the host asked for.
+/// The reason a token that differs only in its signature is refused.
+pub const NOT_CANONICAL: &str = "the signature is not the one the host computes for this key and signing input";
+
+/// Judges a signer's token against the signing input the host asked for:
+/// computes the canonical token with `key` and requires byte-equality.
 /// Returns why it was refused; the reason never quotes the token.
 pub fn verify_signer_output(token: &str, expected_message: &str, key: &SigningKey) -> Result<(), String> {
+    let expected = key
+        .canonical()
+        .token(expected_message)
+        .map_err(|_| "the host could not compute the expected signature".to_owned())?;
+    check_signer_output(token, expected_message, &expected, key)
+}
+
+/// [`verify_signer_output`] with the canonical token already computed.
+pub(crate) fn check_signer_output(token: &str, expected_message: &str, expected_token: &str, key: &SigningKey) -> Result<(), String> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(format!("the token is {} bytes, over the {MAX_TOKEN_BYTES}-byte limit", token.len()));
     }
@@ -128,10 +147,13 @@ pub fn verify_signer_output(token: &str, expected_message: &str, key: &SigningKe
             key.signature_len()
         ));
     }
-    let alg = key.algorithm().to_jsonwebtoken();
-    match jsonwebtoken::crypto::verify(signature, expected_message.as_bytes(), key.verifying_key(), alg) {
-        Ok(true) => Ok(()),
-        _ => Err("the signature does not verify under the key".into()),
+    // The decisive check. Constant time, although both sides are already
+    // known to the guest: the comparison's timing is then no oracle for
+    // how much of a forged signature matched.
+    if token.len() == expected_token.len() && bool::from(token.as_bytes().ct_eq(expected_token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(NOT_CANONICAL.into())
     }
 }
 
