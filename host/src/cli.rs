@@ -15,6 +15,7 @@ use tollgate::lint::ClaimsLinter;
 use tollgate::runtime::WorldBindings;
 use tollgate::runtime::worlds::ClaimsLinterWorld;
 use tollgate::scaffold;
+use tollgate::store::plugin_quarantine::PluginQuarantine;
 use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
@@ -205,6 +206,18 @@ enum PluginCommand {
         #[arg(long)]
         wasm: PathBuf,
     },
+    /// Clear a quarantined plugin (one that failed a key-carrying call
+    /// without an explanation, see docs/security.md), by name, SHA-256 or
+    /// the path of its component; `--list` shows every quarantined plugin
+    /// and why.
+    Trust {
+        /// The plugin's name, its component's SHA-256, or a path to the .wasm.
+        #[arg(required_unless_present = "list")]
+        plugin: Option<String>,
+        /// List the quarantined plugins instead (JSON).
+        #[arg(long)]
+        list: bool,
+    },
     /// Make one guest call through the real runtime path; JSON on stdout.
     Call {
         /// `jwt-signer` for the built-in signer, or a path to a .wasm whose
@@ -293,14 +306,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         return run_worker(socket, &plugin, cache_dir).map_err(|e| CliError { code: e.code(), message: e.to_string(), exit_status: 1 });
     }
     let engine = PluginEngine::new(EngineOptions { cache_dir: cache_dir.clone(), ..EngineOptions::default() })?;
+    // The same quarantine list as the app's: a plugin that failed a
+    // key-carrying call in the window is refused keys here too.
+    let quarantine = match default_data_dir(cli.data_dir.clone()) {
+        Some(dir) => PluginQuarantine::open(&dir),
+        None => PluginQuarantine::in_memory(),
+    };
     let builtin = |engine: &PluginEngine| -> Result<JwtSigner, CliError> {
         if !cli.worker {
-            return Ok(JwtSigner::builtin(engine)?);
+            return Ok(JwtSigner::builtin(engine)?.with_quarantine(quarantine.clone()));
         }
         let program = std::env::current_exe().map_err(|e| PluginError::WorkerStart(e.to_string()))?;
         let mut options = WorkerOptions::new(program);
         options.cache_dir = cache_dir.clone();
-        Ok(JwtSigner::from_backend(Box::new(WorkerSigner::new(options)?)))
+        Ok(JwtSigner::from_backend(Box::new(WorkerSigner::new(options)?)).with_quarantine(quarantine.clone()))
     };
     let allow_automation = automation_allowed(&cli);
     let Some(command) = cli.command else {
@@ -319,8 +338,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Plugin(PluginCommand::Test { crate_dir, wasm }) => plugin_test(&engine, &crate_dir, &wasm),
+        Command::Plugin(PluginCommand::Trust { plugin, list }) => plugin_trust(&quarantine, plugin.as_deref(), list),
         Command::Plugin(PluginCommand::Call { plugin, function, args, manifest }) => {
-            let plugin = load_callable(&engine, &plugin, manifest.as_deref())?;
+            let plugin = load_callable(&engine, &plugin, manifest.as_deref(), &quarantine)?;
             let args: Value = serde_json::from_str(&args).map_err(|e| usage("INVALID_ARGS", format!("--args is not JSON: {e}")))?;
             let out = plugin.call(&function, &args)?;
             println!("{out}");
@@ -420,6 +440,11 @@ fn watch_dev_plugins(dirs: &[PathBuf], services: &std::sync::Arc<AppServices>, b
     }
 }
 
+/// `--data-dir`, or `$XDG_DATA_HOME/tollgate`.
+fn default_data_dir(data_dir: Option<PathBuf>) -> Option<PathBuf> {
+    data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate")))
+}
+
 fn open_window(
     engine: &PluginEngine,
     data_dir: Option<PathBuf>,
@@ -428,7 +453,7 @@ fn open_window(
     allow_automation: bool,
     auth: AuthConfig,
 ) -> Result<(), CliError> {
-    let data_dir = data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate"))).ok_or_else(|| {
+    let data_dir = default_data_dir(data_dir).ok_or_else(|| {
         usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
     })?;
     let auth = AuthService::new(auth);
@@ -560,7 +585,9 @@ fn plugin_test(engine: &PluginEngine, crate_dir: &Path, wasm: &Path) -> Result<(
     let calls = scaffold::read_calls(crate_dir).map_err(scaffold_error)?;
     let manifest = wasm.with_file_name("tollgate.toml");
     let source = PluginSource::from_files(wasm, Some(&manifest))?;
-    let plugin = Callable::load(engine, &source, true)?;
+    // An author's test run: failures show in the table, and quarantine
+    // lasts this run only.
+    let plugin = Callable::load(engine, &source, true, &PluginQuarantine::in_memory())?;
     let mut failed = 0;
     println!("{:<4} {:<10} {:<6} detail", "#", "function", "result");
     for (i, c) in calls.iter().enumerate() {
@@ -588,13 +615,13 @@ enum Callable {
 }
 
 impl Callable {
-    fn load(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Self, CliError> {
+    fn load(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool, quarantine: &PluginQuarantine) -> Result<Self, CliError> {
         let manifest = tollgate::runtime::Manifest::parse(&source.manifest, engine.policy()).map_err(PluginError::from)?;
         if manifest.world == ClaimsLinterWorld::WORLD {
             let plugin = if verified { engine.load_verified(source)? } else { engine.load(source)? };
             return Ok(Self::Linter(Box::new(ClaimsLinter::from_plugin(plugin))));
         }
-        Ok(Self::Signer(JwtSigner::load(engine, source, verified)?))
+        Ok(Self::Signer(JwtSigner::load(engine, source, verified)?.with_quarantine(quarantine.clone())))
     }
 
     fn call(&self, function: &str, args: &Value) -> Result<Value, CliError> {
@@ -607,12 +634,39 @@ impl Callable {
 
 /// `jwt-signer` and `claims-linter` are the built-in plugins; anything else
 /// is a path to a component.
-fn load_callable(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>) -> Result<Callable, CliError> {
+fn load_callable(engine: &PluginEngine, plugin: &str, manifest: Option<&Path>, quarantine: &PluginQuarantine) -> Result<Callable, CliError> {
     match (plugin, manifest) {
-        ("jwt-signer", None) => Ok(Callable::Signer(JwtSigner::builtin(engine)?)),
+        ("jwt-signer", None) => Ok(Callable::Signer(JwtSigner::builtin(engine)?.with_quarantine(quarantine.clone()))),
         ("claims-linter", None) => Ok(Callable::Linter(Box::new(ClaimsLinter::builtin(engine)?))),
-        _ => Callable::load(engine, &PluginSource::from_files(Path::new(plugin), manifest)?, false),
+        _ => Callable::load(engine, &PluginSource::from_files(Path::new(plugin), manifest)?, false, quarantine),
     }
+}
+
+/// `plugin trust`: clears a quarantined plugin by name, hash or the path
+/// of its component, saying what was cleared; or lists them all.
+fn plugin_trust(quarantine: &PluginQuarantine, plugin: Option<&str>, list: bool) -> Result<(), CliError> {
+    if list {
+        println!("{}", serde_json::to_string_pretty(&quarantine.list()).unwrap_or_default());
+        return Ok(());
+    }
+    let Some(plugin) = plugin else {
+        return Err(usage("INVALID_ARGS", "name a plugin (name, sha256 or .wasm path), or pass --list"));
+    };
+    let path = Path::new(plugin);
+    let key = if path.is_file() {
+        let bytes = std::fs::read(path).map_err(|source| PluginError::Io { path: path.display().to_string(), source })?;
+        tollgate::runtime::component_sha256(&bytes)
+    } else {
+        plugin.to_owned()
+    };
+    let cleared = quarantine.trust(&key).map_err(|e| CliError { code: e.code(), message: e.to_string(), exit_status: 1 })?;
+    if cleared.is_empty() {
+        return Err(CliError { code: "NOT_QUARANTINED", message: format!("no quarantined plugin is named or hashed `{plugin}`"), exit_status: 1 });
+    }
+    for entry in cleared {
+        eprintln!("trusted again: {} (sha256 {}), quarantined since {} because {}", entry.plugin, entry.sha256, entry.since, entry.reason);
+    }
+    Ok(())
 }
 
 /// A linter call: `lint` with `{claims, maxLifetimeSeconds?}`.

@@ -12,5 +12,5 @@ mod verify_output;
 pub use algorithm::Algorithm;
 pub use error::JwtError;
 pub use key::SigningKey;
-pub use signer::{DecodedToken, JwtSigner, SignRequest};
-pub use verify_output::verify_signer_output;
+pub use signer::{AnswerSchedule, DecodedToken, JwtSigner, SignRequest};
+pub use verify_output::{NOT_CANONICAL, verify_signer_output};

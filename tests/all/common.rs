@@ -39,6 +39,18 @@ pub fn misbehaving() -> Plugin<JwtSignerWorld> {
     load(artifacts::MISBEHAVING_SIGNER_WASM_PATH, artifacts::MISBEHAVING_SIGNER_MANIFEST_PATH).expect("misbehaving signer loads")
 }
 
+/// After a key-carrying call failed inside the guest: the next one is
+/// refused `PLUGIN_QUARANTINED` before the guest runs; trusted again (as
+/// `tollgate plugin trust` does), the same plugin answers.
+pub fn assert_quarantined_then_trusted<T: std::fmt::Debug>(signer: &JwtSigner, mut call: impl FnMut() -> Result<T, tollgate::jwt::JwtError>) {
+    let refused = call().expect_err("a quarantined plugin is refused the key");
+    assert_eq!(refused.code(), "PLUGIN_QUARANTINED", "{refused}");
+    assert!(refused.to_string().contains("tollgate plugin trust"), "the error says how to clear it: {refused}");
+    let cleared = signer.quarantine().trust(signer.plugin_sha256()).expect("trust");
+    assert_eq!(cleared.len(), 1, "exactly this plugin was quarantined");
+    call().unwrap_or_else(|e| panic!("trusted again, the plugin does not answer: {e}"));
+}
+
 /// A test key file's bytes.
 pub fn key_bytes(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys").join(name);

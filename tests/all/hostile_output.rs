@@ -28,10 +28,12 @@ fn every_smuggling_signer_output_is_rejected() {
         assert_eq!(err.code(), "PLUGIN_OUTPUT_REJECTED", "{behaviour}: {err}");
         let hex: String = HMAC_SECRET.iter().map(|b| format!("{b:02x}")).collect();
         assert!(!err.to_string().contains(&hex), "{behaviour}: the error quotes the key");
+        // A refused answer quarantines the plugin; trusted again, the same
+        // plugin signs honestly when not asked to misbehave.
+        crate::common::assert_quarantined_then_trusted(&signer, || {
+            signer.sign(SignRequest { key: &key, claims: json!({"sub": "x"}), kid: None, typ: None })
+        });
     }
-    // The same plugin signs honestly when not asked to misbehave.
-    let token = signer.sign(SignRequest { key: &key, claims: json!({"sub": "x"}), kid: None, typ: None });
-    assert!(token.is_ok(), "{token:?}");
 }
 
 #[test]
@@ -57,6 +59,9 @@ fn lying_decode_and_verify_answers_are_rejected() {
     // It claims any token is valid; the host knows this one's key is wrong.
     let err = liar.verify(&token, b"not-the-key-not-the-key-not-the-key!", &[Algorithm::HS256], 0).expect_err("lies");
     assert_eq!(err.code(), "PLUGIN_OUTPUT_REJECTED");
+    // `verify` carries a key too: the lie quarantined the plugin.
+    assert_eq!(liar.verify(&token, HMAC_SECRET, &[Algorithm::HS256], 0).expect_err("quarantined").code(), "PLUGIN_QUARANTINED");
+    liar.quarantine().trust(liar.plugin_sha256()).expect("trust");
     // And it returns other claims for a valid one.
     let err = liar.verify(&token, HMAC_SECRET, &[Algorithm::HS256], 0).expect_err("lies");
     assert_eq!(err.code(), "PLUGIN_OUTPUT_REJECTED");

@@ -17,6 +17,7 @@ use crate::runtime::policy::HostPolicy;
 use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld, JwtSignerWorldV0_1};
 use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource, WorldBindings};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
+use crate::store::plugin_quarantine::PluginQuarantine;
 use crate::store::{ProfileStore, SettingsStore};
 
 /// What the app's handlers use.
@@ -32,19 +33,23 @@ pub struct AppServices {
     secrets: Secrets,
     auth: AuthService,
     windows: Arc<WindowOpener>,
+    quarantine: PluginQuarantine,
 }
 
 impl AppServices {
     /// Loads the built-in plugins into `engine`; profiles and settings live
-    /// in `data_dir`, the master key in the OS keychain. Neither the disk
-    /// nor the keychain is touched until a channel needs them.
+    /// in `data_dir`, the master key in the OS keychain. Of the disk only
+    /// the plugin quarantine list is read now (every signer call consults
+    /// it); nothing else, nor the keychain, is touched until a channel
+    /// needs it.
     pub fn new(engine: &PluginEngine, data_dir: &Path) -> Result<Self, PluginError> {
         Self::with_keychain(engine, data_dir, Arc::new(OsKeychain::default()))
     }
 
     /// The same over another keychain (tests inject a failing one).
     pub fn with_keychain(engine: &PluginEngine, data_dir: &Path, keychain: Arc<dyn Keychain>) -> Result<Self, PluginError> {
-        let signer = JwtSigner::builtin(engine)?;
+        let quarantine = PluginQuarantine::open(data_dir);
+        let signer = JwtSigner::builtin(engine)?.with_quarantine(quarantine.clone());
         let linter = ClaimsLinter::builtin(engine)?;
         let plugins = vec![
             builtin_summary(engine, guest_artifacts::JWT_SIGNER_WASM, guest_artifacts::JWT_SIGNER_MANIFEST)?,
@@ -60,6 +65,7 @@ impl AppServices {
             secrets: Secrets::new(keychain),
             auth: AuthService::new(AuthConfig::default()),
             windows: Arc::default(),
+            quarantine,
         })
     }
 
@@ -74,6 +80,12 @@ impl AppServices {
     /// connects it while the event loop runs).
     pub fn window_opener(&self) -> &Arc<WindowOpener> {
         &self.windows
+    }
+
+    /// Plugins refused keys after an unexplained failure (shared with the
+    /// CLI through the data directory).
+    pub fn quarantine(&self) -> &PluginQuarantine {
+        &self.quarantine
     }
 
     /// GitHub sign-in.
@@ -109,7 +121,7 @@ impl AppServices {
             Linter(Box<ClaimsLinter>),
         }
         let loaded = if manifest.world == JwtSignerWorld::WORLD || manifest.world == JwtSignerWorldV0_1::WORLD {
-            Loaded::Signer(JwtSigner::load(&self.engine, source, true)?)
+            Loaded::Signer(JwtSigner::load(&self.engine, source, true)?.with_quarantine(self.quarantine.clone()))
         } else if manifest.world == ClaimsLinterWorld::WORLD {
             Loaded::Linter(Box::new(ClaimsLinter::from_plugin(self.engine.load_verified::<ClaimsLinterWorld>(source)?)))
         } else {

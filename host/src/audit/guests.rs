@@ -27,7 +27,7 @@ use zeroize::Zeroizing;
 
 use crate::audit::{Area, AuditEnv, Case, Outcome};
 use crate::guest_artifacts as artifacts;
-use crate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use crate::jwt::{Algorithm, AnswerSchedule, JwtError, JwtSigner, SignRequest, SigningKey};
 use crate::lint::{ClaimsLinter, DEFAULT_MAX_LIFETIME_SECONDS, LintError};
 use crate::runtime::worlds::ClaimsLinterWorld;
 use crate::runtime::{EPOCH_TICK, PluginError, PluginSource};
@@ -134,9 +134,15 @@ fn source(wasm: &'static [u8], manifest: &'static str, what: &str) -> PluginSour
     PluginSource { wasm: Cow::Borrowed(wasm), manifest: Cow::Borrowed(manifest), what: what.to_owned() }
 }
 
+/// The misbehaving signer, its answers not held: these cases time how the
+/// runtime stops a guest (deadlines, traps), which the answer schedule
+/// would hide behind its hold. The schedule has cases of its own
+/// (`guest/timing-*`).
 fn misbehaving_signer(env: &AuditEnv) -> Result<JwtSigner, String> {
     let src = source(artifacts::MISBEHAVING_SIGNER_WASM, artifacts::MISBEHAVING_SIGNER_MANIFEST, "misbehaving-signer");
-    JwtSigner::load(env.engine(), &src, false).map_err(|e| format!("misbehaving-signer does not load: {e}"))
+    JwtSigner::load(env.engine(), &src, false)
+        .map(|s| s.with_schedule(AnswerSchedule::OFF))
+        .map_err(|e| format!("misbehaving-signer does not load: {e}"))
 }
 
 fn linter(env: &AuditEnv, wasm: &'static [u8], manifest: &'static str, what: &str) -> Result<ClaimsLinter, String> {
@@ -155,11 +161,22 @@ fn lint(linter: &ClaimsLinter, claims: Value) -> Result<Vec<crate::lint::Finding
     linter.lint(&object(claims), linter.policy(DEFAULT_MAX_LIFETIME_SECONDS))
 }
 
-/// The honest call after a hostile one: the same signer must sign.
+/// The honest call after a hostile one. A hostile key-carrying call that
+/// failed inside the guest quarantined the plugin, so the next sign must be
+/// refused `PLUGIN_QUARANTINED` (before its key is sent); trusted again,
+/// the same plugin must sign: the host kept serving.
 fn next_sign(signer: &JwtSigner, key: &PlantedKey) -> Result<&'static str, String> {
-    key.sign(signer, honest_claims())
-        .map(|_| "the next honest sign on the same plugin answered a token the host verified")
-        .map_err(|e| format!("the next honest sign on the same plugin failed: {}: {e}", e.code()))
+    let trusted_again = |signer: &JwtSigner| {
+        signer.quarantine().trust(signer.plugin_sha256()).map_err(|e| format!("the plugin could not be trusted again: {e}"))?;
+        key.sign(signer, honest_claims())
+            .map(|_| "the next honest sign was refused PLUGIN_QUARANTINED before its key was sent; trusted again, the next honest sign on the same plugin answered a token the host verified")
+            .map_err(|e| format!("trusted again, the next honest sign on the same plugin failed: {}: {e}", e.code()))
+    };
+    match key.sign(signer, honest_claims()) {
+        Ok(_) => Ok("the next honest sign on the same plugin answered a token the host verified"),
+        Err(e) if e.code() == "PLUGIN_QUARANTINED" => trusted_again(signer),
+        Err(e) => Err(format!("the next honest sign on the same plugin failed: {}: {e}", e.code())),
+    }
 }
 
 /// The honest call after a hostile one: the same linter must answer.

@@ -78,6 +78,13 @@ pub type GuestAnswer<T> = Result<Result<T, GuestError>, PluginError>;
 pub trait SignerBackend: Send + Sync {
     /// The plugin's name, for logs.
     fn plugin_name(&self) -> &str;
+    /// The component's SHA-256 (lowercase hex): the quarantine's key.
+    fn plugin_sha256(&self) -> &str;
+    /// Gets ready to take a call (a worker backend starts its process), so
+    /// that start-up is not counted in a call's time.
+    fn prepare(&self) -> Result<(), crate::runtime::PluginError> {
+        Ok(())
+    }
     /// The clock the host's own checks use.
     fn clock(&self) -> Arc<dyn HostClock>;
     /// `sign`; the call carries key material.
@@ -91,6 +98,12 @@ pub trait SignerBackend: Send + Sync {
 impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
     fn plugin_name(&self) -> &str {
         (**self).plugin_name()
+    }
+    fn plugin_sha256(&self) -> &str {
+        (**self).plugin_sha256()
+    }
+    fn prepare(&self) -> Result<(), crate::runtime::PluginError> {
+        (**self).prepare()
     }
     fn clock(&self) -> Arc<dyn HostClock> {
         (**self).clock()
@@ -112,6 +125,10 @@ macro_rules! in_process_backend {
         impl SignerBackend for Plugin<$world> {
             fn plugin_name(&self) -> &str {
                 &self.manifest().name
+            }
+
+            fn plugin_sha256(&self) -> &str {
+                self.sha256()
             }
 
             fn clock(&self) -> Arc<dyn HostClock> {

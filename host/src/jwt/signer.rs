@@ -1,14 +1,31 @@
 //! `JwtSigner`: the typed front of a signer plugin. Inputs are checked
 //! here before the guest is called; outputs are checked here before they
 //! are returned.
+//!
+//! A key-carrying call (`sign`, `verify`) hands the guest a key, so
+//! everything the caller can observe about it is a possible channel for
+//! that key, and each is closed here:
+//!
+//! - the token: it must be byte-identical to the host's own canonical
+//!   token (`verify_output`), so the guest chooses no byte of it;
+//! - the outcome: a call that fails inside the guest after every host
+//!   check passed, or whose answer the host refuses, quarantines the
+//!   plugin (`store::plugin_quarantine`): the next key-carrying call is
+//!   refused before the key is sent;
+//! - the time: the answer is held until a floor that hides the guest's
+//!   own variation ([`AnswerSchedule`]); a guest that runs past it is held
+//!   much longer, and quarantined after [`AnswerSchedule::max_overruns`].
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::guest_artifacts;
-use crate::jwt::verify_output::{signing_input, split_token, verify_natively, verify_signer_output, MAX_TOKEN_BYTES};
+use crate::jwt::verify_output::{check_signer_output, signing_input, split_token, verify_natively, MAX_TOKEN_BYTES};
+use crate::store::plugin_quarantine::{PluginQuarantine, QuarantineEntry};
 use crate::jwt::{Algorithm, JwtError, SigningKey};
 use crate::jwt::backend::{GuestError, SignerBackend, load_signer_backend};
 use crate::runtime::bindings::JwtSigner as SignerWorld;
@@ -41,9 +58,75 @@ pub struct DecodedToken {
     pub signature: String,
 }
 
+/// When the answer to a key-carrying call is released, so that its timing
+/// says nothing the guest chose.
+///
+/// The answer (success or failure alike) is held until `started + floor`,
+/// where `floor = max(min_floor, native_factor x t_native)` and
+/// `t_native` is how long the host's own canonical signature (or native
+/// verification) took in this very call: it grows with the key size and
+/// with the machine's load, and depends on nothing the guest does. An
+/// honest guest finishes well inside the floor, so every answer leaves at
+/// the floor. A guest that runs past it is an *overrun*: its answer is
+/// held until `started + overrun_hold`, so an overrun is one observable
+/// event, not a duration the guest can modulate, and after `max_overruns`
+/// overruns the plugin is quarantined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerSchedule {
+    /// The shortest floor.
+    pub min_floor: Duration,
+    /// The floor as a multiple of the host's own native time.
+    pub native_factor: u32,
+    /// Where an overrun's answer is held to.
+    pub overrun_hold: Duration,
+    /// Overruns that quarantine the plugin.
+    pub max_overruns: u32,
+}
+
+impl AnswerSchedule {
+    /// The schedule every signer gets unless a measurement turns it off.
+    /// Floors: 50 ms, or 16x the native time (RSA-4096: ~150 ms); an honest
+    /// guest takes 2-5x native (docs/benchmarks.md), so a floor is missed
+    /// only on a machine far busier than any test here made it. The hold
+    /// is the default manifest deadline.
+    pub const DEFAULT: Self = Self {
+        min_floor: Duration::from_millis(50),
+        native_factor: 16,
+        overrun_hold: Duration::from_millis(2_000),
+        max_overruns: 3,
+    };
+
+    /// No holding at all: answers leave when the guest is done. Only for
+    /// measuring the channel the schedule closes (bench, audit).
+    pub const OFF: Self = Self { min_floor: Duration::ZERO, native_factor: 0, overrun_hold: Duration::ZERO, max_overruns: u32::MAX };
+
+    fn floor(&self, native: Duration) -> Duration {
+        self.min_floor.max(native.saturating_mul(self.native_factor))
+    }
+}
+
+impl Default for AnswerSchedule {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// A signer plugin behind the host's checks, wherever it runs.
 pub struct JwtSigner {
     backend: Box<dyn SignerBackend>,
+    quarantine: PluginQuarantine,
+    schedule: AnswerSchedule,
+    overruns: AtomicU32,
+}
+
+/// What the host saw go wrong in a key-carrying call, for the quarantine.
+enum Unexplained {
+    /// The runtime failure, returned as it is.
+    Failure(PluginError),
+    /// The guest's own error although the host's checks had passed.
+    GuestRefused,
+    /// The guest's answer, refused by the host.
+    Rejected(String),
 }
 
 impl JwtSigner {
@@ -70,25 +153,156 @@ impl JwtSigner {
         Self::from_backend(Box::new(plugin))
     }
 
-    /// Wraps any backend (e.g. a worker process, `crate::worker`).
+    /// Wraps any backend (e.g. a worker process, `crate::worker`). Its
+    /// quarantine list lives in this process only until
+    /// [`Self::with_quarantine`] gives it the data directory's.
     pub fn from_backend(backend: Box<dyn SignerBackend>) -> Self {
-        Self { backend }
+        Self { backend, quarantine: PluginQuarantine::in_memory(), schedule: AnswerSchedule::DEFAULT, overruns: AtomicU32::new(0) }
     }
 
-    /// Signs through the guest, then verifies the token natively: header
-    /// and claims byte-equal to what was asked, signature of the right
-    /// length that verifies under the key. A token that fails is dropped
-    /// and the call fails with `PLUGIN_OUTPUT_REJECTED`.
+    /// Uses this quarantine list (the app's and the CLI's, in the data
+    /// directory).
+    pub fn with_quarantine(mut self, quarantine: PluginQuarantine) -> Self {
+        self.quarantine = quarantine;
+        self
+    }
+
+    /// Holds answers to key-carrying calls by this schedule.
+    pub fn with_schedule(mut self, schedule: AnswerSchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// The plugin's name.
+    pub fn plugin_name(&self) -> &str {
+        self.backend.plugin_name()
+    }
+
+    /// The plugin component's SHA-256.
+    pub fn plugin_sha256(&self) -> &str {
+        self.backend.plugin_sha256()
+    }
+
+    /// The quarantine list this signer consults.
+    pub fn quarantine(&self) -> &PluginQuarantine {
+        &self.quarantine
+    }
+
+    /// Signs through the guest and accepts its token only if it is
+    /// byte-identical to the one the host computes itself. Every
+    /// unexplained failure quarantines the plugin; the answer is held by
+    /// the [`AnswerSchedule`].
     pub fn sign(&self, request: SignRequest<'_>) -> Result<String, JwtError> {
         let alg = request.key.algorithm();
+        // The host's checks, all before the key goes anywhere: the key was
+        // checked for its algorithm when `SigningKey` was made; the claims
+        // and header fields here.
         let (message, claims_text) =
             signing_input(alg, request.kid.as_deref(), request.typ.as_deref(), request.claims)?;
-        let result = self.backend.sign(alg, request.key.material(), request.kid.as_deref(), request.typ.as_deref(), &claims_text)?;
-        let token = result.map_err(|e| guest_error(e, true))?;
-        if let Err(reason) = verify_signer_output(&token, &message, request.key) {
-            return Err(self.rejected("sign", reason));
+        self.refuse_if_quarantined()?;
+        self.backend.prepare()?;
+        let started = Instant::now();
+        let expected = request.key.canonical().token(&message).map_err(|_| JwtError::SigningFailed)?;
+        let native = started.elapsed();
+        let answer = self.backend.sign(alg, request.key.material(), request.kid.as_deref(), request.typ.as_deref(), &claims_text);
+        let outcome = match answer {
+            Err(e) if e.is_guest_failure() => Err(Unexplained::Failure(e)),
+            Err(e) => Ok(Err(JwtError::Plugin(e))),
+            Ok(Err(_)) => Err(Unexplained::GuestRefused),
+            Ok(Ok(token)) => match check_signer_output(&token, &message, &expected, request.key) {
+                Ok(()) => Ok(Ok(token)),
+                Err(reason) => Err(Unexplained::Rejected(reason)),
+            },
+        };
+        let result = self.settle("sign", outcome);
+        self.hold("sign", started, native);
+        result
+    }
+
+    /// Refuses a key-carrying call to a quarantined plugin, before the key
+    /// is sent.
+    fn refuse_if_quarantined(&self) -> Result<(), JwtError> {
+        match self.quarantine.get(self.backend.plugin_sha256()) {
+            None => Ok(()),
+            Some(entry) => Err(JwtError::Plugin(PluginError::Quarantined {
+                plugin: self.backend.plugin_name().to_owned(),
+                sha256: entry.sha256,
+                reason: entry.reason,
+            })),
         }
-        Ok(token)
+    }
+
+    /// Turns a key-carrying call's outcome into the answer, quarantining
+    /// the plugin for anything unexplained. The first such call still
+    /// answers with what happened (a trap, a refused token); the next is
+    /// refused with `PLUGIN_QUARANTINED`.
+    fn settle<T>(&self, function: &str, outcome: Result<Result<T, JwtError>, Unexplained>) -> Result<T, JwtError> {
+        match outcome {
+            Ok(answer) => answer,
+            Err(Unexplained::Failure(e)) => {
+                self.quarantine_plugin(function, format!("`{function}` failed inside the guest ({}) after the host's checks passed", e.code()));
+                Err(JwtError::Plugin(e))
+            }
+            Err(Unexplained::GuestRefused) => {
+                self.quarantine_plugin(function, format!("`{function}` returned an error for a key and input the host had checked"));
+                Err(JwtError::SigningFailed)
+            }
+            Err(Unexplained::Rejected(reason)) => {
+                let err = self.rejected(function, reason.clone());
+                self.quarantine_plugin(function, format!("the host refused the answer to `{function}`: {reason}"));
+                Err(err)
+            }
+        }
+    }
+
+    fn quarantine_plugin(&self, function: &str, reason: String) {
+        let sha256 = self.backend.plugin_sha256().to_owned();
+        tracing::warn!(
+            target: "tollgate::security",
+            plugin = %self.backend.plugin_name(),
+            %sha256,
+            function,
+            %reason,
+            "plugin quarantined: it gets no key until the user trusts it again"
+        );
+        let entry = QuarantineEntry {
+            sha256,
+            plugin: self.backend.plugin_name().to_owned(),
+            function: function.to_owned(),
+            reason,
+            since: unix_seconds(&*self.backend.clock()),
+        };
+        if let Err(e) = self.quarantine.add(entry) {
+            // It holds in memory for this process either way.
+            tracing::error!(target: "tollgate::security", error = %e, "the quarantine could not be saved");
+        }
+    }
+
+    /// Holds the answer by the schedule (see [`AnswerSchedule`]).
+    fn hold(&self, function: &str, started: Instant, native: Duration) {
+        let floor = self.schedule.floor(native);
+        let elapsed = started.elapsed();
+        let until = if elapsed <= floor {
+            floor
+        } else {
+            let overruns = self.overruns.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+            tracing::warn!(
+                target: "tollgate::security",
+                plugin = %self.backend.plugin_name(),
+                function,
+                elapsed_ms = elapsed.as_millis() as u64,
+                floor_ms = floor.as_millis() as u64,
+                overruns,
+                "a key-carrying call ran past its answer floor; the answer is held"
+            );
+            if overruns >= self.schedule.max_overruns {
+                self.quarantine_plugin(function, format!("{overruns} key-carrying calls ran past their answer floor"));
+            }
+            self.schedule.overrun_hold
+        };
+        if let Some(rest) = until.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
     }
 
     /// Splits a token for display through the guest, and checks the guest's
@@ -111,32 +325,43 @@ impl JwtSigner {
     }
 
     /// Verifies through the guest and natively; both must agree. Returns
-    /// the claims.
+    /// the claims. The call carries a key (an HMAC secret, for HS*), so it
+    /// is held and quarantined like `sign`: a disagreement or a failure
+    /// inside the guest is unexplained.
     pub fn verify(&self, token: &str, key: &[u8], allowed: &[Algorithm], leeway: u32) -> Result<Value, JwtError> {
         if allowed.is_empty() || allowed.len() > MAX_ALLOWED_ALGORITHMS {
             return Err(JwtError::AlgorithmNotAllowed("(none allowed)".into()));
         }
         check_token_size(token)?;
+        self.refuse_if_quarantined()?;
+        self.backend.prepare()?;
+        let started = Instant::now();
         let now = unix_seconds(&*self.backend.clock());
         let native = verify_natively(token, key, allowed, leeway, now);
-        let result = self.backend.verify(token, key, allowed, leeway)?;
-        match (result, native) {
-            (Ok(guest_claims), Ok(native_claims)) => {
+        let native_time = started.elapsed();
+        let outcome = match (self.backend.verify(token, key, allowed, leeway), native) {
+            (Err(e), _) if e.is_guest_failure() => Err(Unexplained::Failure(e)),
+            (Err(e), _) => Ok(Err(JwtError::Plugin(e))),
+            (Ok(Ok(guest_claims)), Ok(native_claims)) => {
                 if guest_claims != native_claims {
-                    return Err(self.rejected("verify", "the claims differ from the token's own".into()));
+                    Err(Unexplained::Rejected("the claims differ from the token's own".into()))
+                } else {
+                    Ok(serde_json::from_str(&native_claims).map_err(|e| JwtError::MalformedToken(e.to_string())))
                 }
-                serde_json::from_str(&native_claims).map_err(|e| JwtError::MalformedToken(e.to_string()))
             }
-            (Err(guest), Err(native)) => {
+            (Ok(Err(guest)), Err(native)) => {
                 let guest = guest_error(guest, true);
                 if guest.code() != native.code() {
                     tracing::debug!(guest = guest.code(), host = native.code(), "signer and host disagree on why a token is invalid");
                 }
-                Err(native)
+                Ok(Err(native))
             }
-            (Ok(_), Err(_)) => Err(self.rejected("verify", "the guest accepted a token the host refuses".into())),
-            (Err(_), Ok(_)) => Err(self.rejected("verify", "the guest refused a token the host accepts".into())),
-        }
+            (Ok(Ok(_)), Err(_)) => Err(Unexplained::Rejected("the guest accepted a token the host refuses".into())),
+            (Ok(Err(_)), Ok(_)) => Err(Unexplained::Rejected("the guest refused a token the host accepts".into())),
+        };
+        let result = self.settle("verify", outcome);
+        self.hold("verify", started, native_time);
+        result
     }
 
     fn rejected(&self, function: &str, reason: String) -> JwtError {

@@ -157,6 +157,18 @@ pub enum PluginError {
     /// The runtime itself failed (engine set-up, instantiation resources).
     #[error("plugin runtime failure: {0}")]
     Runtime(String),
+    /// The plugin failed a key-carrying call without an explanation the
+    /// host accepts, and is refused keys until the user trusts it again
+    /// (`tollgate plugin trust`, or the plugins card).
+    #[error("plugin `{plugin}` (sha256 {sha256}) is quarantined: {reason}; it gets no key until you trust it again (`tollgate plugin trust {plugin}`, or Trust on the plugins card)")]
+    Quarantined {
+        /// The plugin's name.
+        plugin: String,
+        /// Its component's SHA-256.
+        sha256: String,
+        /// What the host saw, in the host's words.
+        reason: String,
+    },
 }
 
 impl PluginError {
@@ -185,6 +197,31 @@ impl PluginError {
             Self::WorkerStart(_) => "WORKER_START_FAILED",
             Self::InWorker { code, .. } => code,
             Self::Runtime(_) => "INTERNAL_ERROR",
+            Self::Quarantined { .. } => "PLUGIN_QUARANTINED",
+        }
+    }
+
+    /// Whether the guest itself failed the call: it trapped, ran out of
+    /// time, memory or stack, exited, crashed its worker, or answered
+    /// something the host refused. Not: the host's own refusals before the
+    /// call (quota, quarantine), I/O, or a worker that could not start or
+    /// died (a guest can't kill its worker short of a wasmtime bug; outside
+    /// kills are common, and a worker that is gone got no key).
+    /// For a key-carrying call whose inputs the host had checked, such a
+    /// failure has no innocent explanation (see `store::plugin_quarantine`).
+    pub fn is_guest_failure(&self) -> bool {
+        match self {
+            Self::DeadlineExceeded { .. }
+            | Self::MemoryLimitExceeded { .. }
+            | Self::StackOverflow { .. }
+            | Self::Trapped { .. }
+            | Self::GuestExited { .. }
+            | Self::OutputRejected { .. } => true,
+            Self::InWorker { code, .. } => matches!(
+                *code,
+                "PLUGIN_DEADLINE_EXCEEDED" | "PLUGIN_MEMORY_LIMIT" | "PLUGIN_STACK_OVERFLOW" | "PLUGIN_TRAPPED" | "PLUGIN_EXITED"
+            ),
+            _ => false,
         }
     }
 
@@ -196,7 +233,7 @@ impl PluginError {
             "PLUGIN_WORLD_MISMATCH", "MANIFEST_INVALID", "MANIFEST_OVER_POLICY", "MANIFEST_UNKNOWN_WORLD",
             "PLUGIN_DEADLINE_EXCEEDED", "PLUGIN_MEMORY_LIMIT", "PLUGIN_STACK_OVERFLOW", "PLUGIN_TRAPPED",
             "PLUGIN_EXITED", "RATE_LIMITED", "PLUGIN_OUTPUT_REJECTED", "IO_ERROR", "PLUGIN_INTEGRITY_MISMATCH",
-            "PLUGIN_INTEGRITY_MISSING",
+            "PLUGIN_INTEGRITY_MISSING", "PLUGIN_QUARANTINED",
         ];
         KNOWN.iter().find(|k| **k == code).copied().unwrap_or("INTERNAL_ERROR")
     }

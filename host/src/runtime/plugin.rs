@@ -155,6 +155,7 @@ struct Instance<B> {
 /// A loaded plugin, ready to call.
 pub struct Plugin<B: WorldBindings> {
     name: Arc<str>,
+    sha256: Arc<str>,
     manifest: Manifest,
     engine: PluginEngine,
     pre: B::Pre,
@@ -222,6 +223,7 @@ impl PluginEngine {
         let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
         Ok(Plugin {
             name: Arc::from(manifest.name.as_str()),
+            sha256: Arc::from(component_sha256(&source.wasm)),
             deadline_ticks: manifest.limits.deadline_ms.div_ceil(tick_ms) + 1,
             manifest,
             engine: self.clone(),
@@ -259,6 +261,12 @@ fn runtime_error(e: wasmtime::Error) -> PluginError {
 }
 
 impl<B: WorldBindings> Plugin<B> {
+    /// The component's SHA-256, lowercase hex: what the quarantine list
+    /// knows it by.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
     /// The plugin's checked manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest

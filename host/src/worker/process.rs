@@ -89,14 +89,23 @@ pub struct WorkerSigner {
     state: Mutex<State>,
     pid: AtomicU32,
     clock: Arc<dyn HostClock>,
+    /// The component's SHA-256, hashed here in the host from the same
+    /// bytes the worker is told to load (the built-in signer, or the file).
+    sha256: String,
 }
 
 impl WorkerSigner {
     /// Binds the socket; the worker starts on the first call.
     pub fn new(options: WorkerOptions) -> Result<Self, PluginError> {
+        let sha256 = match &options.plugin.wasm {
+            None => crate::runtime::component_sha256(crate::guest_artifacts::JWT_SIGNER_WASM),
+            Some(path) => crate::runtime::component_sha256(
+                &std::fs::read(path).map_err(|source| PluginError::Io { path: path.display().to_string(), source })?,
+            ),
+        };
         let server = HandshakeServer::bind(options.handshake)
             .map_err(|e| PluginError::WorkerStart(format!("cannot listen: {e}")))?;
-        Ok(Self { options, server, state: Mutex::new(State::default()), pid: AtomicU32::new(0), clock: Arc::new(SystemClock) })
+        Ok(Self { options, server, state: Mutex::new(State::default()), pid: AtomicU32::new(0), clock: Arc::new(SystemClock), sha256 })
     }
 
     /// The running worker's pid, if one runs.
@@ -253,6 +262,14 @@ impl Drop for WorkerSigner {
 impl SignerBackend for WorkerSigner {
     fn plugin_name(&self) -> &str {
         "jwt-signer (worker)"
+    }
+
+    fn plugin_sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    fn prepare(&self) -> Result<(), PluginError> {
+        self.start()
     }
 
     fn clock(&self) -> Arc<dyn HostClock> {
