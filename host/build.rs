@@ -13,6 +13,7 @@ const GUESTS: &[(&str, &str, &str)] = &[
     ("claims-linter", "CLAIMS_LINTER", "claims-linter"),
     ("claims-linter-hostile", "HOSTILE_LINTER", "claims-linter-hostile"),
     ("misbehaving-signer", "MISBEHAVING_SIGNER", "hostile/misbehaving-signer"),
+    ("leaky-signer", "LEAKY_SIGNER", "hostile/leaky-signer"),
     ("filesystem-reader", "FILESYSTEM_READER", "hostile/filesystem-reader"),
     ("undeclared-import", "UNDECLARED_IMPORT", "hostile/undeclared-import"),
     ("socket-opener", "SOCKET_OPENER", "hostile/socket-opener"),
@@ -26,6 +27,7 @@ const GUESTS: &[(&str, &str, &str)] = &[
 const EMBEDDED: &[&str] = &[
     "claims-linter-hostile",
     "misbehaving-signer",
+    "leaky-signer",
     "filesystem-reader",
     "undeclared-import",
     "socket-opener",

@@ -13,6 +13,7 @@ mod docs;
 mod harness;
 mod hostile_output;
 mod keychain;
+mod leaky_signer;
 mod lint;
 mod loading;
 mod profiles;
