@@ -27,6 +27,7 @@ use crate::runtime::{EngineOptions, PluginEngine, PluginError};
 
 pub mod guests;
 pub mod jwt;
+pub mod key_channels;
 pub mod key_recovery;
 pub mod bridge;
 pub mod plugins;

@@ -84,6 +84,10 @@ fn every_hostile_guest_case_passes_covers_every_kind_and_leaks_nothing() {
         // Every per-call case says what the next call on the same plugin did.
         if r.must.contains("the next call") {
             assert!(r.happened.contains("the next honest"), "{}: no word of the next call: {}", r.id, r.happened);
+            // A case that promises quarantine shows it, and one that does
+            // not shows the plugin kept signing.
+            let quarantined = r.happened.contains("refused PLUGIN_QUARANTINED");
+            assert_eq!(r.must.contains("the plugin is quarantined"), quarantined, "{}: quarantine promised and seen differ: {}", r.id, r.happened);
         }
     }
     let load = results.iter().find(|r| r.id == "guest/others-not-slowed").expect("the load case");

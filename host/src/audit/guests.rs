@@ -332,19 +332,19 @@ pub fn cases() -> Vec<Case> {
             "guest/deep-recursion-native-stack",
             "recurse",
             &["PLUGIN_STACK_OVERFLOW"],
-            "PLUGIN_STACK_OVERFLOW at wasmtime's 512 KiB stack limit (the host thread survives); the next call on the same plugin signs",
+            "PLUGIN_STACK_OVERFLOW at wasmtime's 512 KiB stack limit (the host thread survives); the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         signer_behaviour(
             "guest/deep-recursion-shadow-stack",
             "recurse-shadow",
             &["PLUGIN_TRAPPED"],
-            "PLUGIN_TRAPPED (Rust's shadow stack in linear memory runs off the bottom: an out-of-bounds access, contained); the next call on the same plugin signs",
+            "PLUGIN_TRAPPED (Rust's shadow stack in linear memory runs off the bottom: an out-of-bounds access, contained); the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         signer_behaviour(
             "guest/memory-grow",
             "grow",
             &["PLUGIN_MEMORY_LIMIT"],
-            "PLUGIN_MEMORY_LIMIT when memory.grow passes the manifest's 16 MiB; the next call on the same plugin signs",
+            "PLUGIN_MEMORY_LIMIT when memory.grow passes the manifest's 16 MiB; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         linter_answer(
             "guest/table-grow",
@@ -358,10 +358,11 @@ pub fn cases() -> Vec<Case> {
             "guest/huge-return-value",
             "huge-output",
             &["PLUGIN_OUTPUT_REJECTED"],
-            "an 8 MiB token is refused (PLUGIN_OUTPUT_REJECTED, over the 128 KiB token limit) and nobody sees it; the next call on the same plugin signs",
+            "an 8 MiB token is refused (PLUGIN_OUTPUT_REJECTED, over the 128 KiB token limit) and nobody sees it; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
     ];
     cases.extend(bad_return_cases());
+    cases.extend(crate::audit::key_channels::cases());
     cases.extend([
         refused_at_load(
             "guest/import-filesystem",
@@ -403,7 +404,7 @@ pub fn cases() -> Vec<Case> {
             "guest/error-carries-key",
             "error-with-key",
             &["SIGNING_FAILED"],
-            "SIGNING_FAILED with the guest's message dropped (it held the key in hex); the key is in no error; the next call on the same plugin signs",
+            "SIGNING_FAILED with the guest's message dropped (it held the key in hex); the key is in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         key_in_output_case("guest/log-line-carries-key", "log-key"),
         key_in_output_case("guest/stdout-carries-key", "stdout-key"),
@@ -467,7 +468,7 @@ fn infinite_loop(id: &'static str, behaviour: &'static str) -> Case {
     case(
         id,
         &format!("guest-plugins/hostile/misbehaving-signer (claim hostile={behaviour})"),
-        "PLUGIN_DEADLINE_EXCEEDED no sooner than the 250 ms deadline and within 250 ms + one 2 ms epoch tick + 500 ms of scheduling slack on a shared 2-core machine; the next call on the same plugin signs",
+        "PLUGIN_DEADLINE_EXCEEDED no sooner than the 250 ms deadline and within 250 ms + one 2 ms epoch tick + 500 ms of scheduling slack on a shared 2-core machine; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         Box::new(move |env| {
             let signer = misbehaving_signer(env)?;
             let key = PlantedKey::new(env, "misbehaving-signer (spin)")?;
@@ -728,49 +729,49 @@ fn smuggling_cases() -> Vec<Case> {
             "guest/smuggle-key-in-claims",
             "smuggle-claims",
             DIFFER,
-            "PLUGIN_OUTPUT_REJECTED (the claims differ from those asked for), the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED (the claims differ from those asked for), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/smuggle-key-in-header",
             "smuggle-header",
             DIFFER,
-            "PLUGIN_OUTPUT_REJECTED (the header differs from the one asked for), the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED (the header differs from the one asked for), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/smuggle-key-in-signature-length",
             "smuggle-signature",
             "signatures by this key are 32 bytes",
-            "PLUGIN_OUTPUT_REJECTED because the signature (canonical base64url, the key's bytes after the real signature) is not exactly HS256's 32 bytes; the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED because the signature (canonical base64url, the key's bytes after the real signature) is not exactly HS256's 32 bytes; the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/smuggle-key-in-padding",
             "smuggle-padding",
             NOT_CANONICAL,
-            "PLUGIN_OUTPUT_REJECTED because padding (one or two '=', a key bit) is not canonical base64url; the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED because padding (one or two '=', a key bit) is not canonical base64url; the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/smuggle-key-in-trailing-bits",
             "smuggle-trailing-bits",
             NOT_CANONICAL,
-            "PLUGIN_OUTPUT_REJECTED because the signature's last character carries non-zero bits past its last byte (key bits a lax decoder ignores): not canonical base64url; the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED because the signature's last character carries non-zero bits past its last byte (key bits a lax decoder ignores): not canonical base64url; the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/smuggle-key-in-whitespace",
             "smuggle-whitespace",
             DIFFER,
-            "PLUGIN_OUTPUT_REJECTED (the claims bytes differ from those asked for), the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED (the claims bytes differ from those asked for), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/token-for-other-claims",
             "other-claims",
             DIFFER,
-            "PLUGIN_OUTPUT_REJECTED (a validly signed token for other claims), the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED (a validly signed token for other claims), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
             "guest/token-for-other-algorithm",
             "other-alg",
             DIFFER,
-            "PLUGIN_OUTPUT_REJECTED (an HS512 token when HS256 was asked for: the header differs), the key in no error; the next call on the same plugin signs",
+            "PLUGIN_OUTPUT_REJECTED (an HS512 token when HS256 was asked for: the header differs), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
     ]
 }
@@ -823,7 +824,7 @@ fn lying_verify_case() -> Case {
     case(
         "guest/lying-verify",
         "guest-plugins/hostile/misbehaving-signer (verify calls every token valid, with claims of its own)",
-        "PLUGIN_OUTPUT_REJECTED for a token under the wrong key (the host refuses what the guest accepts); the key in no error; the next call on the same plugin signs",
+        "PLUGIN_OUTPUT_REJECTED for a token under the wrong key (the host refuses what the guest accepts); the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         Box::new(|env| {
             let signer = misbehaving_signer(env)?;
             let key = PlantedKey::new(env, "misbehaving-signer (verify)")?;
@@ -925,7 +926,11 @@ fn others_not_slowed_case() -> Case {
         "built-in jwt-signer (HS256) while guest-plugins/hostile/misbehaving-signer spins on another thread",
         "the built-in signer's median HS256 sign while a hostile guest spins into deadline after deadline is at most 4x the baseline median measured just before, plus 10 ms (61 paced signs each); the spinning guest keeps hitting its deadline meanwhile",
         Box::new(|env| {
-            let builtin = JwtSigner::builtin(env.engine()).map_err(|e| format!("the built-in signer does not load: {e}"))?;
+            // Unheld: this case measures how a spinning guest slows the
+            // runtime, which the answer schedule's floor would cover up.
+            let builtin = JwtSigner::builtin(env.engine())
+                .map_err(|e| format!("the built-in signer does not load: {e}"))?
+                .with_schedule(AnswerSchedule::OFF);
             let key = PlantedKey::new(env, "built-in jwt-signer (load case)")?;
             let spinner = misbehaving_signer(env)?;
             let spin_key = PlantedKey::new(env, "misbehaving-signer (spinning beside the built-in signer)")?;
@@ -943,6 +948,9 @@ fn others_not_slowed_case() -> Case {
                         if matches!(result, Err(e) if e.code() == "PLUGIN_DEADLINE_EXCEEDED") {
                             deadlines.fetch_add(1, Ordering::SeqCst);
                         }
+                        // Each deadline quarantines it; trusted again, it
+                        // spins again, so the load lasts the whole measurement.
+                        let _ = spinner.quarantine().trust(spinner.plugin_sha256());
                     }
                 });
                 // Let the spinner get into its first loop.
