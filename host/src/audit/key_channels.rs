@@ -230,13 +230,16 @@ fn pss_salt_case() -> Case {
     )
 }
 
+/// An outcome sweep: (bit, whether the call failed) and each call's code.
+type Sweep = (Vec<(usize, bool)>, Vec<&'static str>);
+
 fn outcome_case() -> Case {
     case(
         "guest/outcome-bit-leak",
         "a signer that fails when key bit n is 1 (n from a claim) leaks bits up to the first 1 and no more: that call fails, every later one is refused PLUGIN_QUARANTINED whatever the bit, and the receiver's decode of them is a coin flip (under 0.5 bit/call); without quarantine the same receiver reads all 64 bits",
         |env| {
             let fresh = fresh_key(env, Algorithm::HS256)?;
-            let sweep = |trust_each_time: bool| -> Result<(Vec<(usize, bool)>, Vec<&'static str>), String> {
+            let sweep = |trust_each_time: bool| -> Result<Sweep, String> {
                 let signer = leaky_signer(env)?.with_schedule(AnswerSchedule::OFF);
                 let mut seen = Vec::new();
                 let mut codes = Vec::new();
