@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
-use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use tollgate::jwt::{Algorithm, AnswerSchedule, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::lint::{ClaimsLinter, FindingCode, LintError, LintPolicy, MAX_FINDINGS};
 use tollgate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld};
 use tollgate::runtime::PluginEngine;
@@ -39,7 +39,10 @@ fn guests() -> &'static Guests {
     GUESTS.get_or_init(|| {
         let engine = PluginEngine::new(tollgate_fuzz::engine_options()).expect("engine");
         Guests {
-            signer: JwtSigner::from_plugin(EchoWorld::Signer.load::<JwtSignerWorld>(&engine).expect("the echo signer loads")),
+            // Unheld (the floor would only slow the fuzzer); its quarantine
+            // is cleared after every key-carrying input (see below).
+            signer: JwtSigner::from_plugin(EchoWorld::Signer.load::<JwtSignerWorld>(&engine).expect("the echo signer loads"))
+                .with_schedule(AnswerSchedule::OFF),
             linter: ClaimsLinter::from_plugin(EchoWorld::Linter.load::<ClaimsLinterWorld>(&engine).expect("the echo linter loads")),
             key: SigningKey::new(Algorithm::HS256, Zeroizing::new(b"fuzz-secret-fuzz-secret-fuzz-secret-0123".to_vec()))
                 .expect("an HS256 key"),
@@ -93,6 +96,9 @@ fuzz_target!(
             Err(e) => check_jwt_error(&e),
         },
     }
+    // The echo guest's answers are refused, which quarantines it; each
+    // input starts trusted, so every input reaches the guest.
+    let _ = guests.signer.quarantine().trust(guests.signer.plugin_sha256());
 });
 
 /// A typed error with a stable code and a message that renders.
