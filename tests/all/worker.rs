@@ -232,6 +232,7 @@ fn every_hostile_behaviour_is_contained_in_the_worker_too() {
             Err(e) => assert_eq!(e.code(), code, "{behaviour}: {e}"),
         }
         if !code.is_empty() {
+            eprintln!("{behaviour}: {code}, then quarantined");
             // Quarantined by the host in front of the worker, as in process.
             crate::common::assert_quarantined_then_trusted(&signer, || sign(&signer, "none"));
         }

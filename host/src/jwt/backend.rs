@@ -80,6 +80,12 @@ pub trait SignerBackend: Send + Sync {
     fn plugin_name(&self) -> &str;
     /// The component's SHA-256 (lowercase hex): the quarantine's key.
     fn plugin_sha256(&self) -> &str;
+    /// The call deadline the guest runs under: an overrun's answer is held
+    /// at least this long, so when it leaves says nothing the guest chose.
+    /// Unknown: the policy's longest.
+    fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(crate::runtime::policy::HostPolicy::default().max_deadline_ms)
+    }
     /// Gets ready to take a call (a worker backend starts its process), so
     /// that start-up is not counted in a call's time.
     fn prepare(&self) -> Result<(), crate::runtime::PluginError> {
@@ -105,6 +111,9 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
     fn prepare(&self) -> Result<(), crate::runtime::PluginError> {
         (**self).prepare()
     }
+    fn deadline(&self) -> std::time::Duration {
+        (**self).deadline()
+    }
     fn clock(&self) -> Arc<dyn HostClock> {
         (**self).clock()
     }
@@ -129,6 +138,10 @@ macro_rules! in_process_backend {
 
             fn plugin_sha256(&self) -> &str {
                 self.sha256()
+            }
+
+            fn deadline(&self) -> std::time::Duration {
+                std::time::Duration::from_millis(self.manifest().limits.deadline_ms)
             }
 
             fn clock(&self) -> Arc<dyn HostClock> {

@@ -68,7 +68,8 @@ pub struct DecodedToken {
 /// with the machine's load, and depends on nothing the guest does. An
 /// honest guest finishes well inside the floor, so every answer leaves at
 /// the floor. A guest that runs past it is an *overrun*: its answer is
-/// held until `started + overrun_hold`, so an overrun is one observable
+/// held until `started + max(overrun_hold, the plugin's deadline + 100 ms)`,
+/// so an overrun is one observable
 /// event, not a duration the guest can modulate, and after `max_overruns`
 /// overruns the plugin is quarantined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +111,10 @@ impl Default for AnswerSchedule {
         Self::DEFAULT
     }
 }
+
+/// How far past a guest's deadline an overrun's answer is held: the epoch
+/// ticker stops a guest a tick or two after its deadline.
+const OVERRUN_DEADLINE_SLACK: Duration = Duration::from_millis(100);
 
 /// A signer plugin behind the host's checks, wherever it runs.
 pub struct JwtSigner {
@@ -280,6 +285,9 @@ impl JwtSigner {
 
     /// Holds the answer by the schedule (see [`AnswerSchedule`]).
     fn hold(&self, function: &str, started: Instant, native: Duration) {
+        if self.schedule == AnswerSchedule::OFF {
+            return;
+        }
         let floor = self.schedule.floor(native);
         let elapsed = started.elapsed();
         let until = if elapsed <= floor {
@@ -298,7 +306,9 @@ impl JwtSigner {
             if overruns >= self.schedule.max_overruns {
                 self.quarantine_plugin(function, format!("{overruns} key-carrying calls ran past their answer floor"));
             }
-            self.schedule.overrun_hold
+            // Past the guest's own deadline too (plus the epoch ticker's
+            // slack), so a plugin with a long deadline can't pick the time.
+            self.schedule.overrun_hold.max(self.backend.deadline() + OVERRUN_DEADLINE_SLACK)
         };
         if let Some(rest) = until.checked_sub(started.elapsed()) {
             std::thread::sleep(rest);

@@ -202,7 +202,7 @@ impl PluginError {
     }
 
     /// Whether the guest itself failed the call: it trapped, ran out of
-    /// time, memory or stack, exited, crashed its worker, or answered
+    /// time, memory or stack, exited, or answered
     /// something the host refused. Not: the host's own refusals before the
     /// call (quota, quarantine), I/O, or a worker that could not start or
     /// died (a guest can't kill its worker short of a wasmtime bug; outside
@@ -219,7 +219,12 @@ impl PluginError {
             | Self::OutputRejected { .. } => true,
             Self::InWorker { code, .. } => matches!(
                 *code,
-                "PLUGIN_DEADLINE_EXCEEDED" | "PLUGIN_MEMORY_LIMIT" | "PLUGIN_STACK_OVERFLOW" | "PLUGIN_TRAPPED" | "PLUGIN_EXITED"
+                "PLUGIN_DEADLINE_EXCEEDED"
+                    | "PLUGIN_MEMORY_LIMIT"
+                    | "PLUGIN_STACK_OVERFLOW"
+                    | "PLUGIN_TRAPPED"
+                    | "PLUGIN_EXITED"
+                    | "PLUGIN_OUTPUT_REJECTED"
             ),
             _ => false,
         }

@@ -81,20 +81,26 @@ impl PluginQuarantine {
         Self { inner: Arc::new(Inner { file: None, entries: Mutex::new(BTreeMap::new()) }) }
     }
 
-    /// The list in `data_dir`. A file this build can't read is moved aside
-    /// (never deleted) and the list starts empty; that is logged as a
-    /// security event, since it forgets earlier quarantines.
+    /// The list in `data_dir`. A corrupt file is moved aside (never
+    /// deleted) and the list starts empty; one this build can't read for
+    /// another reason (a newer version's, an I/O error) is left exactly as
+    /// it is and this process keeps its list in memory only. Either is
+    /// logged as a security event, since earlier quarantines are not seen.
     pub fn open(data_dir: &Path) -> Self {
         let file = AtomicFile::new(data_dir, QUARANTINE_FILE);
-        let entries = match file.load::<QuarantineFile>(MAX_QUARANTINE_FILE_BYTES, QUARANTINE_SCHEMA_VERSION) {
-            Ok(loaded) => loaded.unwrap_or_default().entries,
+        let (entries, file) = match file.load::<QuarantineFile>(MAX_QUARANTINE_FILE_BYTES, QUARANTINE_SCHEMA_VERSION) {
+            Ok(loaded) => (loaded.unwrap_or_default().entries, Some(file)),
+            Err(e @ StoreError::Corrupt { .. }) => {
+                tracing::warn!(target: "tollgate::security", error = %e, "the plugin quarantine list was unreadable; earlier quarantines are forgotten");
+                (Vec::new(), Some(file))
+            }
             Err(e) => {
-                tracing::warn!(target: "tollgate::security", error = %e, "the plugin quarantine list could not be read; earlier quarantines are forgotten");
-                Vec::new()
+                tracing::warn!(target: "tollgate::security", error = %e, "the plugin quarantine list can't be read; it is left alone and this run keeps quarantines in memory only");
+                (Vec::new(), None)
             }
         };
         let entries = entries.into_iter().map(|e| (e.sha256.clone(), e)).collect();
-        Self { inner: Arc::new(Inner { file: Some(file), entries: Mutex::new(entries) }) }
+        Self { inner: Arc::new(Inner { file, entries: Mutex::new(entries) }) }
     }
 
     fn entries(&self) -> MutexGuard<'_, BTreeMap<String, QuarantineEntry>> {
@@ -182,6 +188,17 @@ mod tests {
         assert_eq!(reopened.trust("two").expect("trust").len(), 1);
         assert_eq!(reopened.trust("aa").expect("trust").len(), 1);
         assert!(PluginQuarantine::open(dir.path()).list().is_empty());
+    }
+
+    #[test]
+    fn a_newer_versions_file_is_never_written_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let newer = br#"{"schemaVersion": 99, "entries": [], "future": true}"#;
+        std::fs::write(dir.path().join(QUARANTINE_FILE), newer).expect("write");
+        let q = PluginQuarantine::open(dir.path());
+        q.add(entry("aa", "one", 1)).expect("held in memory");
+        assert!(q.get("aa").is_some());
+        assert_eq!(std::fs::read(dir.path().join(QUARANTINE_FILE)).expect("read"), newer, "left exactly as it was");
     }
 
     #[test]

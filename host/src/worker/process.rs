@@ -92,20 +92,38 @@ pub struct WorkerSigner {
     /// The component's SHA-256, hashed here in the host from the same
     /// bytes the worker is told to load (the built-in signer, or the file).
     sha256: String,
+    /// The deadline in its manifest.
+    deadline: Duration,
 }
 
 impl WorkerSigner {
     /// Binds the socket; the worker starts on the first call.
     pub fn new(options: WorkerOptions) -> Result<Self, PluginError> {
-        let sha256 = match &options.plugin.wasm {
-            None => crate::runtime::component_sha256(crate::guest_artifacts::JWT_SIGNER_WASM),
-            Some(path) => crate::runtime::component_sha256(
-                &std::fs::read(path).map_err(|source| PluginError::Io { path: path.display().to_string(), source })?,
+        // The host's own reading of what the worker will load: its hash
+        // (the quarantine's key) and its deadline (the answer schedule's
+        // overrun hold).
+        let (sha256, deadline_ms) = match &options.plugin.wasm {
+            None => (
+                crate::runtime::component_sha256(crate::guest_artifacts::JWT_SIGNER_WASM),
+                crate::runtime::Manifest::parse(crate::guest_artifacts::JWT_SIGNER_MANIFEST, &crate::runtime::HostPolicy::default())?.limits.deadline_ms,
             ),
+            Some(path) => {
+                let source = crate::runtime::PluginSource::from_files(path, options.plugin.manifest.as_deref())?;
+                let manifest = crate::runtime::Manifest::parse(&source.manifest, &crate::runtime::HostPolicy::default())?;
+                (crate::runtime::component_sha256(&source.wasm), manifest.limits.deadline_ms)
+            }
         };
         let server = HandshakeServer::bind(options.handshake)
             .map_err(|e| PluginError::WorkerStart(format!("cannot listen: {e}")))?;
-        Ok(Self { options, server, state: Mutex::new(State::default()), pid: AtomicU32::new(0), clock: Arc::new(SystemClock), sha256 })
+        Ok(Self {
+            options,
+            server,
+            state: Mutex::new(State::default()),
+            pid: AtomicU32::new(0),
+            clock: Arc::new(SystemClock),
+            sha256,
+            deadline: Duration::from_millis(deadline_ms),
+        })
     }
 
     /// The running worker's pid, if one runs.
@@ -270,6 +288,10 @@ impl SignerBackend for WorkerSigner {
 
     fn prepare(&self) -> Result<(), PluginError> {
         self.start()
+    }
+
+    fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     fn clock(&self) -> Arc<dyn HostClock> {
