@@ -317,8 +317,61 @@ function renderPlugin(plugin) {
   source.title = plugin.source;
   meta.append(h("dt", "", "World"), wrapIn("dd", world), h("dt", "", "Source"), wrapIn("dd", source));
 
-  item.append(head, meta, renderImports(plugin.imports));
+  item.append(head, meta);
+  if (plugin.quarantine) item.append(renderQuarantine(plugin, plugin.quarantine));
+  item.append(renderImports(plugin.imports));
   return item;
+}
+
+/**
+ * A quarantined plugin: why, since when, and a button that asks the host
+ * to ask the user (the host shows its own dialog; this page can't clear a
+ * quarantine by itself).
+ * @param {PluginSummary} plugin
+ * @param {QuarantineEntry} entry
+ * @returns {HTMLElement}
+ */
+function renderQuarantine(plugin, entry) {
+  const box = h("div", "plugin-quarantine");
+  box.setAttribute("role", "alert");
+  const since = new Date(entry.since * 1000).toLocaleString();
+  box.append(
+    h("p", "plugin-quarantine-title", "Quarantined: gets no key"),
+    h("p", "plugin-quarantine-reason", `Since ${since}: ${entry.reason}.`),
+  );
+  const button = h("button", "button button-quiet button-small", "Trust again…");
+  button.type = "button";
+  button.dataset.trust = plugin.sha256;
+  button.addEventListener("click", () => void trustPlugin(button, plugin.sha256));
+  box.append(button);
+  return box;
+}
+
+/**
+ * `plugins:trust`: the host asks the user in its own dialog and answers
+ * whether they said yes, with the refreshed list. Never rejects.
+ * @param {HTMLButtonElement} button
+ * @param {string} sha256
+ */
+async function trustPlugin(button, sha256) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  const note = byId("plugins-reload", HTMLElement);
+  try {
+    const answer = await bridge().invoke("plugins:trust", { sha256 });
+    note.dataset.tone = answer.trusted ? "ok" : "warn";
+    note.textContent = answer.trusted ? "Trusted again: the plugin gets keys." : "Still quarantined (the host's dialog was declined or closed).";
+    note.hidden = false;
+    renderPlugins(answer.plugins);
+  } catch (reason) {
+    const error = asShownError(reason);
+    note.dataset.tone = "error";
+    note.textContent = `Could not ask (${error.code}): ${error.message}`;
+    note.hidden = false;
+    button.disabled = false;
+  } finally {
+    button.setAttribute("aria-busy", "false");
+  }
 }
 
 /**

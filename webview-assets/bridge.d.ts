@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.4.
+// Bridge contract version 1.5.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -406,9 +406,33 @@ world: string,
  */
 source: string, 
 /**
+ * The component's SHA-256 (lowercase hex): what quarantine knows it by.
+ */
+sha256: string, 
+/**
+ * Why the host refuses it keys, if it does (see `plugins:trust`).
+ */
+quarantine: QuarantineEntry | null, 
+/**
  * Every import and the host's decision.
  */
 imports: Array<PluginImport>, };
+
+type PluginTrustAnswer = { 
+/**
+ * Whether the user said yes in the host's dialog (and the entry is gone).
+ */
+trusted: boolean, 
+/**
+ * The plugins, as `plugins:list` shows them now.
+ */
+plugins: Array<PluginSummary>, };
+
+type PluginTrustRequest = { 
+/**
+ * The quarantined component's SHA-256, lowercase hex (from `plugins:list`).
+ */
+sha256: string, };
 
 type Profile = { 
 /**
@@ -501,6 +525,28 @@ type ProfileRef = {
  * The profile's id.
  */
 id: ProfileId, };
+
+type QuarantineEntry = { 
+/**
+ * The component's SHA-256, lowercase hex.
+ */
+sha256: string, 
+/**
+ * The plugin's name from its manifest.
+ */
+plugin: string, 
+/**
+ * The export whose call failed (`sign`, `verify`).
+ */
+function: string, 
+/**
+ * What the host saw, in the host's words (never the guest's).
+ */
+reason: string, 
+/**
+ * When, in seconds since the Unix epoch.
+ */
+since: number, };
 
 type SecretText = string;
 
@@ -599,7 +645,7 @@ deduplicated: boolean,
  */
 callers: number, };
 
-type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED" | "UNAUTHORIZED" | "INVALID_INSTALLATION" | "NETWORK_ERROR" | "TIMEOUT" | "BACKEND_ERROR";
+type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED" | "PLUGIN_QUARANTINED" | "UNAUTHORIZED" | "INVALID_INSTALLATION" | "NETWORK_ERROR" | "TIMEOUT" | "BACKEND_ERROR";
 
 type TollgateWindow = "main" | "about";
 
@@ -692,6 +738,8 @@ interface TollgateChannels {
   "app:open-about": { request: Empty, response: OpenedWindow };
   /** Installed plugins and what each may import. */
   "plugins:list": { request: Empty, response: PluginList };
+  /** Asks the user, in a host dialog, to trust a quarantined plugin again. */
+  "plugins:trust": { request: PluginTrustRequest, response: PluginTrustAnswer };
   /** Decodes a token for display, inside the jwt-signer guest (nothing is verified). */
   "jwt:decode": { request: JwtDecodeRequest, response: DecodedJwt };
   /** Sends a diag:echo event to every subscribed window (diagnostics). */

@@ -155,6 +155,7 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         allow_automation: false,
         bench: Some(Arc::clone(&probe)),
         opener: None,
+        trust_prompt: None,
         secret_witness: None,
     };
     if let Err(e) = tollgate::app::window::run(bridge, options) {

@@ -471,6 +471,7 @@ fn open_window(
         allow_automation,
         bench: None,
         opener: Some(std::sync::Arc::clone(services.window_opener())),
+        trust_prompt: Some(std::sync::Arc::clone(services.trust_prompt())),
         secret_witness: None,
     };
     tollgate::app::window::run(bridge, options).map_err(|e| {

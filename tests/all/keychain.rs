@@ -344,3 +344,41 @@ fn the_secret_key_never_appears_in_a_log_line_an_error_message_or_a_response() {
         assert!(!everything.contains(&form), "the master key appeared as {form}");
     }
 }
+
+/// Issue 15: the app's signer shares the data directory's quarantine list.
+/// A quarantined signer is refused before the key is opened for it
+/// (`PLUGIN_QUARANTINED` from `jwt:generate` and `jwt:verify`), the plugins
+/// list says why, and `plugins:trust` with no window to ask the user in is
+/// declined: only the user clears it.
+#[test]
+fn a_quarantined_signer_is_refused_keys_and_the_page_alone_cannot_trust_it() {
+    use tollgate::store::plugin_quarantine::{PluginQuarantine, QuarantineEntry};
+    let app = AppHarness::new();
+    let p = profile(&app, "quarantine profile", Algorithm::HS256, "1h");
+    let token = app.ok("jwt:generate", json!({ "profileId": p["id"] }));
+    let sha256 = tollgate::runtime::component_sha256(tollgate::guest_artifacts::JWT_SIGNER_WASM);
+    let entry = QuarantineEntry { sha256: sha256.clone(), plugin: "jwt-signer".into(), function: "sign".into(), reason: "planted by the test".into(), since: 1 };
+    app.services.quarantine().add(entry.clone()).expect("quarantine");
+    assert!(PluginQuarantine::open(&app.data_dir).get(&sha256).is_some(), "saved in the data directory");
+
+    let refused = app.err("jwt:generate", json!({ "profileId": p["id"] }));
+    assert_eq!(refused.code, ErrorCode::PluginQuarantined, "{refused:?}");
+    assert!(refused.message.contains("planted by the test"), "{refused:?}");
+    let refused = app.err("jwt:verify", json!({ "profileId": p["id"], "token": token["raw"] }));
+    assert_eq!(refused.code, ErrorCode::PluginQuarantined, "{refused:?}");
+
+    let listed = app.ok("plugins:list", json!({}));
+    assert!(listed.to_string().contains("planted by the test"), "{listed}");
+    let answer = app.ok("plugins:trust", json!({ "sha256": sha256 }));
+    assert_eq!(answer["trusted"], false, "no window, no user: declined");
+    assert_eq!(app.err("jwt:generate", json!({ "profileId": p["id"] })).code, ErrorCode::PluginQuarantined);
+    assert_eq!(app.err("plugins:trust", json!({ "sha256": "not-hex" })).code, ErrorCode::ValidationError);
+
+    // The user's yes, as the window adapter's dialog gives it.
+    app.services.trust_prompt().connect(|_, answer| answer.send(true).is_ok());
+    let answer = app.ok("plugins:trust", json!({ "sha256": sha256 }));
+    assert_eq!(answer["trusted"], true);
+    assert!(answer["plugins"].as_array().is_some_and(|p| p.iter().all(|p| p["quarantine"].is_null())), "{answer}");
+    app.ok("jwt:generate", json!({ "profileId": p["id"] }));
+    assert_eq!(app.err("plugins:trust", json!({ "sha256": sha256 })).code, ErrorCode::NotFound);
+}

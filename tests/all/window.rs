@@ -990,3 +990,38 @@ fn secrets_stay_out_of_the_log() {
     assert!(leaks.is_empty(), "the marker reached the log: {leaks:?}");
     assert_eq!(find_hex64(&log), None, "nothing of the bridge secret's form (64 hex digits) is logged");
 }
+
+/// Issue 15: a quarantined signer shows on the plugins card with the host's
+/// reason, and page script can only ask to trust it again: the host puts
+/// its own dialog in front of the user (nobody answers it here), so the
+/// call stays pending and the entry holds. Generating through it is
+/// refused `PLUGIN_QUARANTINED` before the key leaves the host.
+#[test]
+fn a_quarantined_signer_shows_its_reason_and_page_script_cannot_clear_it() {
+    const REASON: &str = "a window test planted this entry";
+    let data = tempfile::tempdir().expect("data dir");
+    let sha256 = tollgate::runtime::component_sha256(tollgate::guest_artifacts::JWT_SIGNER_WASM);
+    let list = json!({"schemaVersion": 1, "entries": [
+        {"sha256": sha256, "plugin": "jwt-signer", "function": "sign", "reason": REASON, "since": 1_796_500_000}
+    ]});
+    let file = data.path().join("plugin-quarantine.json");
+    std::fs::write(&file, list.to_string()).expect("write the list");
+    let app = App::launch_with_data_dir(data.path());
+
+    let card = app.wait_for_text(".plugin-quarantine");
+    assert!(card.contains("Quarantined") && card.contains(REASON), "{card}");
+    let listed = app.invoke("plugins:list", json!({})).expect("plugins:list");
+    let signer = listed["plugins"].as_array().and_then(|p| p.iter().find(|p| p["sha256"] == sha256.as_str())).cloned().expect("the signer");
+    assert_eq!(signer["quarantine"]["reason"], REASON, "{signer}");
+    crate::window_profiles::screenshot(&app, "plugins-quarantine.png");
+
+    let asked = app.run(
+        "const call = tollgate.invoke('plugins:trust', { sha256: args[0] });\n\
+         return await Promise.race([call.then(() => 'answered', () => 'refused'), new Promise((ok) => setTimeout(() => ok('pending'), 2000))]);",
+        &[json!(sha256)],
+    );
+    assert_eq!(asked, "pending", "the host answered without asking the user");
+    let still = app.invoke("plugins:list", json!({})).expect("plugins:list");
+    assert!(still.to_string().contains(REASON), "the entry was cleared without the user: {still}");
+    assert!(std::fs::read_to_string(&file).expect("the list").contains(&sha256), "the file lost the entry");
+}

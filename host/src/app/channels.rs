@@ -17,6 +17,7 @@ use crate::bridge::registry::{
 };
 use crate::bridge::{BridgeError, ErrorCode, WindowLabel};
 use crate::jwt::JwtError;
+use crate::store::plugin_quarantine::QuarantineEntry;
 
 /// Largest token `jwt:decode` accepts. Real tokens are a few KiB; this
 /// bounds what page script can make the guest parse.
@@ -110,6 +111,10 @@ pub struct PluginSummary {
     pub world: String,
     /// Where it came from (`built-in`).
     pub source: String,
+    /// The component's SHA-256 (lowercase hex): what quarantine knows it by.
+    pub sha256: String,
+    /// Why the host refuses it keys, if it does (see `plugins:trust`).
+    pub quarantine: Option<QuarantineEntry>,
     /// Every import and the host's decision.
     pub imports: Vec<PluginImport>,
 }
@@ -128,6 +133,42 @@ impl Channel for ListPlugins {
     type Response = PluginList;
     const SPEC: ChannelSpec =
         ChannelSpec { name: "plugins:list", summary: "Installed plugins and what each may import.", ..READ };
+}
+
+/// `plugins:trust` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PluginTrustRequest {
+    /// The quarantined component's SHA-256, lowercase hex (from `plugins:list`).
+    pub sha256: String,
+}
+
+/// `plugins:trust` response.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PluginTrustAnswer {
+    /// Whether the user said yes in the host's dialog (and the entry is gone).
+    pub trusted: bool,
+    /// The plugins, as `plugins:list` shows them now.
+    pub plugins: Vec<PluginSummary>,
+}
+
+/// `plugins:trust`: asks the user, in a native dialog the page can't
+/// script, whether to trust a quarantined plugin again
+/// (`app::trust_prompt`). The page only asks; a hostile page that calls
+/// this gets a dialog in front of the user, not a cleared quarantine.
+pub struct TrustPlugin;
+impl Channel for TrustPlugin {
+    type Request = PluginTrustRequest;
+    type Response = PluginTrustAnswer;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "plugins:trust",
+        summary: "Asks the user, in a host dialog, to trust a quarantined plugin again.",
+        quota: Quota { per_second: 1, burst: 2 },
+        since: "1.5",
+        state_changing: true,
+        execution: Execution::Blocking,
+        ..READ
+    };
 }
 
 /// `jwt:decode` request.
@@ -303,6 +344,23 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
 
     let s = Arc::clone(services);
     registry.register::<ListPlugins, _>(move |_, _: Empty| Ok(PluginList { plugins: s.plugins() }))?;
+
+    let s = Arc::clone(services);
+    registry.register::<TrustPlugin, _>(move |_, req: PluginTrustRequest| {
+        let well_formed = req.sha256.len() == 64 && req.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !well_formed {
+            return Err(BridgeError::validation("sha256 must be 64 lowercase hex digits"));
+        }
+        let Some(entry) = s.quarantine().get(&req.sha256) else {
+            return Err(BridgeError::new(ErrorCode::NotFound, "no quarantined plugin has this sha256"));
+        };
+        let trusted = s.trust_prompt().confirm(&entry);
+        if trusted {
+            s.quarantine().trust(&entry.sha256).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, e.to_string()))?;
+            tracing::warn!(target: "tollgate::security", plugin = %entry.plugin, sha256 = %entry.sha256, "the user trusted a quarantined plugin again");
+        }
+        Ok(PluginTrustAnswer { trusted, plugins: s.plugins() })
+    })?;
 
     let s = Arc::clone(services);
     registry.register::<DecodeJwt, _>(move |_, req: JwtDecodeRequest| {

@@ -509,5 +509,6 @@ fn token_error(e: TokenError) -> BridgeError {
         TokenError::ExpirationPassed | TokenError::InvalidClaims(_) => BridgeError::validation(e.to_string()),
         TokenError::KeyUnusable(_) | TokenError::Signing(_) => BridgeError::new(ErrorCode::SigningFailed, e.to_string()),
         TokenError::Plugin(_) => BridgeError::new(ErrorCode::PluginError, e.to_string()),
+        TokenError::Quarantined(_) => BridgeError::new(ErrorCode::PluginQuarantined, e.to_string()),
     }
 }

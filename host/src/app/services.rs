@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::app::channels::{self, PluginImport, PluginSummary};
 use crate::app::auth_channels::{self, HubAuthEvents};
+use crate::app::trust_prompt::TrustPrompt;
 use crate::app::window_opener::WindowOpener;
 use crate::auth::{AuthConfig, AuthService};
 use crate::bridge::{Bridge, ChannelRegistry, EventHub};
@@ -34,6 +35,7 @@ pub struct AppServices {
     auth: AuthService,
     windows: Arc<WindowOpener>,
     quarantine: PluginQuarantine,
+    trust_prompt: Arc<TrustPrompt>,
 }
 
 impl AppServices {
@@ -66,6 +68,7 @@ impl AppServices {
             auth: AuthService::new(AuthConfig::default()),
             windows: Arc::default(),
             quarantine,
+            trust_prompt: Arc::default(),
         })
     }
 
@@ -88,6 +91,12 @@ impl AppServices {
         &self.quarantine
     }
 
+    /// Where `plugins:trust` asks the user (the window adapter connects a
+    /// native dialog while the event loop runs).
+    pub fn trust_prompt(&self) -> &Arc<TrustPrompt> {
+        &self.trust_prompt
+    }
+
     /// GitHub sign-in.
     pub fn auth(&self) -> &AuthService {
         &self.auth
@@ -103,9 +112,13 @@ impl AppServices {
         Arc::clone(&self.linter.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Installed plugins.
+    /// Installed plugins, each with its quarantine entry if it has one.
     pub fn plugins(&self) -> Vec<PluginSummary> {
-        self.plugins.read().unwrap_or_else(PoisonError::into_inner).clone()
+        let mut plugins = self.plugins.read().unwrap_or_else(PoisonError::into_inner).clone();
+        for plugin in &mut plugins {
+            plugin.quarantine = self.quarantine.get(&plugin.sha256);
+        }
+        plugins
     }
 
     /// Loads a plugin package from disk (its manifest must record the
@@ -172,6 +185,8 @@ fn builtin_summary(engine: &PluginEngine, wasm: &[u8], manifest: &str) -> Result
         version: manifest.version,
         world: manifest.world,
         source: "built-in".to_owned(),
+        sha256: crate::runtime::component_sha256(wasm),
+        quarantine: None,
         imports: inspection
             .imports
             .into_iter()

@@ -16,6 +16,7 @@ use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use crate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use crate::runtime::PluginError;
 use crate::secrets::{KeyBinding, Secrets, SecretsError};
 use crate::store::{Profile, timestamp};
 
@@ -89,6 +90,9 @@ pub enum TokenError {
     /// The signer plugin failed while verifying.
     #[error("the jwt-signer plugin could not verify the token: {0}")]
     Plugin(String),
+    /// The signer plugin is quarantined: it gets no key.
+    #[error("{0}")]
+    Quarantined(String),
 }
 
 impl TokenError {
@@ -99,6 +103,7 @@ impl TokenError {
             Self::ExpirationPassed | Self::InvalidClaims(_) => "VALIDATION_ERROR",
             Self::KeyUnusable(_) | Self::Signing(_) => "SIGNING_FAILED",
             Self::Plugin(_) => "PLUGIN_ERROR",
+            Self::Quarantined(_) => "PLUGIN_QUARANTINED",
         }
     }
 }
@@ -136,6 +141,7 @@ pub fn generate(
     drop(key);
     let raw = signed.map_err(|e| match e {
         JwtError::InvalidClaims(m) => TokenError::InvalidClaims(format!("the claims can't be signed: {m}")),
+        JwtError::Plugin(q @ PluginError::Quarantined { .. }) => TokenError::Quarantined(q.to_string()),
         other => {
             tracing::warn!(code = other.code(), "jwt:generate: signing failed");
             TokenError::Signing(other.to_string())
@@ -178,6 +184,7 @@ pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &
             JwtError::MissingClaim(_) | JwtError::InvalidClaimType(_) => (InvalidReason::InvalidClaims, e),
             JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => (InvalidReason::Malformed, e),
             JwtError::InvalidKey(_) => return Err(TokenError::KeyUnusable(alg)),
+            JwtError::Plugin(q @ PluginError::Quarantined { .. }) => return Err(TokenError::Quarantined(q.to_string())),
             _ => {
                 tracing::warn!(code = e.code(), "jwt:verify: the signer failed");
                 return Err(TokenError::Plugin(e.to_string()));

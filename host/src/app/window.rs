@@ -26,7 +26,9 @@ use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder}
 
 use crate::app::bench_probe::BenchProbe;
 use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
+use crate::app::trust_prompt::TrustPrompt;
 use crate::app::window_opener::WindowOpener;
+use crate::store::plugin_quarantine::QuarantineEntry;
 use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
 use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
 use crate::bridge::registry::Reply;
@@ -63,6 +65,9 @@ pub struct WindowOptions {
     /// ([`AppServices::window_opener`](crate::app::AppServices::window_opener));
     /// without it the app has its main window only.
     pub opener: Option<Arc<WindowOpener>>,
+    /// Where `plugins:trust` asks the user
+    /// ([`AppServices::trust_prompt`](crate::app::AppServices::trust_prompt)).
+    pub trust_prompt: Option<Arc<TrustPrompt>>,
     /// Sees each page secret as the host issues it, before it is injected
     /// and wiped. Only `tollgate audit` sets it: the secrets search must
     /// look for the real windows' secrets in everything the run produced.
@@ -130,6 +135,9 @@ pub(crate) enum UserEvent {
     Audit(audit::DriverRequest),
     /// Open a window, or bring it to the front (`app:open-about`).
     Open(WindowLabel),
+    /// Ask the user whether to trust a quarantined plugin again
+    /// (`plugins:trust`), in a dialog the page can't script.
+    ConfirmTrust(QuarantineEntry, std::sync::mpsc::Sender<bool>),
 }
 
 /// Events from the bridge go through the event loop to the webview.
@@ -443,6 +451,10 @@ fn run_driven(
         let proxy = Mutex::new(proxy.clone());
         opener.connect(move |window| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::Open(window)).is_ok()));
     }
+    if let Some(prompt) = &options.trust_prompt {
+        let proxy = Mutex::new(proxy.clone());
+        prompt.connect(move |entry, answer| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::ConfirmTrust(entry, answer)).is_ok()));
+    }
 
     let mut screenshot = options.screenshot.clone();
     let screenshot_taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -470,6 +482,9 @@ fn run_driven(
                 }
             }
             Event::UserEvent(UserEvent::Open(window)) => shell.show(window, target),
+            Event::UserEvent(UserEvent::ConfirmTrust(entry, answer)) => {
+                ask_to_trust(shell.windows.get(&WindowLabel::Main), &entry, answer);
+            }
             Event::UserEvent(UserEvent::PageReady) => {
                 screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);
                 if let (Some(path), Some(webview)) = (screenshot.take(), webviews.borrow().get(&label)) {
@@ -504,6 +519,9 @@ fn run_driven(
             _ => {}
         }
     });
+    if let Some(prompt) = &options.trust_prompt {
+        prompt.disconnect();
+    }
     if let Some(opener) = &options.opener {
         opener.disconnect();
     }
@@ -523,6 +541,38 @@ fn refused(window: WindowLabel, event: &'static str, url: &str, reason: &'static
         reason,
         "the window refused what the page asked"
     );
+}
+
+/// The host's own dialog over the main window: what the plugin did and
+/// since when, and two buttons. Only a click here trusts it again; the
+/// dialog is GTK's, outside the webview, so page script can't press it.
+fn ask_to_trust(main: Option<&tao::window::Window>, entry: &QuarantineEntry, answer: std::sync::mpsc::Sender<bool>) {
+    use gtk::prelude::*;
+    use tao::platform::unix::WindowExtUnix;
+    let parent = main.map(|w| w.gtk_window().clone());
+    let since = time::OffsetDateTime::from_unix_timestamp(entry.since)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| entry.since.to_string());
+    let dialog = gtk::MessageDialog::new(
+        parent.as_ref(),
+        gtk::DialogFlags::MODAL | gtk::DialogFlags::DESTROY_WITH_PARENT,
+        gtk::MessageType::Warning,
+        gtk::ButtonsType::None,
+        &format!("Trust the plugin \u{201c}{}\u{201d} with keys again?", entry.plugin),
+    );
+    dialog.set_secondary_text(Some(&format!(
+        "It was quarantined on {since} because {}.\n\nA signer that fails a call it had every reason to complete may be signalling your key, one bit per failure. Trust it again only if you know why it failed.\n\nsha256 {}",
+        entry.reason, entry.sha256
+    )));
+    dialog.add_button("Keep quarantined", gtk::ResponseType::Cancel);
+    dialog.add_button("Trust again", gtk::ResponseType::Accept);
+    dialog.set_default_response(gtk::ResponseType::Cancel);
+    dialog.connect_response(move |dialog, response| {
+        let _ = answer.send(response == gtk::ResponseType::Accept);
+        dialog.close();
+    });
+    dialog.show_all();
 }
 
 fn build_webview(builder: WebViewBuilder<'_>, window: &tao::window::Window) -> Result<WebView, WindowError> {

@@ -65,6 +65,9 @@ pub enum ErrorCode {
     KeychainUnavailable,
     /// The signer could not produce a token the host accepts.
     SigningFailed,
+    /// The signer plugin failed a key-carrying call without an explanation
+    /// and gets no key until the user trusts it again (`plugins:trust`).
+    PluginQuarantined,
     /// No one is signed in, or the session ended (sign in again).
     Unauthorized,
     /// The installation is not one of the signed-in user's (or none is selected).
@@ -102,6 +105,7 @@ impl ErrorCode {
         Self::DecryptionFailed,
         Self::KeychainUnavailable,
         Self::SigningFailed,
+        Self::PluginQuarantined,
         Self::Unauthorized,
         Self::InvalidInstallation,
         Self::NetworkError,
@@ -134,6 +138,7 @@ impl ErrorCode {
             Self::DecryptionFailed => "DECRYPTION_FAILED",
             Self::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
             Self::SigningFailed => "SIGNING_FAILED",
+            Self::PluginQuarantined => "PLUGIN_QUARANTINED",
             Self::Unauthorized => "UNAUTHORIZED",
             Self::InvalidInstallation => "INVALID_INSTALLATION",
             Self::NetworkError => "NETWORK_ERROR",

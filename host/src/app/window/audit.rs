@@ -287,6 +287,7 @@ pub fn run_page_cases(
         allow_automation: false,
         bench: None,
         opener: Some(Arc::clone(services.window_opener())),
+        trust_prompt: Some(Arc::clone(services.trust_prompt())),
         secret_witness: Some({
             let record = env.record();
             SecretWitness::new(move |window: WindowLabel, secret: &str| {
