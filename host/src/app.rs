@@ -11,6 +11,7 @@ pub mod lint_channels;
 pub mod profile_channels;
 pub mod services;
 pub mod tokens;
+pub mod trust_prompt;
 pub mod window;
 pub mod window_opener;
 pub mod window_state;
