@@ -41,6 +41,7 @@ demo: build
 # window can open (Xvfb when there is no display).
 test:
     cargo clippy --locked --workspace --all-targets --features tollgate-host/automation -- -D warnings
+    scripts/check-crate-deps
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake

@@ -1,8 +1,10 @@
 //! Tollgate's host library: the plugin runtime, its policy, the JWT
 //! service built on it, and the app's data (`store`) and keys (`secrets`).
 //!
-//! Only `app::window` touches a window; everything else, the bridge
-//! included, is tested without one. The `tollgate` binary (`main.rs`) is a
+//! Only `app::window` touches a window; everything else is tested without
+//! one. The bridge is its own crate (`tollgate-bridge`, re-exported here as
+//! `bridge`), so that the compiler, not this comment, keeps it free of the
+//! window stack and the plugin runtime. The `tollgate` binary (`main.rs`) is a
 //! thin command-line adapter over this library, and the integration tests in
 //! `tests/` drive the same API.
 //!
@@ -14,7 +16,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod bridge;
+pub use tollgate_bridge as bridge;
 pub mod guest_artifacts;
 pub mod jwt;
 pub mod lint;

@@ -8,7 +8,7 @@
 //! this string by concatenation, so no page-modifiable hook (`toJSON`,
 //! `JSON.stringify`, prototype setters) ever sees the secret.
 
-use crate::bridge::error::{BridgeError, ErrorCode};
+use crate::error::{BridgeError, ErrorCode};
 
 /// Largest whole message on the JSON path. Bounds what one postMessage can
 /// make the host buffer and scan; bigger data takes the binary path.

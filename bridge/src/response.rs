@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::bridge::error::{BridgeError, ErrorCode};
+use crate::error::{BridgeError, ErrorCode};
 
 /// The error half of a response.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

@@ -21,8 +21,13 @@
 //! message; it trusts the window adapter to tell it truthfully which webview
 //! a message came from and what URL that webview's main frame shows.
 //!
-//! Nothing here touches wry or tao: the window (`crate::app`) is an adapter,
-//! and the tests drive this core with a test sender.
+//! Nothing here touches wry or tao, nor wasmtime: this is its own crate
+//! (`tollgate-bridge`), whose manifest names neither, so the compiler keeps
+//! it headless. The window (`tollgate::app`) is an adapter, and the tests
+//! drive this core with a test sender.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod channels;
 pub mod contract;

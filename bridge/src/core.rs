@@ -7,15 +7,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::bridge::envelope::{self, Envelope};
-use crate::bridge::error::{BridgeError, ErrorCode};
-use crate::bridge::events::EventHub;
-use crate::bridge::limits::{GLOBAL_QUOTA, Limited, Limits};
-use crate::bridge::registry::{
+use crate::envelope::{self, Envelope};
+use crate::error::{BridgeError, ErrorCode};
+use crate::events::EventHub;
+use crate::limits::{GLOBAL_QUOTA, Limited, Limits};
+use crate::registry::{
     Body, ChannelRegistry, Execution, HandlerContext, Payload, PreparedCall, Quota, Reply,
 };
-use crate::bridge::response::BridgeResponse;
-use crate::bridge::sender::{self, PageSecret, WindowLabel};
+use crate::response::BridgeResponse;
+use crate::sender::{self, PageSecret, WindowLabel};
 
 /// Request ids remembered per window for replay checks. Bounds the memory a
 /// page can make the host keep; older ids fall out first.

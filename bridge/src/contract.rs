@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bridge::Bridge;
-use crate::bridge::channels::CONTRACT_VERSION;
-use crate::bridge::error::ErrorCode;
-use crate::bridge::registry::{Body, Quota};
+use crate::Bridge;
+use crate::channels::CONTRACT_VERSION;
+use crate::error::ErrorCode;
+use crate::registry::{Body, Quota};
 
 /// One channel as the contract records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,7 +137,7 @@ impl Contract {
                 }
             })
             .collect();
-        crate::bridge::registry::collect_decls::<ErrorCode>(&cfg, &mut types);
+        crate::registry::collect_decls::<ErrorCode>(&cfg, &mut types);
         Self {
             version: CONTRACT_VERSION.to_owned(),
             channels,

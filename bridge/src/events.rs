@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::bridge::error::{BridgeError, ErrorCode};
-use crate::bridge::registry::collect_decls;
-use crate::bridge::sender::WindowLabel;
+use crate::error::{BridgeError, ErrorCode};
+use crate::registry::collect_decls;
+use crate::sender::WindowLabel;
 
 /// An event declaration.
 pub trait Event: 'static {

@@ -12,8 +12,8 @@ use subtle::ConstantTimeEq;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use crate::bridge::envelope::SECRET_HEX_LEN;
-use crate::bridge::error::{BridgeError, ErrorCode};
+use crate::envelope::SECRET_HEX_LEN;
+use crate::error::{BridgeError, ErrorCode};
 
 /// The app's own URL scheme; every page and asset is served through it.
 pub const APP_SCHEME: &str = "tollgate";

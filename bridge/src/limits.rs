@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use governor::{DefaultDirectRateLimiter, Quota as GovernorQuota, RateLimiter};
 
-use crate::bridge::registry::{ChannelRegistry, Quota};
-use crate::bridge::sender::WindowLabel;
+use crate::registry::{ChannelRegistry, Quota};
+use crate::sender::WindowLabel;
 
 /// Ceiling on all crossings from all windows together. Bounds the host
 /// work page script can cause however it spreads calls over channels; set

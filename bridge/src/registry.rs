@@ -15,10 +15,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::bridge::error::BridgeError;
-use crate::bridge::events::EventHub;
-use crate::bridge::json;
-use crate::bridge::sender::WindowLabel;
+use crate::error::BridgeError;
+use crate::events::EventHub;
+use crate::json;
+use crate::sender::WindowLabel;
 
 /// Which way a channel carries requests. Host -> webview traffic is events
 /// (see `events`), declared apart.
@@ -213,7 +213,7 @@ impl ChannelRegistry {
     }
 
     fn check_spec(&self, spec: &ChannelSpec) -> Result<(), RegistryError> {
-        if !crate::bridge::envelope::valid_channel_name(spec.name) {
+        if !crate::envelope::valid_channel_name(spec.name) {
             return Err(RegistryError::BadName(spec.name));
         }
         if self.channels.iter().any(|c| c.spec.name == spec.name) {

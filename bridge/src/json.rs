@@ -10,7 +10,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::bridge::error::BridgeError;
+use crate::error::BridgeError;
 
 /// Deepest nesting a payload may have. Bounds recursion in every later
 /// walk; no declared request type is more than a few levels deep.
@@ -85,7 +85,7 @@ fn check(value: &Value, depth: usize, path: &mut String) -> Result<(), BridgeErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bridge::ErrorCode;
+    use crate::ErrorCode;
 
     fn refused(payload: &str) -> String {
         let err = parse_checked(payload).expect_err(payload);

@@ -1,12 +1,12 @@
 //! The bridge's own channels: event subscription and a no-op ping. The
-//! app's channels are declared in `crate::app::channels`.
+//! app's channels are declared in `tollgate::app::channels`.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::bridge::error::BridgeError;
-use crate::bridge::registry::{Body, Channel, ChannelRegistry, ChannelSpec, Direction, Execution, Quota, RegistryError};
-use crate::bridge::sender::WindowLabel;
+use crate::error::BridgeError;
+use crate::registry::{Body, Channel, ChannelRegistry, ChannelSpec, Direction, Execution, Quota, RegistryError};
+use crate::sender::WindowLabel;
 
 /// The version of the bridge contract (`major.minor`). A change that
 /// removes or alters a channel, event or error code must raise the major;
