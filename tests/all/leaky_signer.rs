@@ -221,3 +221,43 @@ fn the_leaky_signer_artifact_is_the_one_embedded() {
     assert_eq!(on_disk, artifacts::LEAKY_SIGNER_WASM, "the audit runs the same component the tests do");
 }
 
+
+/// The timing channel as a page sees it: the leaky signer installed as the
+/// app's signer (as dev reload installs a package), an HS256 profile whose
+/// key sits sealed in the real keychain, and `jwt:generate` timed through
+/// the bridge with the claims overrides choosing the key bit. Every answer
+/// leaves at the floor, and the page's decode of the latencies is a coin
+/// flip. (The same sweep unheld reads every bit: the test above.)
+#[test]
+fn jwt_generate_as_the_page_times_it_carries_no_key_bits() {
+    const BITS: usize = 32;
+    let app = crate::harness::AppHarness::new();
+    let package = tempfile::tempdir().expect("package dir");
+    let manifest = package.path().join("tollgate.toml");
+    std::fs::copy(artifacts::LEAKY_SIGNER_MANIFEST_PATH, &manifest).expect("manifest");
+    tollgate::scaffold::record_hash(artifacts::LEAKY_SIGNER_WASM, &manifest).expect("hash");
+    let wasm = package.path().join("leaky-signer.wasm");
+    std::fs::write(&wasm, artifacts::LEAKY_SIGNER_WASM).expect("component");
+    let source = tollgate::runtime::PluginSource::from_files(&wasm, Some(&manifest)).expect("package");
+    app.services.install_dev_plugin(&source, "dev: leaky-signer").expect("the leaky signer installs");
+
+    let secret = std::str::from_utf8(HMAC_SECRET).expect("a text secret");
+    let encrypted_key = app.encrypt("HS256", secret);
+    let profile = app.ok(
+        "profiles:save",
+        json!({"name": "leaky", "algorithm": "HS256", "encryptedKey": encrypted_key, "payload": {"sub": "page"}, "expirationPreset": "1h"}),
+    );
+    let mut seen = Vec::new();
+    for bit in 0..BITS {
+        let overrides = json!({"leak": "timing-bit", "bit": bit, "spin_ms": 15});
+        let started = Instant::now();
+        app.ok("jwt:generate", json!({"profileId": profile["id"], "overrides": overrides}));
+        seen.push((bit, started.elapsed()));
+    }
+    let (errors, total) = rx::count_bit_errors(&rx::recover_bits_from_timings(&seen, BITS), HMAC_SECRET);
+    let capacity = rx::binary_channel_capacity(errors, total);
+    let fastest = seen.iter().map(|(_, d)| *d).min().unwrap_or_default();
+    eprintln!("jwt:generate as the page times it: {errors}/{total} bits wrong, {capacity:.3} bit/call, fastest answer {fastest:?}");
+    assert!(capacity < 0.4, "the page reads key bits from jwt:generate's latency: {capacity}");
+    assert!(fastest >= AnswerSchedule::DEFAULT.min_floor, "an answer left before the floor: {fastest:?}");
+}
