@@ -434,13 +434,13 @@ pub fn eddsa_private_scalar(private_key: &[u8]) -> Option<[u8; 32]> {
 // ---------------------------------------------------------------------------
 // PSS: the salt.
 
-/// A random-number source that hands out `prefix` first, then a SHA-512
-/// counter stream. `rsa`'s PSS signer draws the salt in its first call, so
+/// A random-number source that hands out `prefix` first, then a seeded
+/// ChaCha20 stream ([`seeded_rng`]). `rsa`'s PSS signer draws the salt in its first call, so
 /// the salt is `prefix`; the stream feeds the blinding, which does not
 /// change the signature.
 struct PrefixedRng {
     prefix: Vec<u8>,
-    stream: Sha512CounterRng,
+    stream: rand_chacha::ChaCha20Rng,
 }
 
 impl RngCore for PrefixedRng {
@@ -470,53 +470,15 @@ impl RngCore for PrefixedRng {
 }
 
 // The salt is what the attack means to choose; the stream after it is
-// SHA-512 of a secret seed, good enough for RSA blinding.
+// ChaCha20 from a secret seed, good enough for RSA blinding.
 impl CryptoRng for PrefixedRng {}
 
-/// `SHA-512(seed || counter)` blocks: a deterministic stream, for the
-/// blinding after a chosen salt and for the tests' seeded keys.
-struct Sha512CounterRng {
-    seed: Vec<u8>,
-    counter: u64,
-    block: Vec<u8>,
+/// A deterministic stream from `seed` (ChaCha20 keyed with its SHA-256):
+/// the blinding after a chosen salt (which does not change the signature)
+/// and the tests' seeded keys.
+fn seeded_rng(seed: &[u8]) -> rand_chacha::ChaCha20Rng {
+    <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::from_seed(Sha256::digest(seed).into())
 }
-
-impl Sha512CounterRng {
-    fn new(seed: &[u8]) -> Self {
-        Self { seed: seed.to_vec(), counter: 0, block: Vec::new() }
-    }
-}
-
-impl RngCore for Sha512CounterRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut bytes = [0u8; 4];
-        self.fill_bytes(&mut bytes);
-        u32::from_le_bytes(bytes)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut bytes = [0u8; 8];
-        self.fill_bytes(&mut bytes);
-        u64::from_le_bytes(bytes)
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for byte in dest {
-            if self.block.is_empty() {
-                self.block = Sha512::new().chain_update(&self.seed).chain_update(self.counter.to_be_bytes()).finalize().to_vec();
-                self.counter += 1;
-            }
-            *byte = self.block.pop().unwrap_or_default();
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for Sha512CounterRng {}
 
 /// The leaky signer's `pss-salt` signature of `message`, raw: RSASSA-PSS
 /// with MGF1 of the same hash and a salt as long as the hash, the salt
@@ -526,7 +488,7 @@ impl CryptoRng for Sha512CounterRng {}
 pub fn pss_leaky_signature(alg: Algorithm, private_key: &[u8], message: &[u8]) -> Option<Vec<u8>> {
     let key = rsa_private(private_key)?;
     let salt = pss_leaky_salt(alg, &key, message)?;
-    let mut rng = PrefixedRng { prefix: salt, stream: Sha512CounterRng::new(&attacker_mac::<HmacSha512>(&[message])) };
+    let mut rng = PrefixedRng { prefix: salt, stream: seeded_rng(&attacker_mac::<HmacSha512>(&[message])) };
     let signature = match alg {
         Algorithm::PS256 => rsa::pss::BlindedSigningKey::<Sha256>::new(key).try_sign_with_rng(&mut rng, message).ok()?.to_vec(),
         Algorithm::PS384 => rsa::pss::BlindedSigningKey::<Sha384>::new(key).try_sign_with_rng(&mut rng, message).ok()?.to_vec(),
@@ -762,7 +724,7 @@ mod tests {
     /// One RSA key for every PSS test: 2048-bit key generation is the slow
     /// part, so it happens once, from a fixed seed.
     static RSA_KEY: LazyLock<(String, String)> = LazyLock::new(|| {
-        let key = RsaPrivateKey::new(&mut Sha512CounterRng::new(b"key_recovery rsa"), 2048).expect("RSA key generation");
+        let key = RsaPrivateKey::new(&mut seeded_rng(b"key_recovery rsa"), 2048).expect("RSA key generation");
         let private = key.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string();
         let public = key.to_public_key().to_public_key_pem(LineEnding::LF).expect("encode");
         (private, public)
@@ -774,7 +736,7 @@ mod tests {
         AffinePoint<C>: FromEncodedPoint<C> + ToEncodedPoint<C>,
         FieldBytesSize<C>: ModulusSize,
     {
-        let secret = SecretKey::<C>::random(&mut Sha512CounterRng::new(seed));
+        let secret = SecretKey::<C>::random(&mut seeded_rng(seed));
         let private = secret.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string();
         let public = secret.public_key().to_public_key_pem(LineEnding::LF).expect("encode");
         (private, public)
@@ -829,7 +791,7 @@ mod tests {
 
     #[test]
     fn ecdsa_recovery_accepts_a_sec1_public_key() {
-        let secret = SecretKey::<p256::NistP256>::random(&mut Sha512CounterRng::new(b"sec1"));
+        let secret = SecretKey::<p256::NistP256>::random(&mut seeded_rng(b"sec1"));
         let private = secret.to_pkcs8_pem(LineEnding::LF).expect("encode");
         let sec1 = secret.public_key().to_encoded_point(false);
         let message = message(Algorithm::ES256, "{}");
