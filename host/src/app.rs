@@ -3,11 +3,9 @@
 //! adapter over the bridge).
 
 pub mod assets;
-pub mod auth_channels;
 pub mod bench_probe;
 pub mod channels;
 pub mod dev_plugins;
-pub mod lint_channels;
 pub mod profile_channels;
 pub mod services;
 pub mod tokens;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::app::channels::{self, PluginImport, PluginSummary};
-use crate::app::auth_channels::{self, HubAuthEvents};
+use crate::app::channels::auth::{self as auth_channels, HubAuthEvents};
 use crate::app::trust_prompt::TrustPrompt;
 use crate::app::window_opener::WindowOpener;
 use crate::auth::{AuthConfig, AuthService};
@@ -217,7 +217,7 @@ pub fn build_bridge(services: &Arc<AppServices>) -> Result<Bridge, AppError> {
     channels::register(&mut registry, services)?;
     crate::app::profile_channels::register(&mut registry, services)?;
     auth_channels::register(&mut registry, services)?;
-    crate::app::lint_channels::register(&mut registry, services)?;
+    crate::app::channels::lint::register(&mut registry, services)?;
     let mut events = EventHub::new();
     channels::declare_events(&mut events);
     auth_channels::declare_events(&mut events);
