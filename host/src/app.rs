@@ -6,7 +6,6 @@ pub mod assets;
 pub mod bench_probe;
 pub mod channels;
 pub mod dev_plugins;
-pub mod profile_channels;
 pub mod services;
 pub mod tokens;
 pub mod trust_prompt;

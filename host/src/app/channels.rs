@@ -3,27 +3,36 @@
 //! `crate::bridge::channels`.
 
 // Channels by namespace, one module each (issue 16: a channel's handler
-// is found by its channel's name). `auth:*` and `lint:*` have moved here;
-// the rest of this file and `profile_channels.rs` are still to be split.
+// is found by its channel's name). This file holds what they share: the
+// caps, the base declarations, the error mappings and `register_all`.
+pub mod app;
 pub mod auth;
+pub mod crypto;
+pub mod diag;
+pub mod jwt;
 pub mod lint;
+pub mod plugins;
+pub mod profiles;
+pub mod settings;
+
+pub use app::{AppInfo, Info, OpenAbout, OpenedWindow};
+pub use diag::{DiagDownload, DiagEcho, DiagEchoEvent, DiagEmit, DiagEmitRequest, DiagUpload, DownloadRequest, UploadReceipt};
+pub use jwt::{DecodeJwt, DecodedJwt, GenerateRequest, GenerateToken, JwtDecodeRequest, VerifyRequest, VerifyToken};
+pub use plugins::{PluginImport, PluginList, PluginSummary};
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use ts_rs::TS;
+use serde_json::json;
 
 use crate::app::services::AppServices;
-use crate::bridge::channels::{ALL_WINDOWS, CONTRACT_VERSION, Empty, MAIN_ONLY, SMALL_REQUEST_BYTES};
-use crate::bridge::events::{Event, EventHub};
-use crate::bridge::registry::{
-    Body, Channel, ChannelRegistry, ChannelSpec, Direction, DownloadBody, Execution, Quota, RegistryError, UploadBody,
-};
-use crate::bridge::{BridgeError, ErrorCode, WindowLabel};
-use crate::jwt::JwtError;
-use crate::store::plugin_quarantine::QuarantineEntry;
+use crate::app::tokens::TokenError;
+use crate::bridge::channels::{MAIN_ONLY, SMALL_REQUEST_BYTES};
+use crate::bridge::events::EventHub;
+use crate::bridge::registry::{Body, ChannelRegistry, ChannelSpec, Direction, Execution, Quota, RegistryError};
+use crate::bridge::{BridgeError, ErrorCode};
+use crate::secrets::SecretsError;
+use crate::store::StoreError;
+use crate::store::profiles::{MAX_ENCRYPTED_KEY_BYTES, MAX_PAYLOAD_BYTES};
 
 /// Largest token `jwt:decode` accepts. Real tokens are a few KiB; this
 /// bounds what page script can make the guest parse.
@@ -32,7 +41,9 @@ pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 /// with room).
 pub const MAX_DIAG_BYTES: usize = 8 * 1024 * 1024;
 
-const READ: ChannelSpec = ChannelSpec {
+/// The base of the read-mostly app channels (`app:*`, `plugins:*`,
+/// `jwt:decode`, `diag:*`): main window, small, inline.
+pub(crate) const READ: ChannelSpec = ChannelSpec {
     name: "",
     summary: "",
     direction: Direction::WebviewToHost,
@@ -46,363 +57,115 @@ const READ: ChannelSpec = ChannelSpec {
     body: Body::Json,
 };
 
-/// `app:info` response.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct AppInfo {
-    /// The app's version.
-    pub version: String,
-    /// The bridge contract version.
-    pub contract_version: String,
-    /// The calling window.
-    pub window: String,
-    /// Whether the web inspector is compiled in (debug builds only).
-    pub devtools: bool,
-}
-
-/// `app:info`.
-pub struct Info;
-impl Channel for Info {
-    type Request = Empty;
-    type Response = AppInfo;
-    const SPEC: ChannelSpec =
-        ChannelSpec { name: "app:info", summary: "The app's version and contract version.", windows: ALL_WINDOWS, ..READ };
-}
-
-/// `app:open-about` response.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct OpenedWindow {
-    /// The window asked for.
-    pub window: WindowLabel,
-    /// Whether the window adapter took the request (false when the host
-    /// runs without a window: tests, the CLI).
-    pub requested: bool,
-}
-
-/// `app:open-about`: the one way a page gets a second window. The host
-/// opens its own about page in it (or brings it to the front), with its own
-/// secret and only the channels the about window may call.
-pub struct OpenAbout;
-impl Channel for OpenAbout {
-    type Request = Empty;
-    type Response = OpenedWindow;
-    const SPEC: ChannelSpec = ChannelSpec {
-        name: "app:open-about",
-        summary: "Opens the about window (or brings it to the front).",
-        quota: Quota { per_second: 2, burst: 3 },
-        since: "1.4",
-        ..READ
-    };
-}
-
-/// One import of a plugin and the host's decision on it.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct PluginImport {
-    /// The import's full name.
-    pub name: String,
-    /// `host-interface`, `capability-less` or `refused`.
-    pub decision: String,
-    /// What the guest gets.
-    pub detail: String,
-}
-
-/// A plugin as `plugins:list` shows it.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct PluginSummary {
-    /// Manifest name.
-    pub name: String,
-    /// Manifest version.
-    pub version: String,
-    /// World it implements.
-    pub world: String,
-    /// Where it came from (`built-in`).
-    pub source: String,
-    /// The component's SHA-256 (lowercase hex): what quarantine knows it by.
-    pub sha256: String,
-    /// Why the host refuses it keys, if it does (see `plugins:trust`).
-    pub quarantine: Option<QuarantineEntry>,
-    /// Every import and the host's decision.
-    pub imports: Vec<PluginImport>,
-}
-
-/// `plugins:list` response.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct PluginList {
-    /// Installed plugins.
-    pub plugins: Vec<PluginSummary>,
-}
-
-/// `plugins:list`.
-pub struct ListPlugins;
-impl Channel for ListPlugins {
-    type Request = Empty;
-    type Response = PluginList;
-    const SPEC: ChannelSpec =
-        ChannelSpec { name: "plugins:list", summary: "Installed plugins and what each may import.", ..READ };
-}
-
-/// `plugins:trust` request.
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(deny_unknown_fields)]
-pub struct PluginTrustRequest {
-    /// The quarantined component's SHA-256, lowercase hex (from `plugins:list`).
-    pub sha256: String,
-}
-
-/// `plugins:trust` response.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct PluginTrustAnswer {
-    /// Whether the user said yes in the host's dialog (and the entry is gone).
-    pub trusted: bool,
-    /// The plugins, as `plugins:list` shows them now.
-    pub plugins: Vec<PluginSummary>,
-}
-
-/// `plugins:trust`: asks the user, in a native dialog the page can't
-/// script, whether to trust a quarantined plugin again
-/// (`app::trust_prompt`). The page only asks; a hostile page that calls
-/// this gets a dialog in front of the user, not a cleared quarantine.
-pub struct TrustPlugin;
-impl Channel for TrustPlugin {
-    type Request = PluginTrustRequest;
-    type Response = PluginTrustAnswer;
-    const SPEC: ChannelSpec = ChannelSpec {
-        name: "plugins:trust",
-        summary: "Asks the user, in a host dialog, to trust a quarantined plugin again.",
-        quota: Quota { per_second: 1, burst: 2 },
-        since: "1.5",
-        state_changing: true,
-        execution: Execution::Blocking,
-        ..READ
-    };
-}
-
-/// `jwt:decode` request.
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(deny_unknown_fields)]
-pub struct JwtDecodeRequest {
-    /// The token (compact JWS).
-    pub token: String,
-}
-
-/// `jwt:decode` response. Nothing here is verified.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct DecodedJwt {
-    /// The header, parsed.
-    #[ts(type = "Record<string, unknown>")]
-    pub header: Value,
-    /// The claims, parsed.
-    #[ts(type = "Record<string, unknown>")]
-    pub payload: Value,
-    /// The signature segment, base64url.
-    pub signature: String,
-    /// The header's `alg`, when it is a string.
-    pub algorithm: Option<String>,
-}
-
-/// `jwt:decode`: splits a token through the jwt-signer guest.
-pub struct DecodeJwt;
-impl Channel for DecodeJwt {
-    type Request = JwtDecodeRequest;
-    type Response = DecodedJwt;
-    const SPEC: ChannelSpec = ChannelSpec {
-        name: "jwt:decode",
-        summary: "Decodes a token for display, inside the jwt-signer guest (nothing is verified).",
-        max_payload_bytes: MAX_TOKEN_BYTES + 64,
-        quota: Quota { per_second: 30, burst: 30 },
-        execution: Execution::Blocking,
-        ..READ
-    };
-
-    fn validate(request: &JwtDecodeRequest) -> Result<(), BridgeError> {
-        if request.token.trim().is_empty() {
-            return Err(BridgeError::validation("token is empty"));
-        }
-        if request.token.len() > MAX_TOKEN_BYTES {
-            return Err(BridgeError::validation(format!("token is over {MAX_TOKEN_BYTES} bytes")));
-        }
-        Ok(())
-    }
-
-    fn sanitize(request: JwtDecodeRequest) -> JwtDecodeRequest {
-        JwtDecodeRequest { token: request.token.trim().to_owned() }
-    }
-}
-
-/// `diag:emit` request.
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(deny_unknown_fields)]
-pub struct DiagEmitRequest {
-    /// Text echoed back in a `diag:echo` event.
-    pub message: String,
-}
-
-/// `diag:emit`: makes the host send a `diag:echo` event to subscribers. For
-/// testing the event path end to end.
-pub struct DiagEmit;
-impl Channel for DiagEmit {
-    type Request = DiagEmitRequest;
-    type Response = Empty;
-    const SPEC: ChannelSpec = ChannelSpec {
-        name: "diag:emit",
-        summary: "Sends a diag:echo event to every subscribed window (diagnostics).",
-        max_payload_bytes: 1024,
-        state_changing: true,
-        ..READ
-    };
-}
-
-/// `diag:echo` payload.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct DiagEcho {
-    /// The text sent to `diag:emit`.
-    pub message: String,
-    /// How many echoes this run has sent.
-    pub seq: u32,
-}
-
-/// `diag:echo`.
-pub struct DiagEchoEvent;
-impl Event for DiagEchoEvent {
-    type Payload = DiagEcho;
-    const NAME: &'static str = "diag:echo";
-    const SUMMARY: &'static str = "Answer to diag:emit (diagnostics).";
-    const SINCE: &'static str = "1.0";
-}
-
-/// `diag:upload` response.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct UploadReceipt {
-    /// Bytes received.
-    pub bytes: u32,
-    /// Their SHA-256, hex.
-    pub sha256: String,
-}
-
-/// `diag:upload`: receives raw bytes (the binary path's check).
-pub struct DiagUpload;
-impl Channel for DiagUpload {
-    type Request = UploadBody;
-    type Response = UploadReceipt;
-    const SPEC: ChannelSpec = ChannelSpec {
-        name: "diag:upload",
-        summary: "Receives raw bytes and answers their size and SHA-256 (diagnostics, benchmarks).",
-        max_payload_bytes: MAX_DIAG_BYTES,
-        quota: Quota { per_second: 200, burst: 200 },
-        body: Body::BinaryUpload,
-        execution: Execution::Blocking,
-        ..READ
-    };
-}
-
-/// `diag:download` request.
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(deny_unknown_fields)]
-pub struct DownloadRequest {
-    /// How many bytes to send.
-    pub bytes: u32,
-}
-
-/// `diag:download`: sends raw bytes (a repeating pattern).
-pub struct DiagDownload;
-impl Channel for DiagDownload {
-    type Request = DownloadRequest;
-    type Response = DownloadBody;
-    const SPEC: ChannelSpec = ChannelSpec {
-        name: "diag:download",
-        summary: "Sends the number of bytes asked for (diagnostics, benchmarks).",
-        max_payload_bytes: 256,
-        quota: Quota { per_second: 200, burst: 200 },
-        body: Body::BinaryDownload,
-        ..READ
-    };
-
-    fn validate(request: &DownloadRequest) -> Result<(), BridgeError> {
-        if request.bytes as usize > MAX_DIAG_BYTES {
-            return Err(BridgeError::validation(format!("at most {MAX_DIAG_BYTES} bytes")));
-        }
-        Ok(())
-    }
-}
-
 /// Declares the app's events.
 pub fn declare_events(events: &mut EventHub) {
-    events.declare::<DiagEchoEvent>();
+    events.declare::<diag::DiagEchoEvent>();
     events.declare::<crate::app::dev_plugins::PluginReloadedEvent>();
     events.declare::<crate::app::dev_plugins::PluginReloadFailedEvent>();
 }
 
-/// Registers the app's channels against its services.
+/// Registers `app:*`, `plugins:*`, `jwt:decode` and `diag:*`, in that order.
 pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
-    registry.register::<Info, _>(|ctx, _: Empty| {
-        Ok(AppInfo {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            contract_version: CONTRACT_VERSION.to_owned(),
-            window: ctx.window.as_str().to_owned(),
-            devtools: cfg!(debug_assertions),
-        })
-    })?;
-
-    let s = Arc::clone(services);
-    registry.register::<OpenAbout, _>(move |_, _: Empty| {
-        Ok(OpenedWindow { window: WindowLabel::About, requested: s.window_opener().open(WindowLabel::About) })
-    })?;
-
-    let s = Arc::clone(services);
-    registry.register::<ListPlugins, _>(move |_, _: Empty| Ok(PluginList { plugins: s.plugins() }))?;
-
-    let s = Arc::clone(services);
-    registry.register::<TrustPlugin, _>(move |_, req: PluginTrustRequest| {
-        let well_formed = req.sha256.len() == 64 && req.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !well_formed {
-            return Err(BridgeError::validation("sha256 must be 64 lowercase hex digits"));
-        }
-        let Some(entry) = s.quarantine().get(&req.sha256) else {
-            return Err(BridgeError::new(ErrorCode::NotFound, "no quarantined plugin has this sha256"));
-        };
-        let trusted = s.trust_prompt().confirm(&entry);
-        if trusted {
-            s.quarantine().trust(&entry.sha256).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, e.to_string()))?;
-            tracing::warn!(target: "tollgate::security", plugin = %entry.plugin, sha256 = %entry.sha256, "the user trusted a quarantined plugin again");
-        }
-        Ok(PluginTrustAnswer { trusted, plugins: s.plugins() })
-    })?;
-
-    let s = Arc::clone(services);
-    registry.register::<DecodeJwt, _>(move |_, req: JwtDecodeRequest| {
-        let decoded = s.signer().decode(&req.token).map_err(decode_error)?;
-        let header: Value = serde_json::from_str(&decoded.header).map_err(|_| invalid_token("the header is not JSON"))?;
-        let payload: Value = serde_json::from_str(&decoded.payload).map_err(|_| invalid_token("the payload is not JSON"))?;
-        let algorithm = header.get("alg").and_then(Value::as_str).map(str::to_owned);
-        Ok(DecodedJwt { header, payload, signature: decoded.signature, algorithm })
-    })?;
-
-    let seq = Arc::new(std::sync::atomic::AtomicU32::new(0));
-    registry.register::<DiagEmit, _>(move |ctx, req: DiagEmitRequest| {
-        let seq = seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        ctx.events.emit::<DiagEchoEvent>(&DiagEcho { message: req.message, seq });
-        Ok(Empty {})
-    })?;
-
-    registry.register_upload::<DiagUpload, _>(|_, bytes| {
-        Ok(UploadReceipt { bytes: u32::try_from(bytes.len()).unwrap_or(u32::MAX), sha256: hex::encode(Sha256::digest(&bytes)) })
-    })?;
-    registry.register_download::<DiagDownload, _>(|_, req: DownloadRequest| {
-        Ok((0..req.bytes).map(|i| (i % 251) as u8).collect())
-    })?;
+    app::register(registry, services)?;
+    plugins::register(registry, services)?;
+    jwt::register_decode(registry, services)?;
+    diag::register(registry, services)?;
     Ok(())
 }
 
-fn invalid_token(message: &str) -> BridgeError {
-    BridgeError::new(ErrorCode::InvalidToken, message)
+// What the token generator's channels (profiles, crypto, jwt, settings) share.
+
+/// The contract version these channels appeared in.
+pub(crate) const SINCE: &str = "1.1";
+
+/// The largest key `crypto:encrypt` takes, as sent: a 64 KiB key (the
+/// signer's cap) in base64, plus the request's other fields.
+pub const MAX_ENCRYPT_REQUEST_BYTES: usize = 90 * 1024;
+/// The largest `profiles:save` request: the payload and the sealed key at
+/// their caps, plus the other fields. Bounds parsing before the rules run.
+pub const MAX_SAVE_REQUEST_BYTES: usize = MAX_PAYLOAD_BYTES + MAX_ENCRYPTED_KEY_BYTES + 4 * 1024;
+
+pub(crate) const BASE: ChannelSpec = ChannelSpec {
+    name: "",
+    summary: "",
+    direction: Direction::WebviewToHost,
+    windows: MAIN_ONLY,
+    max_payload_bytes: SMALL_REQUEST_BYTES,
+    quota: Quota { per_second: 50, burst: 50 },
+    since: SINCE,
+    deprecated: None,
+    state_changing: false,
+    // Every one of these touches the disk, the keychain or a plugin.
+    execution: Execution::Blocking,
+    body: Body::Json,
+};
+
+/// Disk writes a page can cause: each save rewrites the whole file (up to
+/// a few MiB), so a hostile page is held to a few per second.
+pub(crate) const WRITE_QUOTA: Quota = Quota { per_second: 5, burst: 10 };
+
+pub(crate) fn invalid(field: &str, message: String) -> BridgeError {
+    BridgeError::validation(message).with_details(json!({ "field": field }))
 }
 
-fn decode_error(e: JwtError) -> BridgeError {
-    match e.code() {
-        "MALFORMED_TOKEN" | "INVALID_HEADER" | "INVALID_CLAIMS" | "TOKEN_TOO_LARGE" => invalid_token(&e.to_string()),
-        _ => {
-            tracing::warn!(error = %e, "jwt:decode failed in the plugin");
-            BridgeError::new(ErrorCode::PluginError, "the jwt-signer plugin could not decode the token")
-        }
+/// A store error as the page sees it: the code, the message (file names,
+/// fields, never key material), and details to act on.
+pub(crate) fn store_error(e: StoreError) -> BridgeError {
+    let code = match &e {
+        StoreError::LoadFailed { .. } => ErrorCode::LoadFailed,
+        StoreError::Corrupt { .. } => ErrorCode::ParseError,
+        StoreError::SaveFailed { .. } => ErrorCode::SaveFailed,
+        StoreError::DeleteFailed { .. } => ErrorCode::DeleteFailed,
+        StoreError::Invalid { .. } => ErrorCode::ValidationError,
+        StoreError::DuplicateName(_) => ErrorCode::DuplicateName,
+        StoreError::LimitReached(_) => ErrorCode::ProfileLimitReached,
+        StoreError::NotFound(_) => ErrorCode::NotFound,
+    };
+    if matches!(code, ErrorCode::LoadFailed | ErrorCode::SaveFailed | ErrorCode::DeleteFailed) {
+        tracing::warn!(code = code.as_str(), error = %e, "store operation failed");
     }
+    let details = match &e {
+        StoreError::Corrupt { file, moved_to, .. } => Some(json!({ "file": file, "movedTo": moved_to.display().to_string() })),
+        StoreError::Invalid { field, .. } => Some(json!({ "field": field })),
+        StoreError::LimitReached(limit) => Some(json!({ "limit": limit })),
+        _ => None,
+    };
+    let error = BridgeError::new(code, e.to_string());
+    match details {
+        Some(d) => error.with_details(d),
+        None => error,
+    }
+}
+
+pub(crate) fn secrets_error(e: SecretsError) -> BridgeError {
+    let code = match &e {
+        SecretsError::KeychainUnavailable(_) => ErrorCode::KeychainUnavailable,
+        SecretsError::DecryptionFailed | SecretsError::Malformed(_) => ErrorCode::DecryptionFailed,
+        SecretsError::EncryptionFailed(_) => ErrorCode::EncryptionFailed,
+    };
+    BridgeError::new(code, e.to_string())
+}
+
+pub(crate) fn token_error(e: TokenError) -> BridgeError {
+    match e {
+        TokenError::Secrets(e) => secrets_error(e),
+        TokenError::ExpirationPassed | TokenError::InvalidClaims(_) => BridgeError::validation(e.to_string()),
+        TokenError::KeyUnusable(_) | TokenError::Signing(_) => BridgeError::new(ErrorCode::SigningFailed, e.to_string()),
+        TokenError::Plugin(_) => BridgeError::new(ErrorCode::PluginError, e.to_string()),
+        TokenError::Quarantined(_) => BridgeError::new(ErrorCode::PluginQuarantined, e.to_string()),
+    }
+}
+
+/// Registers every app channel against `services`, in the order the
+/// contract has always listed them (`contract/bridge.json` keeps
+/// registration order, which interleaves namespaces).
+pub fn register_all(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
+    register(registry, services)?;
+    profiles::register(registry, services)?;
+    crypto::register(registry, services)?;
+    jwt::register_tokens(registry, services)?;
+    settings::register(registry, services)?;
+    auth::register(registry, services)?;
+    lint::register(registry, services)?;
+    Ok(())
 }

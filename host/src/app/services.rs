@@ -214,10 +214,7 @@ pub enum AppError {
 pub fn build_bridge(services: &Arc<AppServices>) -> Result<Bridge, AppError> {
     let mut registry = ChannelRegistry::new();
     crate::bridge::channels::register(&mut registry)?;
-    channels::register(&mut registry, services)?;
-    crate::app::profile_channels::register(&mut registry, services)?;
-    auth_channels::register(&mut registry, services)?;
-    crate::app::channels::lint::register(&mut registry, services)?;
+    channels::register_all(&mut registry, services)?;
     let mut events = EventHub::new();
     channels::declare_events(&mut events);
     auth_channels::declare_events(&mut events);

@@ -1,0 +1,184 @@
+//! `jwt:*`: decoding a token for display, and generating and verifying
+//! tokens with a profile's key. All three run the jwt-signer guest; the
+//! key never leaves the host (`tokens`).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+
+use crate::app::channels::{MAX_TOKEN_BYTES, READ};
+use crate::app::channels::{BASE, store_error, token_error};
+use crate::app::services::AppServices;
+use crate::app::tokens::{self, GeneratedToken, Verification};
+use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
+use crate::bridge::{BridgeError, ErrorCode};
+use crate::jwt::JwtError;
+use crate::store::profiles::MAX_PAYLOAD_BYTES;
+use crate::store::{ProfileId, timestamp};
+
+/// `jwt:decode` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct JwtDecodeRequest {
+    /// The token (compact JWS).
+    pub token: String,
+}
+
+/// `jwt:decode` response. Nothing here is verified.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DecodedJwt {
+    /// The header, parsed.
+    #[ts(type = "Record<string, unknown>")]
+    pub header: Value,
+    /// The claims, parsed.
+    #[ts(type = "Record<string, unknown>")]
+    pub payload: Value,
+    /// The signature segment, base64url.
+    pub signature: String,
+    /// The header's `alg`, when it is a string.
+    pub algorithm: Option<String>,
+}
+
+/// `jwt:decode`: splits a token through the jwt-signer guest.
+pub struct DecodeJwt;
+impl Channel for DecodeJwt {
+    type Request = JwtDecodeRequest;
+    type Response = DecodedJwt;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:decode",
+        summary: "Decodes a token for display, inside the jwt-signer guest (nothing is verified).",
+        max_payload_bytes: MAX_TOKEN_BYTES + 64,
+        quota: Quota { per_second: 30, burst: 30 },
+        execution: Execution::Blocking,
+        ..READ
+    };
+
+    fn validate(request: &JwtDecodeRequest) -> Result<(), BridgeError> {
+        if request.token.trim().is_empty() {
+            return Err(BridgeError::validation("token is empty"));
+        }
+        if request.token.len() > MAX_TOKEN_BYTES {
+            return Err(BridgeError::validation(format!("token is over {MAX_TOKEN_BYTES} bytes")));
+        }
+        Ok(())
+    }
+
+    fn sanitize(request: JwtDecodeRequest) -> JwtDecodeRequest {
+        JwtDecodeRequest { token: request.token.trim().to_owned() }
+    }
+}
+
+/// `jwt:generate` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// The profile to sign with.
+    pub profile_id: ProfileId,
+    /// One-off claims over the profile's payload (`iat` and `exp` are the
+    /// host's regardless).
+    #[serde(default)]
+    #[ts(optional, type = "Record<string, unknown>")]
+    pub overrides: Option<Map<String, Value>>,
+}
+
+/// `jwt:verify` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The token (compact JWS).
+    pub token: String,
+    /// The profile whose key and algorithm it must verify under.
+    pub profile_id: ProfileId,
+}
+
+/// `jwt:generate`.
+pub struct GenerateToken;
+impl Channel for GenerateToken {
+    type Request = GenerateRequest;
+    type Response = GeneratedToken;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:generate",
+        summary: "Signs a token with a profile's key, inside the jwt-signer guest, verified by the host.",
+        max_payload_bytes: MAX_PAYLOAD_BYTES + 1024,
+        // Signing runs a guest (RSA: milliseconds); this bounds the CPU a
+        // page can spend while leaving room for benchmarks.
+        quota: Quota { per_second: 200, burst: 200 },
+        state_changing: true,
+        ..BASE
+    };
+}
+
+/// `jwt:verify`.
+pub struct VerifyToken;
+impl Channel for VerifyToken {
+    type Request = VerifyRequest;
+    type Response = Verification;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:verify",
+        summary: "Verifies a token under a profile's key and algorithm: valid, or why not.",
+        max_payload_bytes: MAX_TOKEN_BYTES + 128,
+        quota: Quota { per_second: 30, burst: 30 },
+        ..BASE
+    };
+
+    fn validate(request: &VerifyRequest) -> Result<(), BridgeError> {
+        if request.token.trim().is_empty() {
+            return Err(BridgeError::validation("token is empty"));
+        }
+        if request.token.len() > MAX_TOKEN_BYTES {
+            return Err(BridgeError::validation(format!("token is over {MAX_TOKEN_BYTES} bytes")));
+        }
+        Ok(())
+    }
+
+    fn sanitize(request: VerifyRequest) -> VerifyRequest {
+        VerifyRequest { token: request.token.trim().to_owned(), ..request }
+    }
+}
+
+/// Registers `jwt:decode` (where the contract has always listed it: after
+/// `plugins:*`).
+pub fn register_decode(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
+    let s = Arc::clone(services);
+    registry.register::<DecodeJwt, _>(move |_, req: JwtDecodeRequest| {
+        let decoded = s.signer().decode(&req.token).map_err(decode_error)?;
+        let header: Value = serde_json::from_str(&decoded.header).map_err(|_| invalid_token("the header is not JSON"))?;
+        let payload: Value = serde_json::from_str(&decoded.payload).map_err(|_| invalid_token("the payload is not JSON"))?;
+        let algorithm = header.get("alg").and_then(Value::as_str).map(str::to_owned);
+        Ok(DecodedJwt { header, payload, signature: decoded.signature, algorithm })
+    })?;
+    Ok(())
+}
+
+/// Registers `jwt:generate` and `jwt:verify` (after `crypto:encrypt`, as
+/// the contract lists them).
+pub fn register_tokens(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
+    let s = Arc::clone(services);
+    registry.register::<GenerateToken, _>(move |_, req: GenerateRequest| {
+        let profile = s.profiles().get(req.profile_id).map_err(store_error)?;
+        tokens::generate(&s.signer(), s.secrets(), &profile, req.overrides, timestamp::now()).map_err(token_error)
+    })?;
+
+    let s = Arc::clone(services);
+    registry.register::<VerifyToken, _>(move |_, req: VerifyRequest| {
+        let profile = s.profiles().get(req.profile_id).map_err(store_error)?;
+        tokens::verify(&s.signer(), s.secrets(), &profile, &req.token).map_err(token_error)
+    })?;
+    Ok(())
+}
+
+fn invalid_token(message: &str) -> BridgeError {
+    BridgeError::new(ErrorCode::InvalidToken, message)
+}
+
+fn decode_error(e: JwtError) -> BridgeError {
+    match e.code() {
+        "MALFORMED_TOKEN" | "INVALID_HEADER" | "INVALID_CLAIMS" | "TOKEN_TOO_LARGE" => invalid_token(&e.to_string()),
+        _ => {
+            tracing::warn!(error = %e, "jwt:decode failed in the plugin");
+            BridgeError::new(ErrorCode::PluginError, "the jwt-signer plugin could not decode the token")
+        }
+    }
+}
