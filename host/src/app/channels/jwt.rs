@@ -174,8 +174,10 @@ fn invalid_token(message: &str) -> BridgeError {
 }
 
 fn decode_error(e: JwtError) -> BridgeError {
-    match e.code() {
-        "MALFORMED_TOKEN" | "INVALID_HEADER" | "INVALID_CLAIMS" | "TOKEN_TOO_LARGE" => invalid_token(&e.to_string()),
+    // Typed, not by code string: `TOKEN_TOO_LARGE` was matched here once,
+    // and nothing produced it (an oversized token is MALFORMED_TOKEN).
+    match e {
+        JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => invalid_token(&e.to_string()),
         _ => {
             tracing::warn!(error = %e, "jwt:decode failed in the plugin");
             BridgeError::new(ErrorCode::PluginError, "the jwt-signer plugin could not decode the token")
