@@ -56,13 +56,7 @@ impl Channel for DecodeJwt {
     };
 
     fn validate(request: &JwtDecodeRequest) -> Result<(), BridgeError> {
-        if request.token.trim().is_empty() {
-            return Err(BridgeError::validation("token is empty"));
-        }
-        if request.token.len() > MAX_TOKEN_BYTES {
-            return Err(BridgeError::validation(format!("token is over {MAX_TOKEN_BYTES} bytes")));
-        }
-        Ok(())
+        check_token_field(&request.token)
     }
 
     fn sanitize(request: JwtDecodeRequest) -> JwtDecodeRequest {
@@ -124,13 +118,7 @@ impl Channel for VerifyToken {
     };
 
     fn validate(request: &VerifyRequest) -> Result<(), BridgeError> {
-        if request.token.trim().is_empty() {
-            return Err(BridgeError::validation("token is empty"));
-        }
-        if request.token.len() > MAX_TOKEN_BYTES {
-            return Err(BridgeError::validation(format!("token is over {MAX_TOKEN_BYTES} bytes")));
-        }
-        Ok(())
+        check_token_field(&request.token)
     }
 
     fn sanitize(request: VerifyRequest) -> VerifyRequest {
@@ -166,6 +154,18 @@ pub fn register_tokens(registry: &mut ChannelRegistry, services: &Arc<AppService
         let profile = s.profiles().get(req.profile_id).map_err(store_error)?;
         tokens::verify(&s.signer(), s.secrets(), &profile, &req.token).map_err(token_error)
     })?;
+    Ok(())
+}
+
+/// The `token` field of `jwt:decode` and `jwt:verify`: not blank, within
+/// [`MAX_TOKEN_BYTES`].
+fn check_token_field(token: &str) -> Result<(), BridgeError> {
+    if token.trim().is_empty() {
+        return Err(BridgeError::validation("token is empty"));
+    }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(BridgeError::validation(format!("token is over {MAX_TOKEN_BYTES} bytes")));
+    }
     Ok(())
 }
 
