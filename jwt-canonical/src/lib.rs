@@ -33,6 +33,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use rsa::RsaPrivateKey;
+use rsa::pss::BlindedSigningKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PrivateKeyParts;
@@ -75,8 +76,12 @@ enum Prepared {
     Deterministic(EncodingKey),
     /// ECDSA: jsonwebtoken's (RFC 6979) signature, then low-S.
     Ecdsa(EncodingKey),
-    /// PSS: the parsed key, signed with the derived salt.
-    Pss(Box<RsaPrivateKey>),
+    /// PSS: the key prepared once for its hash, signed with the derived salt.
+    Pss256(Box<BlindedSigningKey<Sha256>>),
+    /// PSS with SHA-384.
+    Pss384(Box<BlindedSigningKey<Sha384>>),
+    /// PSS with SHA-512.
+    Pss512(Box<BlindedSigningKey<Sha512>>),
 }
 
 /// A key prepared once to compute canonical signatures for one algorithm.
@@ -108,7 +113,11 @@ impl CanonicalSigner {
                 let parsed = RsaPrivateKey::from_pkcs1_pem(text)
                     .or_else(|_| RsaPrivateKey::from_pkcs8_pem(text))
                     .map_err(|_| bad("PEM RSA"))?;
-                Prepared::Pss(Box::new(parsed))
+                match alg {
+                    Algorithm::PS256 => Prepared::Pss256(Box::new(BlindedSigningKey::new(parsed))),
+                    Algorithm::PS384 => Prepared::Pss384(Box::new(BlindedSigningKey::new(parsed))),
+                    _ => Prepared::Pss512(Box::new(BlindedSigningKey::new(parsed))),
+                }
             }
             #[allow(unreachable_patterns, reason = "jsonwebtoken may add algorithms")]
             other => return Err(CanonicalError::UnsupportedAlgorithm(format!("{other:?}"))),
@@ -129,7 +138,9 @@ impl CanonicalSigner {
                 let raw = jsonwebtoken_signature(message, key, self.alg)?;
                 low_s(self.alg, &raw)
             }
-            Prepared::Pss(key) => pss_signature(self.alg, key, message),
+            Prepared::Pss256(key) => pss_signature(key, message),
+            Prepared::Pss384(key) => pss_signature(key, message),
+            Prepared::Pss512(key) => pss_signature(key, message),
         }
     }
 
@@ -178,17 +189,15 @@ pub fn pss_seed(key: &RsaPrivateKey, message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn pss_signature(alg: Algorithm, key: &RsaPrivateKey, message: &[u8]) -> Result<Vec<u8>, CanonicalError> {
+fn pss_signature<D>(key: &BlindedSigningKey<D>, message: &[u8]) -> Result<Vec<u8>, CanonicalError>
+where
+    D: sha2::Digest + sha2::digest::FixedOutputReset,
+{
     use rsa::signature::{RandomizedSigner, SignatureEncoding};
-    let mut rng = ChaCha20Rng::from_seed(pss_seed(key, message));
-    let failed = |e: rsa::signature::Error| CanonicalError::SigningFailed(e.to_string());
-    let signature = match alg {
-        Algorithm::PS256 => rsa::pss::BlindedSigningKey::<Sha256>::new(key.clone()).try_sign_with_rng(&mut rng, message).map_err(failed)?.to_vec(),
-        Algorithm::PS384 => rsa::pss::BlindedSigningKey::<Sha384>::new(key.clone()).try_sign_with_rng(&mut rng, message).map_err(failed)?.to_vec(),
-        Algorithm::PS512 => rsa::pss::BlindedSigningKey::<Sha512>::new(key.clone()).try_sign_with_rng(&mut rng, message).map_err(failed)?.to_vec(),
-        other => return Err(CanonicalError::UnsupportedAlgorithm(format!("{other:?} is not PSS"))),
-    };
-    Ok(signature)
+    let mut rng = ChaCha20Rng::from_seed(pss_seed(key.as_ref(), message));
+    key.try_sign_with_rng(&mut rng, message)
+        .map(|signature| signature.to_vec())
+        .map_err(|e| CanonicalError::SigningFailed(e.to_string()))
 }
 
 #[cfg(test)]
