@@ -36,16 +36,25 @@ const GUEST_LOCK: &str = include_str!("../../guest-plugins/Cargo.lock");
 /// a copy under `vendor/`, with a manifest of its own (the crate's inherits
 /// from this repository's workspace).
 const CANONICAL_SOURCE: &str = include_str!("../../jwt-canonical/src/lib.rs");
-/// The vendored copy's manifest: the crate's own dependencies, spelled out.
-const CANONICAL_MANIFEST: &str = "[package]\nname = \"tollgate-jwt-canonical\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\
-description = \"Tollgate's canonical JWT signatures (vendored by `tollgate plugin new`; do not edit: the host accepts only these bytes).\"\n\n\
-[dependencies]\n\
-jsonwebtoken = { version = \"11.1\", default-features = false, features = [\"use_pem\", \"rust_crypto\"] }\n\
-base64 = \"0.22\"\n\
-p256 = { version = \"0.13\", default-features = false, features = [\"ecdsa\", \"std\"] }\n\
-p384 = { version = \"0.13\", default-features = false, features = [\"ecdsa\", \"std\"] }\n\
-rsa = { version = \"0.9\", default-features = false, features = [\"std\", \"pem\"] }\n\
-sha2 = \"0.10\"\nhmac = \"0.12\"\nrand_chacha = \"0.3\"\nrand_core = \"0.6\"\nzeroize = \"1.8\"\n";
+/// The crate's own manifest: the vendored copy's `[dependencies]` are
+/// taken from it, so the two can't drift apart.
+const CANONICAL_CRATE_MANIFEST: &str = include_str!("../../jwt-canonical/Cargo.toml");
+
+/// The vendored copy's manifest: a package header of its own (the crate's
+/// inherits from this repository's workspace) and the crate's
+/// `[dependencies]` section as it is.
+fn canonical_manifest() -> String {
+    let deps = CANONICAL_CRATE_MANIFEST
+        .split_once("[dependencies]")
+        .map(|(_, rest)| rest.split("\n[").next().unwrap_or(rest))
+        .unwrap_or_default();
+    format!(
+        "[package]\nname = \"tollgate-jwt-canonical\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\
+         description = \"Tollgate's canonical JWT signatures (vendored by `tollgate plugin new`; do not edit: the host accepts only these bytes).\"\n\n\
+         [dependencies]{deps}"
+    )
+}
+
 /// The guests' target flags (wide arithmetic, which the engine enables).
 const GUEST_CARGO_CONFIG: &str = include_str!("../../guest-plugins/.cargo/config.toml");
 
@@ -194,7 +203,7 @@ pub fn scaffold(name: &str, world: &str, parent: &Path) -> Result<Scaffolded, Sc
     write(&dir.join("Cargo.toml"), &cargo_toml(name, template, workspace_member))?;
     write(&dir.join("src/lib.rs"), &lib_rs(name, template))?;
     if template.canonical && !workspace_member {
-        write(&dir.join("vendor/tollgate-jwt-canonical/Cargo.toml"), CANONICAL_MANIFEST)?;
+        write(&dir.join("vendor/tollgate-jwt-canonical/Cargo.toml"), &canonical_manifest())?;
         write(&dir.join("vendor/tollgate-jwt-canonical/src/lib.rs"), CANONICAL_SOURCE)?;
     }
     for (path, text) in template.wit {
