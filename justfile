@@ -3,9 +3,10 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# The release binary (builds the guests on the way, see host/build.rs).
+# The release binaries, `tollgate` and `tollgate-worker` (builds the guests
+# on the way, see guest-artifacts/build.rs).
 build:
-    cargo build --release --locked -p tollgate-host
+    cargo build --release --locked -p tollgate-host -p tollgate-worker
 
 # The app: opens the window. With no display, runs it on a private Xvfb
 # server instead, saves a screenshot and says where.
@@ -87,7 +88,7 @@ fuzz target='' seconds='300' sanitizer='none':
     cargo=(cargo)
     if [ "{{sanitizer}}" != none ]; then
         rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-        # host/build.rs builds the guests with the same toolchain.
+        # guest-artifacts/build.rs builds the guests with the same toolchain.
         rustup target list --installed --toolchain nightly | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2 --toolchain nightly
         cargo=(cargo +nightly)
     fi
@@ -109,7 +110,7 @@ audit *args: build
     scripts/with-display target/release/tollgate audit {{args}}
 
 # The JavaScript guest's build tools (ComponentizeJS), as ./bootstrap
-# installs them (the lock file left as checked in); host/build.rs builds
+# installs them (the lock file left as checked in); guest-artifacts/build.rs builds
 # the guest from them offline.
 js-guest-deps:
     cd guest-plugins/claims-linter-js && npm install --no-save --no-audit --no-fund --loglevel=error

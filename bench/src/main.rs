@@ -171,7 +171,7 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// restart time after a crash.
 fn bench_worker(in_process: &JwtSigner, cache_dir: &Path) -> Value {
     use tollgate::worker::{HandshakeConfig, HandshakeServer, WorkerOptions, WorkerSigner, generate_handshake_token, send_handshake};
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/tollgate");
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release").join(tollgate::worker::WORKER_PROGRAM);
     if !program.exists() {
         return json!({"skipped": format!("{} not built (just bench builds it)", program.display())});
     }

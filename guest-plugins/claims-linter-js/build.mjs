@@ -2,7 +2,7 @@
 //
 //   node build.mjs <out.wasm>
 //
-// Run by host/build.rs; offline once `npm install` has installed node_modules
+// Run by guest-artifacts/build.rs; offline once `npm install` has installed node_modules
 // (./bootstrap does). ComponentizeJS embeds the SpiderMonkey-based engine
 // it ships; every WASI feature of that engine is disabled, so the component
 // imports nothing at all. The build takes seconds, so it is skipped when

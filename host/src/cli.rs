@@ -15,12 +15,13 @@ use tollgate::lint::ClaimsLinter;
 use tollgate::runtime::WorldBindings;
 use tollgate::runtime::worlds::ClaimsLinterWorld;
 use tollgate::scaffold;
-use tollgate::store::plugin_quarantine::PluginQuarantine;
+use tollgate::jwt::quarantine::PluginQuarantine;
+use tollgate::store::plugin_quarantine;
 use tollgate::bridge::contract::Contract;
 use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
 use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
-use tollgate::worker::{WorkerOptions, WorkerPlugin, WorkerSigner, run_worker};
+use tollgate::worker::{WorkerOptions, WorkerSigner, default_worker_program};
 use zeroize::Zeroizing;
 
 /// The largest key file read.
@@ -131,19 +132,6 @@ enum Command {
         /// Write the files instead of checking them.
         #[arg(long)]
         write: bool,
-    },
-    /// Internal: the plugin worker process the host starts (see docs/security/ipc-security.md).
-    #[command(hide = true)]
-    Worker {
-        /// The host's socket.
-        #[arg(long)]
-        socket: PathBuf,
-        /// A signer component instead of the built-in one.
-        #[arg(long)]
-        plugin: Option<PathBuf>,
-        /// Its manifest.
-        #[arg(long)]
-        manifest: Option<PathBuf>,
     },
 }
 
@@ -301,23 +289,18 @@ fn usage(code: &'static str, message: impl Into<String>) -> CliError {
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let cache_dir = if cli.no_cache { None } else { cli.cache_dir.clone().or_else(EngineOptions::default_cache_dir) };
-    if let Some(Command::Worker { socket, plugin, manifest }) = &cli.command {
-        let plugin = WorkerPlugin { wasm: plugin.clone(), manifest: manifest.clone() };
-        return run_worker(socket, &plugin, cache_dir).map_err(|e| CliError { code: e.code(), message: e.to_string(), exit_status: 1 });
-    }
     let engine = PluginEngine::new(EngineOptions { cache_dir: cache_dir.clone(), ..EngineOptions::default() })?;
     // The same quarantine list as the app's: a plugin that failed a
     // key-carrying call in the window is refused keys here too.
     let quarantine = match default_data_dir(cli.data_dir.clone()) {
-        Some(dir) => PluginQuarantine::open(&dir),
+        Some(dir) => plugin_quarantine::open(&dir),
         None => PluginQuarantine::in_memory(),
     };
     let builtin = |engine: &PluginEngine| -> Result<JwtSigner, CliError> {
         if !cli.worker {
             return Ok(JwtSigner::builtin(engine)?.with_quarantine(quarantine.clone()));
         }
-        let program = std::env::current_exe().map_err(|e| PluginError::WorkerStart(e.to_string()))?;
-        let mut options = WorkerOptions::new(program);
+        let mut options = WorkerOptions::new(default_worker_program()?);
         options.cache_dir = cache_dir.clone();
         Ok(JwtSigner::from_backend(Box::new(WorkerSigner::new(options)?)).with_quarantine(quarantine.clone()))
     };
@@ -361,7 +344,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("{}", serde_json::to_string_pretty(&decoded_json(&decoded)).unwrap_or_default());
             Ok(())
         }
-        Command::Worker { .. } => Ok(()),
         Command::Audit { json, plugins, plugin, area, strict } => {
             if plugins {
                 audit_plugins(&engine, &plugin, json)
@@ -778,7 +760,7 @@ fn audit_page_cases(
 ) -> Vec<tollgate::audit::CaseResult> {
     use tollgate::audit::{Area, CaseResult, Verdict};
     let data_dir = env.scratch().join("page-window");
-    match tollgate::app::window::audit::run_page_cases(env, &data_dir, progress) {
+    match tollgate::audit::window::run_page_cases(env, &data_dir, progress) {
         Ok(results) => results,
         Err(e) => {
             let no_display = matches!(e, WindowError::NoDisplay);

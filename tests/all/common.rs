@@ -91,3 +91,12 @@ impl TextLog for LogCapture {
         tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_ansi(false).with_writer(self.clone()).finish()
     }
 }
+
+/// The worker binary cargo built beside `tollgate` (the `tollgate-worker`
+/// package's integration test makes `cargo test --workspace` build it).
+pub fn worker_program() -> std::path::PathBuf {
+    let tollgate = std::path::Path::new(env!("CARGO_BIN_EXE_tollgate"));
+    let worker = tollgate.with_file_name(tollgate::worker::WORKER_PROGRAM);
+    assert!(worker.exists(), "{} is not built: run the tests with `cargo test --workspace` (or build -p tollgate-worker first)", worker.display());
+    worker
+}

@@ -352,14 +352,15 @@ fn the_secret_key_never_appears_in_a_log_line_an_error_message_or_a_response() {
 /// declined: only the user clears it.
 #[test]
 fn a_quarantined_signer_is_refused_keys_and_the_page_alone_cannot_trust_it() {
-    use tollgate::store::plugin_quarantine::{PluginQuarantine, QuarantineEntry};
+    use tollgate::jwt::quarantine::QuarantineEntry;
+    use tollgate::store::plugin_quarantine;
     let app = AppHarness::new();
     let p = profile(&app, "quarantine profile", Algorithm::HS256, "1h");
     let token = app.ok("jwt:generate", json!({ "profileId": p["id"] }));
     let sha256 = tollgate::runtime::component_sha256(tollgate::guest_artifacts::JWT_SIGNER_WASM);
     let entry = QuarantineEntry { sha256: sha256.clone(), plugin: "jwt-signer".into(), function: "sign".into(), reason: "planted by the test".into(), since: 1 };
     app.services.quarantine().add(entry.clone()).expect("quarantine");
-    assert!(PluginQuarantine::open(&app.data_dir).get(&sha256).is_some(), "saved in the data directory");
+    assert!(plugin_quarantine::open(&app.data_dir).get(&sha256).is_some(), "saved in the data directory");
 
     let refused = app.err("jwt:generate", json!({ "profileId": p["id"] }));
     assert_eq!(refused.code, ErrorCode::PluginQuarantined, "{refused:?}");

@@ -17,7 +17,7 @@ use tollgate::jwt::backend::SignerBackend as _;
 use tollgate::jwt::{Algorithm, AnswerSchedule, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::Plugin;
 use tollgate::runtime::worlds::JwtSignerWorld;
-use tollgate::store::plugin_quarantine::PluginQuarantine;
+use tollgate::store::plugin_quarantine;
 use zeroize::Zeroizing;
 
 use crate::common::{HMAC_SECRET, keys_for, load, signing_key};
@@ -153,10 +153,10 @@ fn the_outcome_channel_gives_one_event_per_install_not_one_bit_per_call() {
 fn quarantine_is_kept_in_the_data_directory_until_the_plugin_is_trusted() {
     let dir = tempfile::tempdir().expect("dir");
     let key = signing_key(Algorithm::HS256);
-    let first = leaky().with_quarantine(PluginQuarantine::open(dir.path()));
+    let first = leaky().with_quarantine(plugin_quarantine::open(dir.path()));
     sign(&first, &key, json!({"sub": "x", "leak": "unknown-behaviour"})).expect_err("the guest fails");
     // Another process (a new list read from the same directory).
-    let again = leaky().with_quarantine(PluginQuarantine::open(dir.path()));
+    let again = leaky().with_quarantine(plugin_quarantine::open(dir.path()));
     let err = sign(&again, &key, json!({"sub": "x"})).expect_err("quarantined");
     assert_eq!(err.code(), "PLUGIN_QUARANTINED", "{err}");
     assert!(err.to_string().contains("leaky-signer"), "{err}");
@@ -164,10 +164,10 @@ fn quarantine_is_kept_in_the_data_directory_until_the_plugin_is_trusted() {
     assert_eq!(entry.sha256, again.plugin_sha256());
     assert!(entry.reason.contains("returned an error for a key and input the host had checked"), "{entry:?}");
     // The built-in signer is another component: not refused.
-    let builtin = crate::common::signer().with_quarantine(PluginQuarantine::open(dir.path()));
+    let builtin = crate::common::signer().with_quarantine(plugin_quarantine::open(dir.path()));
     sign(&builtin, &key, json!({"sub": "x"})).expect("another plugin still signs");
     assert_eq!(again.quarantine().trust("leaky-signer").expect("trust").len(), 1);
-    sign(&leaky().with_quarantine(PluginQuarantine::open(dir.path())), &key, json!({"sub": "x"})).expect("trusted again");
+    sign(&leaky().with_quarantine(plugin_quarantine::open(dir.path())), &key, json!({"sub": "x"})).expect("trusted again");
 }
 
 /// Sweeps key bits through `timing-bit` and decodes them from latency.

@@ -1,6 +1,6 @@
 //! Tollgate's integration tests: one binary, one module per topic. Every
 //! test goes through the real runtime with guests built from source by
-//! `host/build.rs`.
+//! `guest-artifacts/build.rs`.
 
 mod audit_guests;
 mod audit;

@@ -4,7 +4,6 @@
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -132,7 +131,7 @@ fn two_hundred_unauthenticated_connections_are_capped_and_the_host_still_serves(
 }
 
 fn worker_options(plugin: WorkerPlugin) -> WorkerOptions {
-    let mut options = WorkerOptions::new(PathBuf::from(env!("CARGO_BIN_EXE_tollgate")));
+    let mut options = WorkerOptions::new(crate::common::worker_program());
     options.plugin = plugin;
     static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
     options.cache_dir = Some(CACHE.get_or_init(|| tempfile::tempdir().expect("cache dir")).path().to_path_buf());

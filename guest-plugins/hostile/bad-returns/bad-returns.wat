@@ -13,7 +13,7 @@
 ;;   e  a severity that is not one of the enum's cases
 ;; Anything else gets an honest, empty answer.
 ;;
-;; host/build.rs turns this into a component of the world
+;; guest-artifacts/build.rs turns this into a component of the world
 ;; tollgate:lint/claims-linter@0.1.0 (wat, then wit-component).
 (module
   (memory (export "memory") 4)

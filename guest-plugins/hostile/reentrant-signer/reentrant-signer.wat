@@ -11,7 +11,7 @@
 ;; base64url itself), so the audit can show the plugin still answers.
 ;; `sign` answers signing-failed; `verify` answers invalid-signature.
 ;;
-;; host/build.rs turns this into a component of the world
+;; guest-artifacts/build.rs turns this into a component of the world
 ;; tollgate:jwt/jwt-signer@0.2.0 (wat, then wit-component).
 (module
   ;; log(level, message, fields)

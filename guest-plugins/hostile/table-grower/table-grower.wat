@@ -4,7 +4,7 @@
 ;; stop it with PLUGIN_MEMORY_LIMIT. Any other claims get an honest, empty
 ;; answer, so the audit can show the same plugin answers the next call.
 ;;
-;; host/build.rs turns this into a component of the world
+;; guest-artifacts/build.rs turns this into a component of the world
 ;; tollgate:lint/claims-linter@0.1.0 (wat, then wit-component).
 (module
   (memory (export "memory") 1)

@@ -18,7 +18,8 @@ use crate::runtime::policy::HostPolicy;
 use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld, JwtSignerWorldV0_1};
 use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource, WorldBindings};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
-use crate::store::plugin_quarantine::PluginQuarantine;
+use crate::jwt::quarantine::PluginQuarantine;
+use crate::store::plugin_quarantine;
 use crate::store::{ProfileStore, SettingsStore};
 
 /// What the app's handlers use.
@@ -50,7 +51,7 @@ impl AppServices {
 
     /// The same over another keychain (tests inject a failing one).
     pub fn with_keychain(engine: &PluginEngine, data_dir: &Path, keychain: Arc<dyn Keychain>) -> Result<Self, PluginError> {
-        let quarantine = PluginQuarantine::open(data_dir);
+        let quarantine = plugin_quarantine::open(data_dir);
         let signer = JwtSigner::builtin(engine)?.with_quarantine(quarantine.clone());
         let linter = ClaimsLinter::builtin(engine)?;
         let plugins = vec![

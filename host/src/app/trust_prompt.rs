@@ -13,7 +13,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::store::plugin_quarantine::QuarantineEntry;
+use crate::jwt::quarantine::QuarantineEntry;
 
 /// How long a request waits for the user's answer before it counts as
 /// declined: the handler thread it holds is one of the bridge's few.

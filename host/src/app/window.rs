@@ -28,7 +28,7 @@ use crate::app::bench_probe::BenchProbe;
 use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
 use crate::app::trust_prompt::TrustPrompt;
 use crate::app::window_opener::WindowOpener;
-use crate::store::plugin_quarantine::QuarantineEntry;
+use crate::jwt::quarantine::QuarantineEntry;
 use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
 use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
 use crate::bridge::registry::Reply;

@@ -221,11 +221,10 @@ fn other_user(env: &AuditEnv) -> Outcome {
         let dir = server.socket_path().parent().ok_or("the socket has no directory")?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
         std::fs::set_permissions(server.socket_path(), std::fs::Permissions::from_mode(0o666)).map_err(|e| e.to_string())?;
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let exe = crate::worker::default_worker_program().map_err(|e| e.to_string())?;
         // The real worker program, with the right token, as `nobody`.
         let out = std::process::Command::new(&exe)
             .arg("--no-cache")
-            .arg("worker")
             .arg("--socket")
             .arg(server.socket_path())
             .env(HANDSHAKE_TOKEN_ENV, &hex)
@@ -282,7 +281,7 @@ pub fn cases() -> Vec<Case> {
         Case::new(
             "socket/peer-of-another-user",
             Area::Socket,
-            "`tollgate worker` run as uid 65534 with the right token, the socket opened to everyone",
+            "`tollgate-worker` run as uid 65534 with the right token, the socket opened to everyone",
             "PEER_REJECTED (SO_PEERCRED uid check) before the token is read; the token still admits the real worker",
             other_user,
         ),

@@ -13,7 +13,7 @@ use crate::app::services::AppServices;
 use crate::bridge::channels::Empty;
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
 use crate::bridge::{BridgeError, ErrorCode};
-use crate::store::plugin_quarantine::QuarantineEntry;
+use crate::jwt::quarantine::QuarantineEntry;
 
 /// One import of a plugin and the host's decision on it.
 #[derive(Debug, Clone, Serialize, TS)]

@@ -1,6 +1,14 @@
-//! The plugin runtime: one wasmtime engine per process, plugins loaded from
-//! a component and its manifest, and calls made under a deadline, memory
-//! and table limits and a rate quota.
+//! Tollgate's plugin runtime: one wasmtime engine per process, plugins
+//! loaded from a component and its manifest, and calls made under a
+//! deadline, memory and table limits and a rate quota; and the services
+//! built on it that hold no window and no keychain: the JWT service over a
+//! signer guest (`jwt`), the claims linter (`lint`), and the worker process
+//! that runs a signer out of the host's process (`worker`).
+//!
+//! This crate is the box "plugin runtime" of docs/architecture.md. It must
+//! not depend on tao, wry, GTK, WebKit, cairo or the keychain:
+//! `scripts/check-crate-deps` fails `just test` if one comes back, and the
+//! worker binary (`tollgate-worker`) links only this.
 //!
 //! Trusts: the host's own policy and the manifest once checked against it.
 //! Does not trust: the component's imports (each one is authorized by
@@ -8,16 +16,21 @@
 //! caller, e.g. `jwt::verify_output`), or anything a guest logs (capped,
 //! and withheld while a call carries key material).
 
+#![deny(missing_docs)]
+
 pub(crate) mod bindings;
 mod code_cache;
 mod engine;
 mod error;
 mod host_api;
 mod inspect;
+pub mod jwt;
+pub mod lint;
 mod manifest;
 mod plugin;
 pub mod policy;
 mod wasi_shim;
+pub mod worker;
 
 pub use engine::{EngineOptions, PluginEngine, EPOCH_TICK};
 pub use error::PluginError;

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::jwt::Algorithm;
 use crate::jwt::backend::{GuestAnswer, RawDecoded, SignerBackend};
-use crate::runtime::{HostClock, PluginError, SystemClock};
+use crate::{HostClock, PluginError, SystemClock};
 use crate::worker::frame::{MAX_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
 use crate::worker::protocol::{CallOutcome, Secret, SignerCall, WorkerRequest, WorkerResponse};
 use crate::worker::server::{HandshakeConfig, HandshakeServer};
@@ -35,10 +35,22 @@ pub const WORKER_CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// when a call is slow.
 pub const REPLY_SPIN: Duration = Duration::from_micros(200);
 
+/// The worker program's file name.
+pub const WORKER_PROGRAM: &str = "tollgate-worker";
+
+/// The worker program installed beside the running executable (the
+/// package puts `tollgate` and `tollgate-worker` in one directory, and so
+/// does cargo).
+pub fn default_worker_program() -> Result<PathBuf, PluginError> {
+    let exe = std::env::current_exe().map_err(|e| PluginError::WorkerStart(format!("cannot find this program: {e}")))?;
+    let dir = exe.parent().ok_or_else(|| PluginError::WorkerStart(format!("{} has no directory", exe.display())))?;
+    Ok(dir.join(WORKER_PROGRAM))
+}
+
 /// How a worker is run.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// The `tollgate` binary (it runs `tollgate worker`).
+    /// The worker program (`tollgate-worker`, see [`default_worker_program`]).
     pub program: PathBuf,
     /// The plugin the worker loads.
     pub plugin: WorkerPlugin,
@@ -60,7 +72,7 @@ impl WorkerOptions {
         Self {
             program,
             plugin: WorkerPlugin::default(),
-            cache_dir: crate::runtime::EngineOptions::default_cache_dir(),
+            cache_dir: crate::EngineOptions::default_cache_dir(),
             handshake: HandshakeConfig::default(),
             breaker_threshold: 3,
             breaker_window: Duration::from_secs(30),
@@ -104,13 +116,13 @@ impl WorkerSigner {
         // overrun hold).
         let (sha256, deadline_ms) = match &options.plugin.wasm {
             None => (
-                crate::runtime::component_sha256(crate::guest_artifacts::JWT_SIGNER_WASM),
-                crate::runtime::Manifest::parse(crate::guest_artifacts::JWT_SIGNER_MANIFEST, &crate::runtime::HostPolicy::default())?.limits.deadline_ms,
+                crate::component_sha256(tollgate_guest_artifacts::JWT_SIGNER_WASM),
+                crate::Manifest::parse(tollgate_guest_artifacts::JWT_SIGNER_MANIFEST, &crate::HostPolicy::default())?.limits.deadline_ms,
             ),
             Some(path) => {
-                let source = crate::runtime::PluginSource::from_files(path, options.plugin.manifest.as_deref())?;
-                let manifest = crate::runtime::Manifest::parse(&source.manifest, &crate::runtime::HostPolicy::default())?;
-                (crate::runtime::component_sha256(&source.wasm), manifest.limits.deadline_ms)
+                let source = crate::PluginSource::from_files(path, options.plugin.manifest.as_deref())?;
+                let manifest = crate::Manifest::parse(&source.manifest, &crate::HostPolicy::default())?;
+                (crate::component_sha256(&source.wasm), manifest.limits.deadline_ms)
             }
         };
         let server = HandshakeServer::bind(options.handshake)
@@ -145,7 +157,7 @@ impl WorkerSigner {
     fn spawn(&self) -> Result<Live, PluginError> {
         let token = generate_handshake_token().map_err(|e| PluginError::WorkerStart(e.to_string()))?;
         let mut command = Command::new(&self.options.program);
-        command.arg("worker").arg("--socket").arg(self.server.socket_path());
+        command.arg("--socket").arg(self.server.socket_path());
         if let Some(cache) = &self.options.cache_dir {
             command.arg("--cache-dir").arg(cache);
         } else {

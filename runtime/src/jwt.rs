@@ -6,6 +6,7 @@ mod algorithm;
 pub mod backend;
 mod error;
 mod key;
+pub mod quarantine;
 mod signer;
 mod verify_output;
 

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::guest_artifacts;
-use crate::runtime::bindings::ClaimsLinter as LinterWorld;
-use crate::runtime::bindings::lint::exports::tollgate::lint::linter::{Policy, Severity as GuestSeverity};
-use crate::runtime::{HostClock, Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
+use tollgate_guest_artifacts as guest_artifacts;
+use crate::bindings::ClaimsLinter as LinterWorld;
+use crate::bindings::lint::exports::tollgate::lint::linter::{Policy, Severity as GuestSeverity};
+use crate::{HostClock, Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
 
 pub use findings::{
     Finding, FindingCode, MAX_FINDINGS, MAX_MESSAGE_BYTES, MAX_PATH_BYTES, Severity, UncheckedFinding, verify_linter_output,
@@ -45,7 +45,6 @@ pub struct LintPolicy {
 /// Why claims could not be linted. Each variant has a stable code
 /// ([`LintError::code`]).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum LintError {
     /// The claims are over [`MAX_CLAIMS_BYTES`] serialized.
     #[error("the claims are {size} bytes serialized, over the {MAX_CLAIMS_BYTES}-byte limit")]

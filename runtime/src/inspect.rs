@@ -5,8 +5,8 @@
 use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
 
-use crate::runtime::policy::{ImportDecision, WorldSpec, decide_import};
-use crate::runtime::{PluginEngine, PluginError};
+use crate::policy::{ImportDecision, WorldSpec, decide_import};
+use crate::{PluginEngine, PluginError};
 
 /// One import and the host's decision on it.
 #[derive(Debug, Clone, Serialize)]

@@ -8,9 +8,9 @@ use std::time::Duration;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::runtime::code_cache::CodeCache;
+use crate::code_cache::CodeCache;
 
-use crate::runtime::{HostPolicy, PluginError};
+use crate::{HostPolicy, PluginError};
 
 /// How often the engine's epoch advances. A call's deadline is counted in
 /// these ticks, so a guest overruns its deadline by at most one tick.

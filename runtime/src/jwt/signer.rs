@@ -10,7 +10,7 @@
 //!   token (`verify_output`), so the guest chooses no byte of it;
 //! - the outcome: a call that fails inside the guest after every host
 //!   check passed, or whose answer the host refuses, quarantines the
-//!   plugin (`store::plugin_quarantine`): the next key-carrying call is
+//!   plugin (`jwt::quarantine`): the next key-carrying call is
 //!   refused before the key is sent;
 //! - the time: the answer is held until a floor that hides the guest's
 //!   own variation ([`AnswerSchedule`]); a guest that runs past it is held
@@ -23,13 +23,13 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::guest_artifacts;
+use tollgate_guest_artifacts as guest_artifacts;
 use crate::jwt::verify_output::{check_signer_output, signing_input, split_token, verify_natively, MAX_TOKEN_BYTES};
-use crate::store::plugin_quarantine::{PluginQuarantine, QuarantineEntry};
+use crate::jwt::quarantine::{PluginQuarantine, QuarantineEntry};
 use crate::jwt::{Algorithm, JwtError, SigningKey};
 use crate::jwt::backend::{GuestError, SignerBackend, load_signer_backend};
-use crate::runtime::bindings::JwtSigner as SignerWorld;
-use crate::runtime::{Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
+use crate::bindings::JwtSigner as SignerWorld;
+use crate::{Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
 
 /// The most algorithms one `verify` call may allow.
 const MAX_ALLOWED_ALGORITHMS: usize = 12;

@@ -10,14 +10,14 @@ use governor::{DefaultDirectRateLimiter, Quota as GovernorQuota, RateLimiter};
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
-use crate::runtime::bindings::{ClaimsLinter, ClaimsLinterPre, JwtSigner, JwtSignerPre, since_v0_1};
-use crate::runtime::engine::{
+use crate::bindings::{ClaimsLinter, ClaimsLinterPre, JwtSigner, JwtSignerPre, since_v0_1};
+use crate::engine::{
     MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, MAX_TABLE_ELEMENTS,
 };
-use crate::runtime::host_api::{HostClock, PluginState, SystemClock};
-use crate::runtime::manifest::{MAX_MANIFEST_BYTES, Manifest};
-use crate::runtime::policy::authorize_imports;
-use crate::runtime::{EPOCH_TICK, PluginEngine, PluginError, wasi_shim};
+use crate::host_api::{HostClock, PluginState, SystemClock};
+use crate::manifest::{MAX_MANIFEST_BYTES, Manifest};
+use crate::policy::authorize_imports;
+use crate::{EPOCH_TICK, PluginEngine, PluginError, wasi_shim};
 
 /// The largest component file read. The signer is about 1 MiB; this stops
 /// a hostile file from costing unbounded memory and compile time.
@@ -126,7 +126,7 @@ impl PluginSource<'static> {
         };
         let text = read_capped(&manifest_path, MAX_MANIFEST_BYTES)?;
         let text = String::from_utf8(text).map_err(|_| PluginError::Manifest(
-            crate::runtime::ManifestError::Parse(format!("{} is not UTF-8", manifest_path.display())),
+            crate::ManifestError::Parse(format!("{} is not UTF-8", manifest_path.display())),
         ))?;
         Ok(Self { wasm: Cow::Owned(bytes), manifest: Cow::Owned(text), what: wasm.display().to_string() })
     }
@@ -277,7 +277,7 @@ impl<B: WorldBindings> Plugin<B> {
         &self.clock
     }
 
-    /// Replaces the clock guests see (tests pin time with [`crate::runtime::FixedClock`]).
+    /// Replaces the clock guests see (tests pin time with [`crate::FixedClock`]).
     pub fn with_clock(mut self, clock: Arc<dyn HostClock>) -> Self {
         self.clock = clock;
         self.discard_instance();

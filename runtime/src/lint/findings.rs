@@ -25,7 +25,6 @@ pub const MAX_MESSAGE_BYTES: usize = 512;
 /// A finding's code. Closed: a linter answering any other is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
 pub enum FindingCode {
     /// `exp`, `nbf` or `iat` is present but not a JSON number.
     NotANumber,

@@ -5,8 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::jwt::JwtError;
-use crate::runtime::bindings::since_v0_1::tollgate::jwt::types::Algorithm as WitAlgorithmV0_1;
-use crate::runtime::bindings::tollgate::jwt::types::Algorithm as WitAlgorithm;
+use crate::bindings::since_v0_1::tollgate::jwt::types::Algorithm as WitAlgorithmV0_1;
+use crate::bindings::tollgate::jwt::types::Algorithm as WitAlgorithm;
 
 /// The algorithm as one version of the WIT contract spells it (the same
 /// cases in every version).

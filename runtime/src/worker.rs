@@ -3,7 +3,7 @@
 //! keychain session, no window, and an empty environment.
 //!
 //! The host listens on a Unix socket in a private directory; it starts
-//! `tollgate worker` with a fresh 256-bit token in the worker's environment;
+//! `tollgate-worker` (its own binary) with a fresh 256-bit token in the worker's environment;
 //! the worker's first frame must present that token within the handshake
 //! timeout. Then the host sends guest calls and checks every answer exactly
 //! as it does in-process (`jwt::JwtSigner`). See docs/security/ipc-security.md.
@@ -16,7 +16,7 @@ pub mod serve;
 pub mod server;
 pub mod token;
 
-pub use process::{WorkerOptions, WorkerSigner};
+pub use process::{WORKER_PROGRAM, WorkerOptions, WorkerSigner, default_worker_program};
 pub use serve::{WorkerError, WorkerPlugin, run_worker, send_handshake};
 pub use server::{HandshakeConfig, HandshakeServer};
 pub use token::{

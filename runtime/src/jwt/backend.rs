@@ -8,11 +8,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::jwt::Algorithm;
-use crate::runtime::bindings::JwtSigner as SignerWorld;
-use crate::runtime::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
-use crate::runtime::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
-use crate::runtime::bindings::tollgate::jwt::types;
-use crate::runtime::{HostClock, Manifest, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings};
+use crate::bindings::JwtSigner as SignerWorld;
+use crate::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
+use crate::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
+use crate::bindings::tollgate::jwt::types;
+use crate::{HostClock, Manifest, Plugin, PluginEngine, PluginError, PluginSource, WorldBindings};
 
 /// A guest's own error: the contract's variant, as data that can cross a
 /// process boundary. The message is the guest's and is untrusted.
@@ -84,11 +84,11 @@ pub trait SignerBackend: Send + Sync {
     /// at least this long, so when it leaves says nothing the guest chose.
     /// Unknown: the policy's longest.
     fn deadline(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(crate::runtime::policy::HostPolicy::default().max_deadline_ms)
+        std::time::Duration::from_millis(crate::policy::HostPolicy::default().max_deadline_ms)
     }
     /// Gets ready to take a call (a worker backend starts its process), so
     /// that start-up is not counted in a call's time.
-    fn prepare(&self) -> Result<(), crate::runtime::PluginError> {
+    fn prepare(&self) -> Result<(), crate::PluginError> {
         Ok(())
     }
     /// The clock the host's own checks use.
@@ -108,7 +108,7 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
     fn plugin_sha256(&self) -> &str {
         (**self).plugin_sha256()
     }
-    fn prepare(&self) -> Result<(), crate::runtime::PluginError> {
+    fn prepare(&self) -> Result<(), crate::PluginError> {
         (**self).prepare()
     }
     fn deadline(&self) -> std::time::Duration {

@@ -62,7 +62,6 @@ impl HandshakeToken {
 
 /// Why no token could be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum HandshakeTokenError {
     /// The variable is not set.
     #[error("{HANDSHAKE_TOKEN_ENV} is not set")]
@@ -129,7 +128,7 @@ pub fn parse_handshake_token(env: &HashMap<String, String>) -> Result<HandshakeT
 /// can read it back. Call it first, while the process has one thread.
 pub fn take_handshake_token_from_process_env() -> Result<HandshakeToken, HandshakeTokenError> {
     let value: Option<OsString> = std::env::var_os(HANDSHAKE_TOKEN_ENV);
-    // SAFETY: called at the top of `tollgate worker`, before any thread is
+    // SAFETY: called at the top of `tollgate-worker`, before any thread is
     // spawned, so no other thread can be reading the environment.
     #[expect(unsafe_code, reason = "std::env::remove_var is unsafe in edition 2024; single-threaded here")]
     unsafe {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::runtime::policy::{HostPolicy, WorldSpec};
+use crate::policy::{HostPolicy, WorldSpec};
 
 /// The largest manifest read. A manifest is a few hundred bytes; this only
 /// stops a hostile file from costing memory and parse time.
@@ -56,7 +56,6 @@ pub struct Quota {
 
 /// Why a manifest was refused.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ManifestError {
     /// Larger than [`MAX_MANIFEST_BYTES`].
     #[error("manifest is {size} bytes, over the {MAX_MANIFEST_BYTES}-byte limit")]

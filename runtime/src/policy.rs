@@ -5,8 +5,8 @@
 //! The WASI table here is the source of `docs/wasi-policy.md`; a test keeps
 //! the two in step.
 
-use crate::runtime::manifest::Quota;
-use crate::runtime::PluginError;
+use crate::manifest::Quota;
+use crate::PluginError;
 
 /// Ceilings on what any manifest may ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]

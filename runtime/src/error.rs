@@ -7,7 +7,6 @@
 /// prints and that later crosses the bridge; messages name what was wrong
 /// and never carry key material or guest-chosen text that could.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum PluginError {
     /// The file does not start with the WebAssembly magic number.
     #[error("{what} is not a WebAssembly binary")]
@@ -67,7 +66,7 @@ pub enum PluginError {
     },
     /// The manifest is malformed or asks for more than policy allows.
     #[error(transparent)]
-    Manifest(#[from] crate::runtime::ManifestError),
+    Manifest(#[from] crate::ManifestError),
     /// The call ran past its deadline and was interrupted.
     #[error("`{function}` ran past its deadline of {deadline_ms} ms and was stopped")]
     DeadlineExceeded {
@@ -208,7 +207,7 @@ impl PluginError {
     /// died (a guest can't kill its worker short of a wasmtime bug; outside
     /// kills are common, and a worker that is gone got no key).
     /// For a key-carrying call whose inputs the host had checked, such a
-    /// failure has no innocent explanation (see `store::plugin_quarantine`).
+    /// failure has no innocent explanation (see `jwt::quarantine`).
     pub fn is_guest_failure(&self) -> bool {
         match self {
             Self::DeadlineExceeded { .. }

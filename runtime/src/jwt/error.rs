@@ -1,11 +1,10 @@
 //! The JWT service's boundary error.
 
-use crate::runtime::PluginError;
+use crate::PluginError;
 
 /// Why a JWT operation failed. Each variant has a stable code
 /// ([`JwtError::code`]); no message carries key material.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum JwtError {
     /// The algorithm name is not one the signer supports.
     #[error("unknown algorithm `{0}`; use one of HS256/384/512, RS256/384/512, PS256/384/512, ES256/384, EdDSA")]

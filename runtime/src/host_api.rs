@@ -11,9 +11,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::runtime::bindings::tollgate::host::{clock, logging};
-use crate::runtime::bindings::tollgate::jwt::types;
-use crate::runtime::wasi_shim::CallGuard;
+use crate::bindings::tollgate::host::{clock, logging};
+use crate::bindings::tollgate::jwt::types;
+use crate::wasi_shim::CallGuard;
 
 /// Longest log message kept; the rest is cut.
 pub const MAX_LOG_MESSAGE_BYTES: usize = 2048;
@@ -129,7 +129,7 @@ impl PluginState {
     /// A fresh state for one store.
     pub fn new(plugin: Arc<str>, limits: StoreLimits, clock: Arc<dyn HostClock>) -> Self {
         let guard = Arc::new(CallGuard::default());
-        let wasi = crate::runtime::wasi_shim::empty_ctx(&plugin, &guard);
+        let wasi = crate::wasi_shim::empty_ctx(&plugin, &guard);
         Self {
             plugin,
             limits: GuestLimits::new(limits),
@@ -222,8 +222,8 @@ fn log_enabled(state: &PluginState, level: logging::Level) -> bool {
 /// versions; nothing here decides anything).
 mod since_v0_1 {
     use super::{PluginState, clock, logging};
-    use crate::runtime::bindings::since_v0_1::tollgate::host::{clock as clock_v0_1, logging as logging_v0_1};
-    use crate::runtime::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
+    use crate::bindings::since_v0_1::tollgate::host::{clock as clock_v0_1, logging as logging_v0_1};
+    use crate::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
 
     impl logging_v0_1::Host for PluginState {
         fn log(&mut self, level: logging_v0_1::Level, message: String, fields: Vec<logging_v0_1::Field>) {

@@ -1,4 +1,4 @@
-//! The worker's side: `tollgate worker` connects back to the host, proves
+//! The worker's side: `tollgate-worker` connects back to the host, proves
 //! itself with the token, then makes the guest calls it is sent. It holds
 //! no keys between calls, no keychain session, no window.
 
@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::guest_artifacts;
+use tollgate_guest_artifacts as guest_artifacts;
 use crate::jwt::Algorithm;
 use crate::jwt::backend::{GuestAnswer, SignerBackend, load_signer_backend};
-use crate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
+use crate::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use crate::worker::frame::{FrameError, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
 use crate::worker::protocol::{CallOutcome, HandshakeReply, HandshakeRequest, Secret, SignerCall, WorkerRequest, WorkerResponse};
 use crate::worker::token::{HandshakeTokenError, take_handshake_token_from_process_env};
@@ -27,7 +27,6 @@ const NEXT_CALL_SPIN: Duration = Duration::from_micros(100);
 
 /// Why the worker stopped.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum WorkerError {
     /// No usable token in the environment.
     #[error(transparent)]
@@ -85,7 +84,7 @@ fn harden() {
     }
 }
 
-/// `tollgate worker`: take the token, harden, load the plugin, connect,
+/// `tollgate-worker`: take the token, harden, load the plugin, connect,
 /// authenticate, then serve calls until the host hangs up.
 pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBuf>) -> Result<(), WorkerError> {
     // First, while single-threaded: read and remove the token.
