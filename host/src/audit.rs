@@ -34,6 +34,7 @@ pub mod plugins;
 pub mod secrets;
 pub mod socket;
 pub mod storage;
+pub mod window;
 
 /// Where a case crosses into the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -34,8 +34,6 @@ use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
 use crate::bridge::registry::Reply;
 use crate::bridge::{APP_ORIGIN, APP_SCHEME, Bridge, EventSink, WindowLabel};
 
-pub mod audit;
-
 /// The bridge client, with `__TOLLGATE_SECRET__` replaced per webview.
 const CLIENT_JS: &str = include_str!("client.js");
 /// Threads that run `Execution::Blocking` handlers. Two: the machine may
@@ -132,7 +130,7 @@ pub(crate) enum UserEvent {
     /// The screenshot was written (or failed), or the benchmark finished: quit.
     Quit,
     /// A request of the audit's page driver (only in `tollgate audit`).
-    Audit(audit::DriverRequest),
+    Audit(crate::audit::window::DriverRequest),
     /// Open a window, or bring it to the front (`app:open-about`).
     Open(WindowLabel),
     /// Ask the user whether to trust a quarantined plugin again
@@ -201,7 +199,7 @@ fn deliver_answer(webviews: &Webviews, window: WindowLabel, answer: Answer) {
     }
 }
 
-fn has_display() -> bool {
+pub(crate) fn has_display() -> bool {
     std::env::var_os("DISPLAY").is_some_and(|v| !v.is_empty())
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
 }
@@ -414,7 +412,7 @@ impl Shell {
 
 /// [`run`], handing the event loop's proxy to `driver` once the webview
 /// exists (the audit drives the page from another thread through it).
-fn run_driven(
+pub(crate) fn run_driven(
     bridge: Arc<Bridge>,
     options: WindowOptions,
     driver: Option<mpsc::Sender<EventLoopProxy<UserEvent>>>,
@@ -496,7 +494,7 @@ fn run_driven(
                 }
             }
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
-            Event::UserEvent(UserEvent::Audit(request)) => audit::serve(&webviews, request),
+            Event::UserEvent(UserEvent::Audit(request)) => crate::audit::window::serve(&webviews, request),
             Event::WindowEvent { window_id, event, .. } => match (shell.label_of(window_id), event) {
                 (Some(WindowLabel::Main), WindowEvent::Resized(_) | WindowEvent::Moved(_)) => {
                     bounds = shell.windows.get(&label).and_then(current_bounds);

@@ -214,7 +214,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
         case(page, ready, "page/replace-bridge", "replace-bridge.js",
             "assigning, redefining, deleting or extending window.tollgate, its functions and the host's delivery hooks throws TypeError; the client stays frozen and answers",
             |page, _| {
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/replace-bridge.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/replace-bridge.js"), json!({}));
                 let mut c = Checks::default();
                 let attempts = ["assignGlobal", "assignInvoke", "defineGlobal", "deleteGlobal", "addMember", "replaceDeliver", "defineDeliver", "replaceEmit", "setPrototype"];
                 let typed = attempts.iter().filter(|a| r[**a] == "TypeError").count();
@@ -231,7 +231,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
         case(page, ready, "page/read-secret", "read-secret.js",
             "hooks on Headers, JSON, String, Array, Map, fetch and getters on Object.prototype, the client's source and the document show no 64-hex secret",
             |page, _| {
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/read-secret.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/read-secret.js"), json!({}));
                 let mut c = Checks::default();
                 let seen = r["seenIn"].as_array().cloned().unwrap_or_default();
                 c.expect(seen.is_empty(), format!("the secret's form was seen in {seen:?} (a stolen secret was {})", r["stolenCall"]));
@@ -242,7 +242,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
         case(page, ready, "page/prototype-pollution", "prototype-pollution.js",
             "__proto__, constructor and prototype keys (top level, nested, in arrays, escaped) sent through the real client get VALIDATION_ERROR; Object.prototype and Array.prototype are untouched",
             |page, _| {
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/prototype-pollution.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/prototype-pollution.js"), json!({}));
                 let mut c = Checks::default();
                 let answers = r["answers"].as_object().cloned().unwrap_or_default();
                 c.expect(!answers.is_empty(), "no answers");
@@ -261,7 +261,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let header = base64url(r#"{"alg":"HS256","typ":"JWT","__proto__":{"polluted":true}}"#);
                 let claims = base64url(r#"{"sub":"audit","__proto__":{"polluted":true,"admin":true},"constructor":{"prototype":{"admin":true}}}"#);
                 let token = format!("{header}.{claims}.{}", base64url("signature"));
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/prototype-pollution-in-answers.js"), json!({ "token": token }));
+                let r = run_or_fail!(page, include_str!("../pages/prototype-pollution-in-answers.js"), json!({ "token": token }));
                 let mut c = Checks::default();
                 c.saw(format!("jwt:decode {}", r["code"]));
                 c.expect(r["prototypeUntouched"] == true, "Object.prototype changed");
@@ -277,7 +277,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
         case(page, ready, "page/malformed-calls", "malformed-calls.js",
             "wrong types, unknown or missing fields, non-object requests, nesting past 32, unsafe numbers, non-string channels and values JSON can't carry get VALIDATION_ERROR through the real client; none reaches a handler",
             |page, _| {
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/malformed-calls.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/malformed-calls.js"), json!({}));
                 let mut c = Checks::default();
                 let answers = r["answers"].as_object().cloned().unwrap_or_default();
                 for (name, a) in &answers {
@@ -294,7 +294,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "requests over their channel's cap and messages over the 1 MiB envelope cap (client and raw) get PAYLOAD_TOO_LARGE with the limit, logged without the payload; the page keeps working",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/oversized-calls.js"), json!({ "uploadCap": UPLOAD_CAP }));
+                let r = run_or_fail!(page, include_str!("../pages/oversized-calls.js"), json!({ "uploadCap": UPLOAD_CAP }));
                 let mut c = Checks::default();
                 let answers = r["answers"].as_object().cloned().unwrap_or_default();
                 for (name, a) in &answers {
@@ -314,7 +314,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "undeclared and malformed channel names get UNKNOWN_CHANNEL (logged; malformed names as <malformed>), a binary channel over invoke gets VALIDATION_ERROR (logged)",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/unknown-channel.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/unknown-channel.js"), json!({}));
                 let mut c = Checks::default();
                 let answers = r["answers"].as_object().cloned().unwrap_or_default();
                 for (name, a) in &answers {
@@ -335,7 +335,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "raw messages with made-up secrets (zeros, random, empty, not hex, wrong length, upper case) and the binary path without the secret get IPC_UNAUTHORIZED, each logged; non-string messages are refused; nothing reaches a handler; the page keeps working",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/guessed-secret.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/guessed-secret.js"), json!({}));
                 let mut c = Checks::default();
                 let forged = r["forged"].as_u64().unwrap_or(0) as usize;
                 c.expect(r["echoed"] == 0, format!("{} forged diag:emit calls reached the handler", r["echoed"]));
@@ -358,7 +358,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "page script can't replay a request id: the client never reuses one; a used or predicted id sent on diag:emit (state-changing) without the secret gets IPC_UNAUTHORIZED before the replay check, so the real call that later uses the predicted id still succeeds",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/replayed-request-id.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/replayed-request-id.js"), json!({}));
                 let mut c = Checks::default();
                 c.expect(r["idsUnique"] == true, format!("the client reused a request id: {} then {}", r["ids"], r["afterwardsId"]));
                 c.saw(format!("learned ids {} from refusals, predicted {}", r["ids"], r["next"]));
@@ -382,7 +382,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "an iframe page script makes with srcdoc has no bridge client; raw posts through its message handler (guessed or no secret) get IPC_UNAUTHORIZED and are logged; nothing reaches a handler",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/iframe-srcdoc.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/iframe-srcdoc.js"), json!({}));
                 let mut c = Checks::default();
                 c.saw(format!("frame {} at {}, client there: {}, handler reachable: {}", if r["created"] == true { "made" } else { "not made" }, r["href"], r["clientInFrame"], r["handlerReachable"]));
                 c.expect(r["clientInFrame"] != "object", "the frame has a bridge client");
@@ -401,7 +401,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "iframes pointed at the app's own page (absolute and relative) do not load the app (CSP frame-src 'none', frame-ancestors 'none') and get no bridge client; their posts are refused IPC_UNAUTHORIZED and logged",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/iframe-same-origin.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/iframe-same-origin.js"), json!({}));
                 let mut c = Checks::default();
                 let frames = r["frames"].as_array().cloned().unwrap_or_default();
                 let mut posted = 0;
@@ -425,7 +425,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "iframes with data: and blob: documents whose scripts post to the host get nothing through (no handler reached); posts the page makes through those frames' handlers are refused IPC_UNAUTHORIZED and logged",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/iframe-data-blob.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/iframe-data-blob.js"), json!({}));
                 let mut c = Checks::default();
                 let mut posted = 0;
                 for f in r["frames"].as_array().cloned().unwrap_or_default() {
@@ -449,7 +449,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let marker = format!("audit-nav-token-{}", random_hex());
                 env.plant("a refused navigation's query token", marker.clone());
                 let m = mark(env);
-                let r = page.run(include_str!("../../../audit/pages/navigate-off-origin.js"), &json!({ "marker": marker }));
+                let r = page.run(include_str!("../pages/navigate-off-origin.js"), &json!({ "marker": marker }));
                 let mut c = Checks::default();
                 let url = page.url().unwrap_or_default();
                 c.expect(url == APP_PAGE, format!("the main frame now shows {url}"));
@@ -473,7 +473,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             |page, env| {
                 let m = mark(env);
                 let before = page.windows().unwrap_or(usize::MAX);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/window-open.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/window-open.js"), json!({}));
                 let mut c = Checks::default();
                 let windows = page.windows().unwrap_or(usize::MAX);
                 c.expect(windows == before, format!("{windows} windows are shown, {before} before"));
@@ -495,11 +495,11 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "after the page navigates to another page of the app's origin (allowed, not logged as refused), the new document has the client again and its calls work, while forged messages from it are still refused",
             |page, env| {
                 let m = mark(env);
-                let before = run_or_fail!(page, include_str!("../../../audit/pages/navigate-within-origin.js"), json!({ "url": SECOND_PAGE }));
+                let before = run_or_fail!(page, include_str!("../pages/navigate-within-origin.js"), json!({ "url": SECOND_PAGE }));
                 if let Err(e) = page.wait_ready(SECOND_PAGE) {
                     return Outcome::fail(format!("the second page never came up: {e}"));
                 }
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/after-navigation.js"), json!({}));
+                let r = run_or_fail!(page, include_str!("../pages/after-navigation.js"), json!({}));
                 let mut c = Checks::default();
                 c.expect(r["client"] == "object" && r["frozen"] == true, format!("the new document's client: {}", r["client"]));
                 c.expect(r["emit"]["ok"] == true && r["realEchoed"] == 1, format!("the new document's own diag:emit: {} (echoed {})", r["emit"], r["realEchoed"]));
@@ -517,7 +517,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             |page, env| {
                 let m = mark(env);
                 let started = Instant::now();
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/brute-force-secret.js"), json!({ "guesses": BRUTE_FORCE_GUESSES }));
+                let r = run_or_fail!(page, include_str!("../pages/brute-force-secret.js"), json!({ "guesses": BRUTE_FORCE_GUESSES }));
                 let elapsed = started.elapsed();
                 let mut c = Checks::default();
                 c.expect(r["echoed"] == 0, format!("{} guesses reached the handler", r["echoed"]));
@@ -539,7 +539,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
             "2000 calls to app:info (quota 20/s, burst 20) in 2 s: beyond the quota they get RATE_LIMITED (logged, log capped by its quota); meanwhile app:ping never fails, its median round trip stays under 100 ms (or 4x its quiet median + 25 ms on a machine slow enough that that is more) and none takes over 2 s",
             |page, env| {
                 let m = mark(env);
-                let r = run_or_fail!(page, include_str!("../../../audit/pages/flood-while-measured.js"), json!({ "flood": FLOOD_CALLS, "quietSamples": QUIET_SAMPLES }));
+                let r = run_or_fail!(page, include_str!("../pages/flood-while-measured.js"), json!({ "flood": FLOOD_CALLS, "quietSamples": QUIET_SAMPLES }));
                 let mut c = Checks::default();
                 let quiet = millis(&r["quiet"]);
                 let during = millis(&r["during"]);
@@ -584,7 +584,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 if let Err(e) = about.wait_ready(ABOUT_PAGE) {
                     return Outcome::fail(format!("the about window never came up: {e}"));
                 }
-                let burst = run_or_fail!(page, include_str!("../../../audit/pages/open-about.js"), json!({ "calls": OPEN_ABOUT_BURST }));
+                let burst = run_or_fail!(page, include_str!("../pages/open-about.js"), json!({ "calls": OPEN_ABOUT_BURST }));
                 let answers = burst["answers"].as_array().cloned().unwrap_or_default();
                 let ok = answers.iter().filter(|a| a["ok"] == true).count();
                 let limited = answers.iter().filter(|a| a["code"] == "RATE_LIMITED").count();
@@ -618,7 +618,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                         Err(not_open) => return not_open,
                     };
                     let args = json!({ "json": reach.json, "upload": reach.upload, "download": reach.download, "event": reach.event.unwrap_or("auth:login-success") });
-                    let r = run_or_fail!(about, include_str!("../../../audit/pages/about-reach.js"), args);
+                    let r = run_or_fail!(about, include_str!("../pages/about-reach.js"), args);
                     let mut c = Checks::default();
                     let answers = r["answers"].as_object().cloned().unwrap_or_default();
                     c.expect(answers.len() == reach.refused() && reach.refused() > 0, format!("{} answers for {} channels", answers.len(), reach.refused()));
@@ -650,7 +650,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                     Ok(about) => about,
                     Err(not_open) => return not_open,
                 };
-                let r = run_or_fail!(about, include_str!("../../../audit/pages/about-navigate.js"), json!({ "mainPage": APP_PAGE }));
+                let r = run_or_fail!(about, include_str!("../pages/about-navigate.js"), json!({ "mainPage": APP_PAGE }));
                 let mut c = Checks::default();
                 let shows = about.url().unwrap_or_default();
                 c.expect(shows == ABOUT_PAGE && r["href"] == ABOUT_PAGE, format!("the about window went to {shows} (script saw {})", r["href"]));
@@ -671,13 +671,13 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                     Err(not_open) => return not_open,
                 };
                 let measure = json!({ "samples": ABOUT_SAMPLES, "gapMs": MEASURE_GAP_MS });
-                let quiet = run_or_fail!(about, include_str!("../../../audit/pages/measure-info.js"), measure);
+                let quiet = run_or_fail!(about, include_str!("../pages/measure-info.js"), measure);
                 let m = mark(env);
-                let flood = match page.start(include_str!("../../../audit/pages/flood-info.js"), &json!({ "flood": FLOOD_CALLS })) {
+                let flood = match page.start(include_str!("../pages/flood-info.js"), &json!({ "flood": FLOOD_CALLS })) {
                     Ok(run) => run,
                     Err(e) => return Outcome::fail(e),
                 };
-                let during = run_or_fail!(about, include_str!("../../../audit/pages/measure-info.js"), measure);
+                let during = run_or_fail!(about, include_str!("../pages/measure-info.js"), measure);
                 let flooded = match page.wait(&flood) {
                     Ok(r) => r,
                     Err(e) => return Outcome::fail(e),

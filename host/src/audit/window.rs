@@ -36,7 +36,7 @@ use crate::bridge::WindowLabel;
 use crate::secrets::Keychain;
 
 /// The harness every page script runs in (`pages/prelude.js`).
-const PRELUDE: &str = include_str!("../../audit/pages/prelude.js");
+const PRELUDE: &str = include_str!("pages/prelude.js");
 /// How long the window may take to open and its page to report ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one evaluation may take to come back from the web process.
@@ -306,7 +306,7 @@ pub fn run_page_cases(
             let ready = page.wait_ready(cases::APP_PAGE);
             run_cases(env, cases::cases(&page, ready, first_line, &about), progress)
         });
-        let ran = super::run_driven(bridge, options, Some(proxy_tx));
+        let ran = crate::app::window::run_driven(bridge, options, Some(proxy_tx));
         let results = match driver {
             Ok(handle) => handle.join().map_err(|_| WindowError::App("the page driver panicked".into())),
             Err(e) => Err(WindowError::App(format!("could not start the page driver: {e}"))),
