@@ -4,41 +4,22 @@
  * `app:info`, the one channel this window may call.
  *
  * Trusts: the `tollgate` bridge the host injects before this script runs.
- * Writes to the DOM through `textContent` only.
+ * Writes to the DOM through `textContent` only. Shares the main page's
+ * element lookup and theme choice (ui/dom.js, ui/theme.js), neither of
+ * which touches the main page's elements.
  */
-
-/** Where the main page keeps the theme choice (same origin, same storage). */
-const THEME_STORAGE_KEY = "tollgate.theme";
-
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`the page has no #${id}`);
-  return element;
-}
-
-/** Follows the theme the user chose in the main window. */
-function applyTheme() {
-  try {
-    const choice = localStorage.getItem(THEME_STORAGE_KEY);
-    if (choice === "light" || choice === "dark") document.documentElement.dataset.theme = choice;
-  } catch {
-    // No page storage: the system theme.
-  }
-}
+import { byId } from "./ui/dom.js";
+import { followStoredTheme } from "./ui/theme.js";
 
 async function loadInfo() {
   try {
     if (typeof tollgate === "undefined") throw new Error("the host bridge is not available");
     const info = await tollgate.invoke("app:info", {});
-    byId("about-version").textContent = info.version;
-    byId("about-contract").textContent = info.contractVersion;
-    byId("about-window").textContent = info.window;
+    byId("about-version", HTMLElement).textContent = info.version;
+    byId("about-contract", HTMLElement).textContent = info.contractVersion;
+    byId("about-window", HTMLElement).textContent = info.window;
   } catch (reason) {
-    const error = byId("about-error");
+    const error = byId("about-error", HTMLElement);
     const code = typeof reason === "object" && reason !== null && "code" in reason ? String(reason.code) : "";
     const message = typeof reason === "object" && reason !== null && "message" in reason ? String(reason.message) : String(reason);
     error.textContent = `The host did not answer: ${code ? `${code}: ` : ""}${message}`;
@@ -46,7 +27,7 @@ async function loadInfo() {
   }
 }
 
-applyTheme();
+followStoredTheme();
 void loadInfo().then(() => {
   // The audit and tests wait on data-ready.
   document.body.dataset.ready = "true";

@@ -1,0 +1,259 @@
+// @ts-check
+/**
+ * The editor form: the key field for the algorithm, the expiry, the claims'
+ * live JSON check, field errors, whether the form holds unsaved changes,
+ * and the state of the Save, Generate and Verify buttons that follows.
+ *
+ * Does not trust: what the user types. The claims are parsed here so
+ * mistakes show without a round trip; the host validates everything again.
+ */
+import { fieldErrors, fieldInputs, pdom } from "./elements.js";
+import { profileState } from "./state.js";
+/** @import { EditorField } from "./elements.js" */
+
+/** Every algorithm the signer supports, in the order the picker lists them. */
+export const ALGORITHMS = /** @type {const} */ (["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]);
+
+/** What the host accepts for a profile name (trimmed). */
+const PROFILE_NAME_MAX = 50;
+
+/** @param {string} value @returns {value is AlgorithmName} */
+export function isAlgorithm(value) {
+  return /** @type {readonly string[]} */ (ALGORITHMS).includes(value);
+}
+
+/** @param {string} value @returns {value is ExpirationPreset} */
+export function isPreset(value) {
+  return value === "1h" || value === "1d" || value === "1w" || value === "custom";
+}
+
+/** @param {string} alg */
+function isHmac(alg) {
+  return alg.startsWith("HS");
+}
+
+/** @param {KeyEncoding} encoding */
+export function setEncoding(encoding) {
+  for (const radio of pdom.form.querySelectorAll('input[name="key-encoding"]')) {
+    if (radio instanceof HTMLInputElement) radio.checked = radio.value === encoding;
+  }
+}
+
+/** @returns {KeyEncoding} */
+export function keyEncoding() {
+  const checked = pdom.form.querySelector('input[name="key-encoding"]:checked');
+  return checked instanceof HTMLInputElement && checked.value === "base64" ? "base64" : "text";
+}
+
+/** Shows the stored-key line or the key textarea, with help for the algorithm. */
+export function syncKeyField() {
+  const hmac = isHmac(pdom.algorithm.value);
+  const stored = profileState.selected !== null && !profileState.replacingKey;
+  pdom.keyStored.hidden = !stored;
+  pdom.keyEntry.hidden = stored;
+  pdom.keyKeep.hidden = !(profileState.selected !== null && profileState.replacingKey);
+  pdom.keyLabel.textContent = hmac ? "HMAC secret" : "Private key (PEM)";
+  const segmented = pdom.form.querySelector(".segmented");
+  if (segmented instanceof HTMLElement) segmented.hidden = stored || !hmac;
+  if (!hmac) setEncoding("text");
+  pdom.key.placeholder = hmac
+    ? keyEncoding() === "base64" ? "Base64 of 32 bytes or more" : "At least 32 characters (bytes) of secret"
+    : "-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----";
+  pdom.keyHint.textContent = hmac
+    ? "Sealed by the OS keychain when you save; Tollgate never shows it again."
+    : "PKCS#8 or traditional PEM. Sealed by the OS keychain when you save.";
+}
+
+export function syncExpiry() {
+  const custom = pdom.expiry.value === "custom";
+  pdom.customRow.hidden = !custom;
+  const iso = customIso();
+  pdom.customIso.textContent = custom ? (iso ? `Sent as ${iso}` : "Pick a date and time") : "";
+}
+
+/**
+ * The custom expiry as ISO 8601 UTC, or null when none is set.
+ * @returns {string | null}
+ */
+export function customIso() {
+  if (pdom.custom.value === "") return null;
+  const date = new Date(pdom.custom.value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * `2030-01-31T12:00` in local time, for a datetime-local input.
+ * @param {string} iso
+ */
+export function toLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/**
+ * Parses the claims textarea. Empty means `{}`.
+ * @returns {{ ok: true, value: Record<string, unknown> } | { ok: false, message: string }}
+ */
+export function parseClaims() {
+  const text = pdom.claims.value.trim();
+  if (text === "") return { ok: true, value: {} };
+  try {
+    const value = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return { ok: false, message: "Claims must be a JSON object: { \"name\": value, … }" };
+    }
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, message: describeJsonError(text, e instanceof Error ? e.message : String(e)) };
+  }
+}
+
+/**
+ * Turns the engine's message into one with a line and column when it
+ * gives a character position.
+ * @param {string} text
+ * @param {string} message
+ */
+function describeJsonError(text, message) {
+  const at = /position (\d+)/i.exec(message);
+  const cleaned = message.replace(/^JSON\.parse:\s*/i, "");
+  if (!at) return cleaned;
+  const index = Number(at[1]);
+  const before = text.slice(0, index).split("\n");
+  return `${cleaned} (line ${before.length}, column ${(before[before.length - 1] ?? "").length + 1})`;
+}
+
+/** Live validation of the claims. @returns {boolean} whether they parse */
+export function validateClaims() {
+  const parsed = parseClaims();
+  pdom.claimsStatus.dataset.tone = parsed.ok ? "ok" : "danger";
+  pdom.claimsStatus.textContent = parsed.ok ? (pdom.claims.value.trim() === "" ? "Empty: {}" : "Valid JSON") : "Invalid JSON";
+  setFieldError("claims", parsed.ok ? null : parsed.message);
+  return parsed.ok;
+}
+
+/**
+ * @param {EditorField} field
+ * @param {string | null} message
+ */
+export function setFieldError(field, message) {
+  const slot = fieldErrors[field];
+  slot.textContent = message ?? "";
+  slot.hidden = message === null;
+  const input = fieldInputs[field];
+  if (message === null) input.removeAttribute("aria-invalid");
+  else input.setAttribute("aria-invalid", "true");
+}
+
+export function clearFieldErrors() {
+  for (const field of /** @type {EditorField[]} */ (Object.keys(fieldErrors))) setFieldError(field, null);
+}
+
+/**
+ * The editor field a host field path names (`payload.x` is the claims).
+ * @param {unknown} path
+ * @returns {EditorField | null}
+ */
+export function editorFieldFor(path) {
+  if (typeof path !== "string") return null;
+  const head = path.split(/[.[]/)[0];
+  switch (head) {
+    case "name": return "name";
+    case "algorithm": return "algorithm";
+    case "encryptedKey": case "key": return "key";
+    case "payload": return "claims";
+    case "expirationPreset": case "customExpiration": return "expiry";
+    default: return null;
+  }
+}
+
+/** @returns {boolean} */
+export function isDirty() {
+  const p = profileState.selected;
+  if (p === null) {
+    return pdom.name.value.trim() !== "" || pdom.key.value !== "" || pdom.claims.value.trim() !== "";
+  }
+  if (pdom.name.value !== p.name || pdom.algorithm.value !== p.algorithm || pdom.expiry.value !== p.expirationPreset) return true;
+  if (p.expirationPreset === "custom" && customIso() !== (p.customExpiration ? new Date(p.customExpiration).toISOString() : null)) {
+    // Only minutes are editable: compare at that precision.
+    if (toLocalInput(p.customExpiration ?? "") !== pdom.custom.value) return true;
+  }
+  if (pdom.key.value !== "") return true;
+  const parsed = parseClaims();
+  return !parsed.ok || JSON.stringify(parsed.value) !== JSON.stringify(p.payload);
+}
+
+export function updateDirty() {
+  const dirty = isDirty();
+  pdom.dirty.hidden = !(dirty && profileState.selected !== null);
+  pdom.revert.hidden = !(dirty && profileState.selected !== null);
+  updateGenerateState();
+}
+
+export function updateGenerateState() {
+  const saved = profileState.selected !== null;
+  const dirty = saved && isDirty();
+  pdom.generate.disabled = !saved || profileState.busy || profileState.keychainDown;
+  pdom.verify.disabled = profileState.generated === null || profileState.busy || profileState.keychainDown;
+  pdom.decodeGenerated.disabled = profileState.generated === null;
+  pdom.generateHint.textContent = profileState.keychainDown
+    ? "Signing is off: the OS keychain is locked or missing."
+    : !saved
+      ? "Create the profile to sign tokens with it."
+      : dirty
+        ? "Generating saves your changes first."
+        : "Signs with the saved profile · Ctrl+G";
+}
+
+/** Checks the form here first, so obvious mistakes show without a round trip. @returns {boolean} */
+export function checkForm() {
+  clearFieldErrors();
+  let ok = validateClaims();
+  const name = pdom.name.value.trim();
+  if (name === "") {
+    setFieldError("name", "Give the profile a name.");
+    ok = false;
+  } else if (name.length > PROFILE_NAME_MAX) {
+    setFieldError("name", `At most ${PROFILE_NAME_MAX} characters.`);
+    ok = false;
+  }
+  if ((profileState.selected === null || profileState.replacingKey) && pdom.key.value.trim() === "") {
+    setFieldError("key", isHmac(pdom.algorithm.value) ? "Enter the HMAC secret." : "Paste the private key (PEM).");
+    ok = false;
+  }
+  if (pdom.expiry.value === "custom") {
+    const iso = customIso();
+    if (iso === null) {
+      setFieldError("expiry", "Pick when tokens expire.");
+      ok = false;
+    } else if (new Date(iso).getTime() <= Date.now()) {
+      setFieldError("expiry", "The expiry must be in the future.");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+export function focusFirstError() {
+  for (const field of /** @type {EditorField[]} */ (["name", "algorithm", "expiry", "key", "claims"])) {
+    if (!fieldErrors[field].hidden) {
+      const input = fieldInputs[field];
+      if (!(input instanceof HTMLTextAreaElement && input.closest("[hidden]"))) input.focus();
+      return;
+    }
+  }
+}
+
+/**
+ * @param {boolean} busy
+ * @param {HTMLButtonElement} button
+ */
+export function setBusy(busy, button) {
+  profileState.busy = busy;
+  if (busy) button.dataset.busy = "true";
+  else delete button.dataset.busy;
+  pdom.save.disabled = busy;
+  updateGenerateState();
+}
