@@ -32,6 +32,7 @@ struct Args {
     version: bool,
 }
 
+/// `args` as `std::env::args_os` gives them: the program's name first.
 fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Args, lexopt::Error> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_iter(args);
@@ -68,7 +69,7 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .init();
 
-    let args = match parse(std::env::args_os().skip(1)) {
+    let args = match parse(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => return usage(e),
     };
@@ -108,7 +109,7 @@ mod tests {
     use super::*;
 
     fn args(list: &[&str]) -> Result<Args, lexopt::Error> {
-        parse(list.iter().map(OsString::from))
+        parse(std::iter::once("tollgate-worker").chain(list.iter().copied()).map(OsString::from))
     }
 
     #[test]
