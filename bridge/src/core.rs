@@ -10,9 +10,10 @@ use std::time::Instant;
 use crate::envelope::{self, Envelope};
 use crate::error::{BridgeError, ErrorCode};
 use crate::events::EventHub;
+use crate::backlog::{Backlog, Ticket};
 use crate::limits::{GLOBAL_QUOTA, Limited, Limits};
 use crate::registry::{
-    Body, ChannelRegistry, Execution, HandlerContext, Payload, PreparedCall, Quota, Reply,
+    Body, ChannelRegistry, Execution, HandlerContext, Lane, Payload, PreparedCall, Quota, RegisteredChannel, Reply,
 };
 use crate::response::BridgeResponse;
 use crate::sender::{self, PageSecret, WindowLabel};
@@ -90,12 +91,18 @@ pub struct DeferredCall {
     ctx: HandlerContext,
     channel: &'static str,
     started: Instant,
+    lane: Lane,
+    /// This call's place in its (window, channel) backlog, given back when
+    /// the call has run (or is dropped unrun).
+    ticket: Ticket,
 }
 
 impl DeferredCall {
     /// Runs the handler behind the panic guard.
-    pub fn run(self) -> Answer {
+    pub fn run(mut self) -> Answer {
+        let ran = Instant::now();
         let result = run_guarded(self.call, &self.ctx, self.channel);
+        self.ticket.ran_for(ran.elapsed());
         finish_log(self.channel, self.ctx.window, &self.ctx.request_id, self.started, &result);
         Answer { request_id: Some(self.ctx.request_id), result }
     }
@@ -103,6 +110,16 @@ impl DeferredCall {
     /// The calling window.
     pub fn window(&self) -> WindowLabel {
         self.ctx.window
+    }
+
+    /// The lane it runs in.
+    pub fn lane(&self) -> Lane {
+        self.lane
+    }
+
+    /// The channel called.
+    pub fn channel(&self) -> &'static str {
+        self.channel
     }
 }
 
@@ -136,6 +153,7 @@ impl ReplayGuard {
 pub struct Bridge {
     registry: ChannelRegistry,
     limits: Limits,
+    backlog: Arc<Backlog>,
     secrets: RwLock<Vec<Option<PageSecret>>>,
     replay: Vec<Mutex<ReplayGuard>>,
     events: Arc<EventHub>,
@@ -153,6 +171,7 @@ impl Bridge {
     pub fn with_global_quota(registry: ChannelRegistry, events: Arc<EventHub>, global: Quota) -> Self {
         Self {
             limits: Limits::new(&registry, global),
+            backlog: Arc::new(Backlog::new(registry.len())),
             registry,
             secrets: RwLock::new(WindowLabel::ALL.iter().map(|_| None).collect()),
             replay: WindowLabel::ALL.iter().map(|_| Mutex::new(ReplayGuard::new())).collect(),
@@ -276,50 +295,11 @@ impl Bridge {
             self.security_event(sender, channel, error.code, &error.message);
             Dispatch::Ready(Answer { request_id: Some(request_id.to_owned()), result: Err(error) })
         };
-        // Refused before the sender is known: answered without the claimed
-        // request id, so a forged message can't settle (fail) a call the
-        // page's own client has pending under that id.
-        let refuse_unauthenticated = |channel: Option<&str>, error: BridgeError| {
-            self.security_event(sender, channel, error.code, &error.message);
-            Dispatch::Ready(Answer { request_id: None, result: Err(error) })
-        };
-
-        // The sender, from host state: origin of the main frame, then the
-        // secret only that main frame holds.
-        if let Err(e) = sender::check_origin(sender.page_url) {
-            return refuse_unauthenticated(Some(envelope.channel), e);
-        }
-        if !self.secret_matches(sender.window, envelope.secret) {
-            return refuse_unauthenticated(
-                Some(envelope.channel),
-                BridgeError::new(ErrorCode::IpcUnauthorized, "the request did not carry this window's bridge secret"),
-            );
-        }
-
-        let Some(channel) = self.registry.get(envelope.channel) else {
-            return refuse(
-                Some(envelope.channel),
-                BridgeError::new(ErrorCode::UnknownChannel, "no channel of that name is declared"),
-            );
+        let channel = match self.check_head(sender, &envelope, transport) {
+            Ok(channel) => channel,
+            Err(refusal) => return Dispatch::Ready(refusal),
         };
         let spec = &channel.spec;
-        if !spec.windows.contains(&sender.window) {
-            return refuse(
-                Some(spec.name),
-                BridgeError::new(ErrorCode::IpcForbidden, format!("the {} window may not call {}", sender.window.as_str(), spec.name)),
-            );
-        }
-        let binary = spec.body != Body::Json;
-        if binary != (transport == Transport::Binary) {
-            return refuse(
-                Some(spec.name),
-                BridgeError::validation(if binary {
-                    format!("{} takes the binary path (tollgate.upload/download)", spec.name)
-                } else {
-                    format!("{} takes a JSON request (tollgate.invoke)", spec.name)
-                }),
-            );
-        }
 
         if let Err(which) = self.limits.check(sender.window, channel.index) {
             let message = match which {
@@ -331,6 +311,25 @@ impl Bridge {
             };
             return refuse(Some(spec.name), BridgeError::new(ErrorCode::RateLimited, message));
         }
+
+        // A call that would wait for a handler thread takes a place in its
+        // (window, channel) backlog first, or is refused now (backlog.rs).
+        let ticket = match spec.execution {
+            Execution::Inline => None,
+            Execution::Blocking | Execution::Heavy => match self.backlog.admit(sender.window, channel.index) {
+                Ok(ticket) => Some(ticket),
+                Err(b) => {
+                    return refuse(
+                        Some(spec.name),
+                        BridgeError::new(
+                            ErrorCode::RateLimited,
+                            format!("{} calls to {} from this window are already waiting; try again in {} ms", b.pending, spec.name, b.retry_after_ms),
+                        )
+                        .with_details(serde_json::json!({ "retryAfterMs": b.retry_after_ms, "pending": b.pending })),
+                    );
+                }
+            },
+        };
 
         if payload_size > spec.max_payload_bytes {
             return refuse(
@@ -363,14 +362,134 @@ impl Bridge {
         }
 
         let ctx = HandlerContext { window: sender.window, request_id: request_id.to_owned(), events: Arc::clone(&self.events) };
-        match spec.execution {
-            Execution::Inline => {
+        let lane = match spec.execution {
+            Execution::Inline => None,
+            Execution::Blocking => Some(Lane::Light),
+            Execution::Heavy => Some(Lane::Heavy),
+        };
+        match (lane, ticket) {
+            (Some(lane), Some(ticket)) => Dispatch::Deferred(DeferredCall { call, ctx, channel: spec.name, started, lane, ticket }),
+            _ => {
                 let result = run_guarded(call, &ctx, spec.name);
                 finish_log(spec.name, ctx.window, request_id, started, &result);
                 Dispatch::Ready(Answer { request_id: Some(ctx.request_id), result })
             }
-            Execution::Blocking => Dispatch::Deferred(DeferredCall { call, ctx, channel: spec.name, started }),
         }
+    }
+
+    /// A message the window adapter refused before reading it (not a
+    /// string, or over [`envelope::MAX_MESSAGE_BYTES`] by its length alone):
+    /// counted in the sender's security log quota and logged like any other
+    /// refusal. There is no answer: nothing of the message was read, not
+    /// even a request id.
+    pub fn refused_unread(&self, sender: Sender<'_>, code: ErrorCode, reason: &str) {
+        self.security_event(sender, None, code, reason);
+    }
+
+    /// Calls of `channel` from `window` admitted and not yet finished
+    /// (queued or running); `None` for an undeclared channel.
+    pub fn pending(&self, window: WindowLabel, channel: &str) -> Option<u32> {
+        self.registry.get(channel).map(|c| self.backlog.pending(window, c.index))
+    }
+
+    /// The checks that need nothing but the head of a call (who sends it,
+    /// with which secret, to which channel, by which path) and change no
+    /// state: the sender's origin and secret, the channel, its windows and
+    /// its transport. A refusal is logged and answered here.
+    fn check_head(&self, sender: Sender<'_>, envelope: &Envelope<'_>, transport: Transport) -> Result<&RegisteredChannel, Answer> {
+        let request_id = envelope.request_id;
+        let refuse = |channel: Option<&str>, error: BridgeError| {
+            self.security_event(sender, channel, error.code, &error.message);
+            Answer { request_id: Some(request_id.to_owned()), result: Err(error) }
+        };
+        // Refused before the sender is known: answered without the claimed
+        // request id, so a forged message can't settle (fail) a call the
+        // page's own client has pending under that id.
+        let refuse_unauthenticated = |channel: Option<&str>, error: BridgeError| {
+            self.security_event(sender, channel, error.code, &error.message);
+            Answer { request_id: None, result: Err(error) }
+        };
+
+        // The sender, from host state: origin of the main frame, then the
+        // secret only that main frame holds.
+        if let Err(e) = sender::check_origin(sender.page_url) {
+            return Err(refuse_unauthenticated(Some(envelope.channel), e));
+        }
+        if !self.secret_matches(sender.window, envelope.secret) {
+            return Err(refuse_unauthenticated(
+                Some(envelope.channel),
+                BridgeError::new(ErrorCode::IpcUnauthorized, "the request did not carry this window's bridge secret"),
+            ));
+        }
+
+        let Some(channel) = self.registry.get(envelope.channel) else {
+            return Err(refuse(
+                Some(envelope.channel),
+                BridgeError::new(ErrorCode::UnknownChannel, "no channel of that name is declared"),
+            ));
+        };
+        let spec = &channel.spec;
+        if !spec.windows.contains(&sender.window) {
+            return Err(refuse(
+                Some(spec.name),
+                BridgeError::new(ErrorCode::IpcForbidden, format!("the {} window may not call {}", sender.window.as_str(), spec.name)),
+            ));
+        }
+        let binary = spec.body != Body::Json;
+        if binary != (transport == Transport::Binary) {
+            return Err(refuse(
+                Some(spec.name),
+                BridgeError::validation(if binary {
+                    format!("{} takes the binary path (tollgate.upload/download)", spec.name)
+                } else {
+                    format!("{} takes a JSON request (tollgate.invoke)", spec.name)
+                }),
+            ));
+        }
+
+        Ok(channel)
+    }
+
+    /// The binary path's check before its body is read: everything
+    /// [`Self::handle_binary`] checks that does not need the body (request
+    /// id, channel name, sender, secret, channel, window, transport), and
+    /// a declared `Content-Length` over the channel's cap. Returns the cap:
+    /// the window adapter reads at most one byte more than it, then calls
+    /// [`Self::handle_binary`], which checks it all again with the body and
+    /// spends the quota. Spends nothing itself.
+    pub fn check_binary_head(
+        &self,
+        sender: Sender<'_>,
+        secret: &str,
+        request_id: &str,
+        channel: &str,
+        declared_len: Option<u64>,
+    ) -> Result<usize, Answer> {
+        if !envelope::valid_request_id(request_id) {
+            let error = BridgeError::validation("missing or malformed request id header");
+            self.security_event(sender, None, error.code, &error.message);
+            return Err(Answer { request_id: None, result: Err(error) });
+        }
+        if !envelope::valid_channel_name(channel) {
+            let error = BridgeError::new(ErrorCode::UnknownChannel, "malformed channel name");
+            self.security_event(sender, None, error.code, &error.message);
+            return Err(Answer { request_id: Some(request_id.to_owned()), result: Err(error) });
+        }
+        let envelope = Envelope { secret, request_id, channel, payload: "" };
+        let channel = self.check_head(sender, &envelope, Transport::Binary)?;
+        let cap = channel.spec.max_payload_bytes;
+        if let Some(declared) = declared_len
+            && declared > cap as u64
+        {
+            let error = BridgeError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is declared {declared} bytes; {} accepts at most {cap}", channel.spec.name),
+            )
+            .with_details(serde_json::json!({ "limit": cap, "size": declared }));
+            self.security_event(sender, Some(channel.spec.name), error.code, &error.message);
+            return Err(Answer { request_id: Some(request_id.to_owned()), result: Err(error) });
+        }
+        Ok(cap)
     }
 
     /// Whether a message from `sender` carrying `secret` comes from the

@@ -10,7 +10,10 @@
 //!    per-webview secret, compared in constant time;
 //! 4. the channel is looked up in the one [`registry::ChannelRegistry`]
 //!    and the window must be allowed to call it;
-//! 5. the (window, channel) quota and the global ceiling ([`limits`]);
+//! 5. the (window, channel) quota and the global ceiling ([`limits`]); a
+//!    call that would wait for a handler thread also needs a place in its
+//!    (window, channel) backlog ([`backlog`]), and runs in its lane
+//!    ([`pool`]) so cheap channels never wait behind expensive ones;
 //! 6. the channel's own payload cap, strict JSON rules ([`json`]), typed
 //!    decoding with unknown fields refused, the channel's validator;
 //! 7. a replayed request id on a state-changing channel is refused;
@@ -29,6 +32,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod backlog;
 pub mod channels;
 pub mod contract;
 pub mod core;
@@ -37,6 +41,7 @@ pub mod error;
 pub mod events;
 pub mod json;
 pub mod limits;
+pub mod pool;
 pub mod registry;
 pub mod response;
 pub mod sender;
@@ -44,6 +49,6 @@ pub mod sender;
 pub use self::core::{Bridge, Dispatch, Transport};
 pub use error::{BridgeError, ErrorCode};
 pub use events::{EventHub, EventSink};
-pub use registry::{Channel, ChannelRegistry, ChannelSpec, Direction, Execution, HandlerContext};
+pub use registry::{Channel, ChannelRegistry, ChannelSpec, Direction, Execution, HandlerContext, Lane};
 pub use response::BridgeResponse;
 pub use sender::{APP_ORIGIN, APP_SCHEME, PageSecret, WindowLabel};

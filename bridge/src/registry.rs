@@ -36,9 +36,22 @@ pub enum Execution {
     /// On the thread that received the message (the UI thread in the app):
     /// for handlers that finish in microseconds and never block.
     Inline,
-    /// On a worker thread; the answer is sent back when done. For anything
-    /// that calls a plugin, touches the disk or the network.
+    /// On a handler thread of the light lane; the answer is sent back when
+    /// done. For work of a few milliseconds: the disk.
     Blocking,
+    /// On a handler thread of the heavy lane, so it never delays a light
+    /// call: a plugin call, key material, the network, a dialog the user
+    /// answers.
+    Heavy,
+}
+
+/// The handler threads a deferred call runs on (`crate::pool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// [`Execution::Blocking`] channels.
+    Light,
+    /// [`Execution::Heavy`] channels.
+    Heavy,
 }
 
 /// How the payload crosses.

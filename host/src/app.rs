@@ -6,6 +6,7 @@ pub mod assets;
 pub mod bench_probe;
 pub mod channels;
 pub mod dev_plugins;
+pub(crate) mod scheme;
 pub mod services;
 pub mod tokens;
 pub mod trust_prompt;

@@ -58,6 +58,10 @@ const REQUIRED: &[&str] = &[
     "page/read-secret",
     "page/prototype-pollution",
     "page/prototype-pollution-in-answers",
+    // Issue 17's transport findings.
+    "page/huge-post-refused-unread",
+    "page/flood-expensive-channel",
+    "page/huge-body-refused-unread",
     "page/malformed-calls",
     "page/oversized-calls",
     "page/unknown-channel",

@@ -95,7 +95,9 @@ pub(crate) const BASE: ChannelSpec = ChannelSpec {
     since: SINCE,
     deprecated: None,
     state_changing: false,
-    // Every one of these touches the disk, the keychain or a plugin.
+    // Every one of these touches the disk: the light lane. Channels that
+    // call a plugin, hold key material or reach the network say
+    // `Execution::Heavy` instead.
     execution: Execution::Blocking,
     body: Body::Json,
 };

@@ -21,26 +21,24 @@ use tao::dpi::{PhysicalPosition, PhysicalSize};
 use tao::event::{Event, StartCause, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy, EventLoopWindowTarget};
 use tao::window::{WindowBuilder, WindowId};
-use wry::http::{HeaderValue, Request, Response, StatusCode, header};
+use wry::http::{HeaderValue, Response, StatusCode, header};
 use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder};
 
 use crate::app::bench_probe::BenchProbe;
+use crate::app::scheme::{Scheme, SchemeAnswer};
 use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
 use crate::app::trust_prompt::TrustPrompt;
 use crate::app::window_opener::WindowOpener;
 use crate::jwt::quarantine::QuarantineEntry;
 use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
-use crate::bridge::core::{Answer, DeferredCall, Dispatch, Sender};
+use crate::bridge::core::{Answer, Dispatch, Sender};
+use crate::bridge::pool::HandlerPool;
 use crate::bridge::registry::Reply;
-use crate::bridge::{APP_ORIGIN, APP_SCHEME, Bridge, EventSink, WindowLabel};
+use crate::bridge::envelope::MAX_MESSAGE_BYTES;
+use crate::bridge::{APP_ORIGIN, APP_SCHEME, Bridge, ErrorCode, EventSink, WindowLabel};
 
 /// The bridge client, with `__TOLLGATE_SECRET__` replaced per webview.
 const CLIENT_JS: &str = include_str!("client.js");
-/// Threads that run `Execution::Blocking` handlers. Two: the machine may
-/// have two cores, and a slow plugin call must not hold the only one.
-const HANDLER_THREADS: usize = 2;
-/// Path prefix of the binary path on the app scheme.
-const BINARY_PREFIX: &str = "/__bridge/";
 /// The about window's page on the app's origin.
 const ABOUT_PATH: &str = "/about.html";
 /// The about window's size (fixed: it shows one short page).
@@ -123,6 +121,8 @@ pub enum WindowError {
 pub(crate) enum UserEvent {
     /// A deferred call finished: deliver its answer.
     Answer(WindowLabel, Answer),
+    /// A deferred call of the binary path finished: answer its request.
+    SchemeAnswer(SchemeAnswer),
     /// An event for a window.
     Event(WindowLabel, &'static str, String),
     /// The page reported it is ready (for the screenshot).
@@ -144,45 +144,6 @@ struct ProxySink(Mutex<EventLoopProxy<UserEvent>>);
 impl EventSink for ProxySink {
     fn deliver(&self, window: WindowLabel, event: &'static str, payload_json: &str) -> bool {
         self.0.lock().is_ok_and(|proxy| proxy.send_event(UserEvent::Event(window, event, payload_json.to_owned())).is_ok())
-    }
-}
-
-/// The threads that run blocking handlers.
-struct HandlerPool {
-    jobs: mpsc::Sender<(WindowLabel, DeferredCall)>,
-}
-
-impl HandlerPool {
-    fn start(proxy: EventLoopProxy<UserEvent>) -> Self {
-        let (jobs, rx) = mpsc::channel::<(WindowLabel, DeferredCall)>();
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..HANDLER_THREADS {
-            let rx = Arc::clone(&rx);
-            let proxy = proxy.clone();
-            let spawned = std::thread::Builder::new().name(format!("bridge-handler-{i}")).spawn(move || {
-                loop {
-                    let job = match rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((window, call)) = job else { return };
-                    let answer = call.run();
-                    if proxy.send_event(UserEvent::Answer(window, answer)).is_err() {
-                        return;
-                    }
-                }
-            });
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "could not start a bridge handler thread");
-            }
-        }
-        Self { jobs }
-    }
-
-    fn submit(&self, window: WindowLabel, call: DeferredCall) {
-        if self.jobs.send((window, call)).is_err() {
-            tracing::error!(window = window.as_str(), "bridge handler threads are gone; call dropped");
-        }
     }
 }
 
@@ -245,10 +206,12 @@ struct Shell {
     pool: Rc<HandlerPool>,
     proxy: EventLoopProxy<UserEvent>,
     page_urls: Arc<Mutex<HashMap<WindowLabel, String>>>,
-    assets: AssetSource,
     bench: Option<Arc<BenchProbe>>,
     secret_witness: Option<SecretWitness>,
     web_context: WebContext,
+    /// The app scheme's handler (app/scheme.rs), registered on the WebKit
+    /// context with the first webview.
+    scheme: Rc<Scheme>,
     scheme_registered: bool,
 }
 
@@ -297,34 +260,15 @@ impl Shell {
         let ipc_pool = Rc::clone(&self.pool);
         let ipc_probe = if label == WindowLabel::Main { self.bench.clone() } else { None };
         let ipc_proxy = self.proxy.clone();
-        let protocol_bridge = Arc::clone(&self.bridge);
-        let protocol_urls = Arc::clone(&self.page_urls);
-        let protocol_proxy = Mutex::new(self.proxy.clone());
-        let assets = self.assets.clone();
         let load_bridge = Arc::clone(&self.bridge);
         let load_urls = Arc::clone(&self.page_urls);
-        let register_scheme = !self.scheme_registered;
 
-        let mut builder = WebViewBuilder::new_with_web_context(&mut self.web_context)
+        let builder = WebViewBuilder::new_with_web_context(&mut self.web_context)
             .with_id(label.as_str())
             .with_devtools(cfg!(debug_assertions))
             .with_initialization_script_for_main_only(client.as_str(), true)
-            .with_url(page_of(label))
-            .with_ipc_handler(move |request: Request<String>| {
-                // wry gives the main frame's URL (asked of WebKit), not the
-                // sender frame's; the secret is what only the main frame holds.
-                if let Some(probe) = &ipc_probe
-                    && probe.intercept(request.body(), &ipc_webviews, label, &ipc_proxy)
-                {
-                    return;
-                }
-                let page_url = request.uri().to_string();
-                let sender = Sender { window: label, page_url: &page_url };
-                match ipc_bridge.handle_message(sender, request.body()) {
-                    Dispatch::Ready(answer) => deliver_answer(&ipc_webviews, label, answer),
-                    Dispatch::Deferred(call) => ipc_pool.submit(label, call),
-                }
-            })
+            // No URL yet: the page loads once the host's own message
+            // handler is in place (attach_ipc, below).
             .with_navigation_handler(move |url| {
                 let allowed = may_navigate(label, &url);
                 if !allowed {
@@ -354,27 +298,42 @@ impl Shell {
                 refused(label, "DOWNLOAD_REFUSED", &url, "the app does not download");
                 false
             });
-        // The scheme's handler belongs to the WebKit context all webviews
-        // share (a second registration is an error): the first webview
-        // registers it, and it tells webviews apart by their id.
-        if register_scheme {
-            builder = builder.with_asynchronous_custom_protocol(APP_SCHEME.to_owned(), move |webview_id, request, responder| {
-                let path = request.uri().path().to_owned();
-                if let Some(channel) = path.strip_prefix(BINARY_PREFIX) {
-                    let Some(window) = WindowLabel::from_label(webview_id) else {
-                        responder.respond(plain(StatusCode::FORBIDDEN, "unknown webview"));
-                        return;
-                    };
-                    let page_url = protocol_urls.lock().ok().and_then(|u| u.get(&window).cloned()).unwrap_or_default();
-                    respond_binary(&protocol_bridge, window, &page_url, channel, request, responder, &protocol_proxy);
+        let webview = build_webview(builder, &window)?;
+        {
+            // The scheme's handler belongs to the WebKit context all
+            // webviews share (a second registration is an error): it is
+            // registered with the first webview, before any page loads,
+            // and tells webviews apart by their WebKit view.
+            use webkit2gtk::WebViewExt;
+            use wry::WebViewExtUnix;
+            let view = webview.webview();
+            if !self.scheme_registered {
+                let context = view.context().ok_or_else(|| WindowError::Webview("the webview has no WebKit context".into()))?;
+                self.scheme.register(&context, APP_SCHEME).map_err(WindowError::Webview)?;
+                self.scheme_registered = true;
+            }
+            self.scheme.add_view(&view, label);
+        }
+        let refusal_bridge = Arc::clone(&self.bridge);
+        attach_ipc(
+            &webview,
+            move |page_url, message| {
+                // The main frame's URL (asked of WebKit), not the sender
+                // frame's; the secret is what only the main frame holds.
+                if let Some(probe) = &ipc_probe
+                    && probe.intercept(message, &ipc_webviews, label, &ipc_proxy)
+                {
                     return;
                 }
-                responder.respond(serve_asset(&assets, &request));
-            });
-        }
-
-        let webview = build_webview(builder, &window)?;
-        self.scheme_registered = true;
+                let sender = Sender { window: label, page_url };
+                match ipc_bridge.handle_message(sender, message) {
+                    Dispatch::Ready(answer) => deliver_answer(&ipc_webviews, label, answer),
+                    Dispatch::Deferred(call) => ipc_pool.submit(call),
+                }
+            },
+            move |page_url, code, reason| refusal_bridge.refused_unread(Sender { window: label, page_url }, code, reason),
+        )?;
+        webview.load_url(&page_of(label)).map_err(|e| WindowError::Webview(e.to_string()))?;
         drop(client);
         watch_web_process(&webview, label);
         self.webviews.borrow_mut().insert(label, webview);
@@ -428,17 +387,36 @@ pub(crate) fn run_driven(
     if options.allow_automation {
         web_context.set_allows_automation(true);
     }
+    let page_urls = Arc::new(Mutex::new(HashMap::new()));
     let mut shell = Shell {
         bridge: Arc::clone(&bridge),
         webviews: Rc::new(RefCell::new(HashMap::new())),
         windows: HashMap::new(),
-        pool: Rc::new(HandlerPool::start(proxy.clone())),
+        pool: Rc::new({
+            // The handler lanes answer through the event loop; the proxy
+            // is Send but not Sync, so the lanes share it behind a lock.
+            let proxy = Mutex::new(proxy.clone());
+            HandlerPool::start(Arc::new(move |window, answer| {
+                proxy.lock().is_ok_and(|proxy| proxy.send_event(UserEvent::Answer(window, answer)).is_ok())
+            }))
+        }),
         proxy: proxy.clone(),
-        page_urls: Arc::new(Mutex::new(HashMap::new())),
-        assets: options.assets.clone(),
+        page_urls: Arc::clone(&page_urls),
         bench: options.bench.clone(),
         secret_witness: options.secret_witness.clone(),
         web_context,
+        scheme: {
+            let post_proxy = Mutex::new(proxy.clone());
+            let assets = options.assets.clone();
+            Scheme::new(
+                Arc::clone(&bridge),
+                Arc::clone(&page_urls),
+                Arc::new(move |answer| post_proxy.lock().is_ok_and(|p| p.send_event(UserEvent::SchemeAnswer(answer)).is_ok())),
+                Box::new(move |path| serve_asset(&assets, path)),
+                plain_code,
+                binary_response,
+            )
+        },
         scheme_registered: false,
     };
     let label = WindowLabel::Main;
@@ -472,6 +450,7 @@ pub(crate) fn run_driven(
         match event {
             Event::NewEvents(StartCause::Init) => tracing::info!("event loop running"),
             Event::UserEvent(UserEvent::Answer(window, answer)) => deliver_answer(&webviews, window, answer),
+            Event::UserEvent(UserEvent::SchemeAnswer(answer)) => shell.scheme.answered(answer),
             Event::UserEvent(UserEvent::Event(window, name, payload)) => {
                 if let Some(webview) = webviews.borrow().get(&window) {
                     let name_json = serde_json::to_string(name).unwrap_or_default();
@@ -580,6 +559,91 @@ fn build_webview(builder: WebViewBuilder<'_>, window: &tao::window::Window) -> R
     builder.build_gtk(vbox).map_err(|e| WindowError::Webview(e.to_string()))
 }
 
+/// The host's own handler for what page script posts to
+/// `window.webkit.messageHandlers.ipc`, in place of wry's: wry converts
+/// whatever arrives to a Rust `String` before anyone has looked at it (a
+/// 512 MiB post took the host to 2.3 GB before the bridge refused it). Here
+/// a message that is not a string, or whose length read from JavaScriptCore
+/// (UTF-16 units, each at least one byte of UTF-8, so no undercount) is
+/// over the bridge's message cap, is refused with a security event before
+/// a byte of it is converted. WebKit's own copy of what was posted (the
+/// web process serialises it, this process deserialises it) happens before
+/// any handler runs; that is the floor (docs/security.md).
+fn attach_ipc(
+    webview: &WebView,
+    on_message: impl Fn(&str, &str) + 'static,
+    on_refused: impl Fn(&str, ErrorCode, &str) + 'static,
+) -> Result<(), WindowError> {
+    use gtk::glib::object::ObjectExt;
+    use javascriptcore::ValueExt;
+    use webkit2gtk::{UserContentManagerExt, WebViewExt};
+    use wry::WebViewExtUnix;
+    let view = webview.webview();
+    let manager = view.user_content_manager().ok_or_else(|| WindowError::Webview("the webview has no content manager".into()))?;
+    // Weak: the manager belongs to the view; a strong reference here would
+    // keep both alive for ever.
+    let weak_view = view.downgrade();
+    let length_of = StringLength::default();
+    manager.connect_script_message_received(Some("ipc"), move |_, result| {
+        let Some(value) = result.js_value() else { return };
+        let page_url = weak_view.upgrade().and_then(|v| v.uri()).map(|u| u.to_string()).unwrap_or_default();
+        if !value.is_string() {
+            on_refused(&page_url, ErrorCode::ValidationError, "a message that is not a string");
+            return;
+        }
+        match length_of.units(&value) {
+            Some(units) if units <= MAX_MESSAGE_BYTES => {}
+            Some(units) => {
+                let reason = format!("a message of {units} UTF-16 units, over the {MAX_MESSAGE_BYTES}-byte cap, refused unread");
+                on_refused(&page_url, ErrorCode::PayloadTooLarge, &reason);
+                return;
+            }
+            None => {
+                on_refused(&page_url, ErrorCode::ValidationError, "a message whose length could not be read");
+                return;
+            }
+        }
+        on_message(&page_url, value.to_str().as_str());
+    });
+    // Connected first, then registered, as WebKit's documentation asks.
+    if !manager.register_script_message_handler("ipc") {
+        return Err(WindowError::Webview("the ipc message handler could not be registered".into()));
+    }
+    Ok(())
+}
+
+/// Reads a JavaScript string's length without copying it: a one-line
+/// function evaluated once per JavaScript context (`s.length` of a string
+/// primitive is intrinsic; page script can't redefine it), called on the
+/// value.
+#[derive(Default)]
+struct StringLength {
+    cached: RefCell<Option<(javascriptcore::Context, javascriptcore::Value)>>,
+}
+
+impl StringLength {
+    fn units(&self, value: &javascriptcore::Value) -> Option<usize> {
+        use javascriptcore::{ContextExt, ValueExt};
+        let context = value.context()?;
+        let mut cached = self.cached.borrow_mut();
+        let function = match &*cached {
+            Some((c, f)) if *c == context => f.clone(),
+            _ => {
+                let f = context.evaluate("(s) => s.length")?;
+                *cached = Some((context, f.clone()));
+                f
+            }
+        };
+        drop(cached);
+        let length = function.function_callv(std::slice::from_ref(value))?;
+        if !length.is_number() {
+            return None;
+        }
+        let n = length.to_double();
+        (n.is_finite() && n >= 0.0).then_some(n as usize)
+    }
+}
+
 fn current_bounds(window: &tao::window::Window) -> Option<WindowBounds> {
     let size = window.inner_size();
     let pos = window.outer_position().ok()?;
@@ -613,12 +677,9 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Cow<'static, [u8]>>
     with_security_headers(response)
 }
 
-fn serve_asset(assets: &AssetSource, request: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
-    tracing::debug!(path = request.uri().path(), "asset");
-    if request.method() != wry::http::Method::GET {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    match assets.get(request.uri().path()) {
+fn serve_asset(assets: &AssetSource, path: &str) -> Response<Cow<'static, [u8]>> {
+    tracing::debug!(path, "asset");
+    match assets.get(path) {
         Some(asset) => {
             let mut response = Response::new(asset.body);
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
@@ -626,6 +687,11 @@ fn serve_asset(assets: &AssetSource, request: &Request<Vec<u8>>) -> Response<Cow
         }
         None => plain(StatusCode::NOT_FOUND, "not found"),
     }
+}
+
+/// [`plain`] by status number (the scheme's refusals).
+fn plain_code(status: u16, text: &'static str) -> Response<Cow<'static, [u8]>> {
+    plain(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), text)
 }
 
 fn json_response(answer: Answer) -> Response<Cow<'static, [u8]>> {
@@ -648,40 +714,6 @@ fn binary_response(answer: Answer) -> Response<Cow<'static, [u8]>> {
     }
 }
 
-fn respond_binary(
-    bridge: &Bridge,
-    window: WindowLabel,
-    page_url: &str,
-    channel: &str,
-    request: Request<Vec<u8>>,
-    responder: wry::RequestAsyncResponder,
-    _proxy: &Mutex<EventLoopProxy<UserEvent>>,
-) {
-    // The Origin header is set by WebKit, not by page script; it must be
-    // the app's own, exactly, on top of the host's record of the page URL.
-    let origin_ok = request.headers().get(header::ORIGIN).is_none_or(|o| o.as_bytes() == APP_ORIGIN.as_bytes());
-    let page_url = if origin_ok { page_url } else { "" };
-    let header_str = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let secret = zeroize::Zeroizing::new(header_str("x-tollgate-secret"));
-    let request_id = header_str("x-tollgate-request-id");
-    if request.method() != wry::http::Method::POST {
-        responder.respond(plain(StatusCode::METHOD_NOT_ALLOWED, "the binary path takes POST"));
-        return;
-    }
-    let sender = Sender { window, page_url };
-    match bridge.handle_binary(sender, &secret, &request_id, channel, request.into_body()) {
-        Dispatch::Ready(answer) => responder.respond(binary_response(answer)),
-        Dispatch::Deferred(call) => {
-            // Off the UI thread; the responder hands the answer back to GTK.
-            let spawned = std::thread::Builder::new().name("bridge-binary".into()).spawn(move || {
-                responder.respond(binary_response(call.run()));
-            });
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "could not start a thread for a binary call");
-            }
-        }
-    }
-}
 
 /// Asks the page every 200 ms whether it is ready (`body[data-ready]`);
 /// reports `PageReady` when it is, or after 20 s regardless.

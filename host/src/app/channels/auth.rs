@@ -34,7 +34,7 @@ const BASE: ChannelSpec = ChannelSpec {
     deprecated: None,
     state_changing: false,
     // The keychain (D-Bus) or the network: never on the UI thread.
-    execution: Execution::Blocking,
+    execution: Execution::Heavy,
     body: Body::Json,
 };
 

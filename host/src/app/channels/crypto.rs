@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use crate::app::channels::{BASE, MAX_ENCRYPT_REQUEST_BYTES, WRITE_QUOTA, secrets_error};
 use crate::app::services::AppServices;
 use crate::bridge::{BridgeError, ErrorCode};
-use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, RegistryError};
+use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, RegistryError};
 use crate::jwt::{Algorithm, SigningKey};
 use crate::secrets::KeyBinding;
 use crate::store::profiles::algorithm_name;
@@ -83,6 +83,8 @@ impl Channel for EncryptKey {
         // Each call may reach the keychain and parse an RSA key.
         quota: WRITE_QUOTA,
         state_changing: true,
+        // A plugin call or key material: the heavy lane.
+        execution: Execution::Heavy,
         ..BASE
     };
 }

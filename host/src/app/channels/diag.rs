@@ -75,7 +75,7 @@ impl Channel for DiagUpload {
         max_payload_bytes: MAX_DIAG_BYTES,
         quota: Quota { per_second: 200, burst: 200 },
         body: Body::BinaryUpload,
-        execution: Execution::Blocking,
+        execution: Execution::Heavy,
         ..READ
     };
 }

@@ -51,7 +51,7 @@ impl Channel for DecodeJwt {
         summary: "Decodes a token for display, inside the jwt-signer guest (nothing is verified).",
         max_payload_bytes: MAX_TOKEN_BYTES + 64,
         quota: Quota { per_second: 30, burst: 30 },
-        execution: Execution::Blocking,
+        execution: Execution::Heavy,
         ..READ
     };
 
@@ -100,6 +100,8 @@ impl Channel for GenerateToken {
         // page can spend while leaving room for benchmarks.
         quota: Quota { per_second: 200, burst: 200 },
         state_changing: true,
+        // A plugin call or key material: the heavy lane.
+        execution: Execution::Heavy,
         ..BASE
     };
 }
@@ -114,6 +116,8 @@ impl Channel for VerifyToken {
         summary: "Verifies a token under a profile's key and algorithm: valid, or why not.",
         max_payload_bytes: MAX_TOKEN_BYTES + 128,
         quota: Quota { per_second: 30, burst: 30 },
+        // A plugin call or key material: the heavy lane.
+        execution: Execution::Heavy,
         ..BASE
     };
 

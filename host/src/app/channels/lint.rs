@@ -68,7 +68,7 @@ impl Channel for LintClaims {
         deprecated: None,
         state_changing: false,
         // Runs a guest.
-        execution: Execution::Blocking,
+        execution: Execution::Heavy,
         body: Body::Json,
     };
 

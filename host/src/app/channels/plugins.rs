@@ -92,7 +92,7 @@ impl Channel for TrustPlugin {
         quota: Quota { per_second: 1, burst: 2 },
         since: "1.5",
         state_changing: true,
-        execution: Execution::Blocking,
+        execution: Execution::Heavy,
         ..READ
     };
 }

@@ -54,6 +54,20 @@ const FLOOD_STALL: Duration = Duration::from_secs(2);
 /// (the brute force), so the next case's events are logged.
 const LOG_QUOTA_REFILL: Duration = Duration::from_millis(2500);
 /// The upload cap of `diag:upload`.
+/// The body `page/huge-body-refused-unread` sends, in MiB.
+const HUGE_BODY_MIB: usize = 128;
+
+/// This process's resident memory in MiB (Linux), for the audit's notes.
+fn resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib / 1024)
+}
+
+/// The string `page/huge-post-refused-unread` posts, in MiB: 64 times the
+/// message cap, small enough for any machine that runs the audit.
+const HUGE_POST_MIB: usize = 64;
+
 const UPLOAD_CAP: usize = crate::app::channels::MAX_DIAG_BYTES;
 
 /// What the about window is not given, read from the app's own registry
@@ -310,6 +324,54 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.still_works(&r["ping"], "app:ping");
                 c.outcome()
             }),
+        case(page, ready, "page/huge-post-refused-unread", "huge-post.js",
+            "a 64 MiB string posted straight to the message handler is refused by its length, before it is converted to a Rust string (PAYLOAD_TOO_LARGE, \"refused unread\"); an object, a number and an array are refused as not strings (VALIDATION_ERROR); the page keeps working",
+            |page, env| {
+                let m = mark(env);
+                let r = run_or_fail!(page, include_str!("../pages/huge-post.js"), json!({ "mib": HUGE_POST_MIB }));
+                let mut c = Checks::default();
+                c.saw(format!("posted {} UTF-16 units", r["posted"]));
+                let too_large = events(env, m, "PAYLOAD_TOO_LARGE", 1);
+                let unread = count(&too_large, |e| e["reason"].as_str().is_some_and(|r| r.contains("refused unread")));
+                c.expect(unread >= 1, format!("no PAYLOAD_TOO_LARGE event refusing the {HUGE_POST_MIB} MiB post unread ({} events)", too_large.len()));
+                let not_strings = events(env, m, "VALIDATION_ERROR", 3);
+                let refused = count(&not_strings, |e| e["reason"] == "a message that is not a string");
+                c.expect(refused >= 3, format!("{refused} of 3 non-string posts refused as not strings"));
+                c.saw(format!("{unread} refused unread, {refused} refused as not strings"));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
+        case(page, ready, "page/huge-body-refused-unread", "huge-body.js",
+            "a 128 MiB POST body to an asset path gets 405 and one to the binary path with no secret 400 (IPC_UNAUTHORIZED), each refused before its body is read (both security events); through the page's own client, over diag:upload's cap, reading stops one byte past the cap (PAYLOAD_TOO_LARGE for exactly cap + 1 bytes); app:ping keeps answering meanwhile",
+            |page, env| {
+                let m = mark(env);
+                let rss_before = resident_mib();
+                let r = run_or_fail!(page, include_str!("../pages/huge-body.js"), json!({ "mib": HUGE_BODY_MIB }));
+                let rss_after = resident_mib();
+                let mut c = Checks::default();
+                c.expect(r["assetStatus"] == 405, format!("the asset path answered {}", r["assetStatus"]));
+                c.expect(r["noSecretStatus"] == 400, format!("the binary path without a secret answered {}", r["noSecretStatus"]));
+                c.expect(r["overCap"] == "PAYLOAD_TOO_LARGE", format!("the client's upload over the cap: {}", r["overCap"]));
+                // Reading stops one byte past the cap: the bridge saw exactly cap + 1.
+                let stopped = format!("payload is {} bytes", UPLOAD_CAP + 1);
+                let at_cap = r["overCapMessage"].as_str().is_some_and(|m| m.contains(&stopped));
+                c.expect(at_cap, format!("the over-cap upload was not cut at cap + 1 bytes: {}", r["overCapMessage"]));
+                let asset_events = events(env, m, "VALIDATION_ERROR", 1);
+                let unread = count(&asset_events, |e| e["reason"].as_str().is_some_and(|r| r.contains("asset path, refused unread")));
+                c.expect(unread >= 1, "no security event for the POST to an asset path");
+                let unauthorized = events(env, m, "IPC_UNAUTHORIZED", 1);
+                c.expect(count(&unauthorized, |e| e["channel"] == "diag:upload") >= 1, "no IPC_UNAUTHORIZED event for the binary path");
+                let pings = millis(&r["pings"]);
+                let max = pings.iter().copied().fold(0.0, f64::max);
+                c.expect(max <= FLOOD_STALL.as_secs_f64() * 1000.0, format!("app:ping took {max:.0} ms once meanwhile"));
+                c.saw(format!(
+                    "asset {} / no secret {} / over cap {}; {} app:ping meanwhile, p50 {:.1} / max {max:.1} ms; all settled in {:.0} ms; host RSS {} -> {} MiB",
+                    r["assetStatus"], r["noSecretStatus"], r["overCap"], pings.len(), percentile(&pings, 50.0),
+                    r["totalMs"].as_f64().unwrap_or(0.0), rss_before.map_or("?".into(), |v| v.to_string()), rss_after.map_or("?".into(), |v| v.to_string())
+                ));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
         case(page, ready, "page/unknown-channel", "unknown-channel.js",
             "undeclared and malformed channel names get UNKNOWN_CHANNEL (logged; malformed names as <malformed>), a binary channel over invoke gets VALIDATION_ERROR (logged)",
             |page, env| {
@@ -533,6 +595,42 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 ));
                 c.still_works(&r["after"], "app:ping");
                 std::thread::sleep(LOG_QUOTA_REFILL);
+                c.outcome()
+            }),
+        case(page, ready, "page/flood-expensive-channel", "flood-expensive.js",
+            "jwt:generate on an RSA-4096 profile (~40 ms a call) flooded at its quota for 3 s: past its (window, channel) backlog the host answers RATE_LIMITED with retryAfterMs at once instead of queueing; profiles:load, in the light lane, keeps its round trip (p95 under 100 ms, or 4x its quiet median + 25 ms) and never fails; the last flood answer arrives within 1 s of the flood's end",
+            |page, _env| {
+                let pem = match rsa_4096_pem() {
+                    Ok(pem) => pem,
+                    Err(e) => return Outcome::fail(e),
+                };
+                let r = run_or_fail!(page, include_str!("../pages/flood-expensive.js"), json!({ "pem": pem.as_str(), "floodMs": 3000, "perTick": 2 }));
+                let mut c = Checks::default();
+                c.expect(r["failed"].is_null(), format!("the set-up failed: {}", r["failed"]));
+                c.expect(r["loadFailed"].is_null(), format!("profiles:load failed during the flood: {}", r["loadFailed"]));
+                let quiet = millis(&r["quiet"]);
+                let loads = millis(&r["loads"]);
+                c.expect(loads.len() >= 5, format!("only {} profiles:load calls measured during the flood", loads.len()));
+                let bound = flood_bound(&quiet);
+                let p95 = percentile(&loads, 95.0);
+                c.expect(p95 <= bound, format!("profiles:load p95 {p95:.1} ms during the flood is over {bound:.1} ms"));
+                let max = loads.iter().copied().fold(0.0, f64::max);
+                c.expect(max <= FLOOD_STALL.as_secs_f64() * 1000.0, format!("profiles:load took {max:.0} ms once during the flood"));
+                let codes = &r["codes"];
+                let ok = codes["ok"].as_u64().unwrap_or(0);
+                let limited = codes["RATE_LIMITED"].as_u64().unwrap_or(0);
+                let retry = r["retryAfter"].as_u64().unwrap_or(0);
+                c.expect(ok >= 1, format!("no jwt:generate succeeded during the flood: {codes}"));
+                c.expect(retry >= 1, format!("no refusal carried retryAfterMs (backlog refusals): {codes}"));
+                let drain = r["drainMs"].as_f64().unwrap_or(f64::INFINITY);
+                c.expect(drain <= EXPENSIVE_DRAIN_MS, format!("the last flood answer came {drain:.0} ms after the flood's end (bound {EXPENSIVE_DRAIN_MS} ms)"));
+                c.saw(format!(
+                    "jwt:generate {ok} ok, {limited} RATE_LIMITED ({retry} with retryAfterMs) in {:.1} s, drained {drain:.0} ms after; profiles:load quiet p50 {:.1} ms, during p50 {:.1} / p95 {p95:.1} / max {max:.1} ms over {} calls (bound {bound:.1} ms)",
+                    r["floodMs"].as_f64().unwrap_or(0.0) / 1000.0,
+                    percentile(&quiet, 50.0),
+                    percentile(&loads, 50.0),
+                    loads.len()
+                ));
                 c.outcome()
             }),
         case(page, ready, "page/flood-while-measured", "flood-while-measured.js",
@@ -820,6 +918,21 @@ fn open_about(page: &Page) -> Result<Page, Outcome> {
     } else {
         Err(Outcome::fail("the about window is not open (page/second-window-by-host-only opens it)"))
     }
+}
+
+/// How long after the end of `page/flood-expensive-channel`'s flood its
+/// last answer may arrive: the host idle again.
+const EXPENSIVE_DRAIN_MS: f64 = 1000.0;
+
+/// A fresh RSA-4096 key for `page/flood-expensive-channel`, as PKCS#8 PEM
+/// (made here, never stored; the most expensive key a profile can have).
+fn rsa_4096_pem() -> Result<zeroize::Zeroizing<String>, String> {
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::from_seed(seed);
+    let key = rsa::RsaPrivateKey::new(&mut rng, 4096).map_err(|e| format!("no RSA key: {e}"))?;
+    key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).map_err(|e| format!("no PEM: {e}"))
 }
 
 /// The flood cases' bound on the measured median, from the quiet samples.
