@@ -62,6 +62,7 @@ const REQUIRED: &[&str] = &[
     "page/huge-post-refused-unread",
     "page/flood-expensive-channel",
     "page/huge-body-refused-unread",
+    "page/odd-bodies",
     "page/malformed-calls",
     "page/oversized-calls",
     "page/unknown-channel",

@@ -36,6 +36,20 @@
   const headersGet = Headers.prototype.get;
   const responseJson = Response.prototype.json;
   const responseArrayBuffer = Response.prototype.arrayBuffer;
+  // Brand checks for upload bodies, captured before page script runs: an
+  // ArrayBuffer's byteLength getter throws on anything else, and isView
+  // answers only for real typed arrays and DataViews.
+  const isView = ArrayBuffer.isView;
+  const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
+  const isBytes = (data) => {
+    if (isView(data)) return true;
+    try {
+      apply(arrayBufferByteLength, data, []);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const getRandomValues = crypto.getRandomValues.bind(crypto);
   const toHex = (n) => (n >>> 0).toString(16).padStart(8, "0");
   const words = new Uint32Array(2);
@@ -103,7 +117,13 @@
     return { data: envelope.data, id };
   };
 
-  const upload = async (channel, data) => (await binary(channel, data, "application/octet-stream")).data;
+  // Bytes only: WebKitGTK (2.50) crashes the host inside
+  // webkit_uri_scheme_request_get_http_body on a Blob, FormData or stream
+  // body, and only this client holds the secret a body needs to be read.
+  const upload = async (channel, data) => {
+    if (!isBytes(data)) throw makeError("VALIDATION_ERROR", "tollgate.upload takes an ArrayBuffer or a typed array (read a Blob with its arrayBuffer() first)", null, null);
+    return (await binary(channel, data, "application/octet-stream")).data;
+  };
   const download = async (channel, request) => {
     const answer = await binary(channel, stringify(request === undefined ? {} : request), "application/json");
     if (!answer.bytes) throw makeError("INTERNAL_ERROR", "the host answered without bytes", null, answer.id);
