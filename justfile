@@ -127,6 +127,7 @@ auth-backend-fake:
 
 # Benchmarks: one JSON object on stdout.
 bench: build
+    cargo build --release --locked -p tollgate-bench --bins
     scripts/with-display cargo run --release --locked -p tollgate-bench
 
 # A plugin crate under guest-plugins/ (`tollgate plugin new <name>` makes

@@ -1,0 +1,52 @@
+//! The cold-start floor `just bench` compares the app with: a bare tao +
+//! wry window on WebKitGTK, in the same process model (one UI process, one
+//! web process), whose page posts one message as soon as its script runs.
+//! Prints `first-message` on stdout when the host receives it, then exits.
+//! Nothing of Tollgate runs here: no plugin engine, no bridge, no sandbox,
+//! no custom scheme.
+
+use std::process::ExitCode;
+
+use tao::event::Event;
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::platform::unix::WindowExtUnix;
+use tao::window::WindowBuilder;
+use wry::{WebViewBuilder, WebViewBuilderExtUnix};
+
+const PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>bare</title></head>\
+<body><p>bare</p><script>window.ipc.postMessage('ready')</script></body></html>";
+
+fn main() -> ExitCode {
+    let event_loop = EventLoopBuilder::<()>::with_user_event().build();
+    let window = match WindowBuilder::new().with_title("bare window").build(&event_loop) {
+        Ok(window) => window,
+        Err(e) => {
+            eprintln!("error: no window: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let Some(vbox) = window.default_vbox() else {
+        eprintln!("error: the window has no GTK container");
+        return ExitCode::from(1);
+    };
+    let built = WebViewBuilder::new()
+        .with_html(PAGE)
+        .with_ipc_handler(|_| {
+            println!("first-message");
+            std::process::exit(0);
+        })
+        .build_gtk(vbox);
+    let _webview = match built {
+        Ok(webview) => webview,
+        Err(e) => {
+            eprintln!("error: no webview: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    event_loop.run(move |event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        if let Event::LoopDestroyed = event {
+            let _ = &window;
+        }
+    })
+}
