@@ -234,7 +234,7 @@ pub fn cold_start() -> Value {
             .arg(cache.path())
             .arg("--log-file")
             .arg(&log)
-            .env("TOLLGATE_LOG", "tollgate::bridge=debug,warn")
+            .env("TOLLGATE_LOG", "tollgate_bridge=debug,warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
