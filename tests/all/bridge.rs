@@ -464,9 +464,36 @@ fn a_deprecated_channel_logs_a_warning_on_each_use() {
 
 #[test]
 fn a_channel_declared_twice_or_badly_is_refused_at_registration() {
+    use tollgate::bridge::registry::RegistryError;
+    macro_rules! bad_channel {
+        ($ty:ident, $spec:expr) => {
+            struct $ty;
+            impl Channel for $ty {
+                type Request = Empty;
+                type Response = Empty;
+                const SPEC: ChannelSpec = $spec;
+            }
+        };
+    }
+    bad_channel!(BadName, ChannelSpec { name: "Test:Upper", ..Panics::SPEC });
+    bad_channel!(NoNamespace, ChannelSpec { name: "nocolon", ..Panics::SPEC });
+    bad_channel!(NoWindows, ChannelSpec { name: "test:no-windows", windows: &[], ..Panics::SPEC });
+    bad_channel!(ZeroRate, ChannelSpec { name: "test:zero-rate", quota: Quota { per_second: 0, burst: 5 }, ..Panics::SPEC });
+    bad_channel!(ZeroBurst, ChannelSpec { name: "test:zero-burst", quota: Quota { per_second: 5, burst: 0 }, ..Panics::SPEC });
+    bad_channel!(ZeroCap, ChannelSpec { name: "test:zero-cap", max_payload_bytes: 0, ..Panics::SPEC });
+    fn ok(_: &tollgate::bridge::HandlerContext, _: Empty) -> Result<Empty, tollgate::bridge::BridgeError> {
+        Ok(Empty {})
+    }
     let mut registry = ChannelRegistry::new();
-    registry.register::<Old, _>(|_, _: Empty| Ok(Empty {})).expect("first");
-    assert!(registry.register::<Old, _>(|_, _: Empty| Ok(Empty {})).is_err());
+    registry.register::<Old, _>(ok).expect("first");
+    assert_eq!(registry.register::<Old, _>(ok), Err(RegistryError::Duplicate("test:old")));
+    assert_eq!(registry.register::<BadName, _>(ok), Err(RegistryError::BadName("Test:Upper")));
+    assert_eq!(registry.register::<NoNamespace, _>(ok), Err(RegistryError::BadName("nocolon")));
+    assert_eq!(registry.register::<NoWindows, _>(ok), Err(RegistryError::NoWindows("test:no-windows")));
+    assert_eq!(registry.register::<ZeroRate, _>(ok), Err(RegistryError::ZeroLimit("test:zero-rate")));
+    assert_eq!(registry.register::<ZeroBurst, _>(ok), Err(RegistryError::ZeroLimit("test:zero-burst")));
+    assert_eq!(registry.register::<ZeroCap, _>(ok), Err(RegistryError::ZeroLimit("test:zero-cap")));
+    assert_eq!(registry.len(), 1, "nothing refused was registered");
 }
 
 #[test]

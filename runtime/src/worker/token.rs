@@ -156,6 +156,20 @@ mod tests {
         assert_eq!(hex.len(), 64);
         assert!(hex.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)), "lowercase hex");
         assert!(parse_handshake_token(&env).expect("parses").matches(&a.0));
+    }
+
+    /// The way the host uses it: into a child's command, where the child
+    /// (here `env`, with nothing else in its environment) sees exactly that
+    /// token, and the host's own environment never holds it.
+    #[test]
+    fn a_token_injected_into_a_command_reaches_the_child_and_not_this_process() {
+        let token = generate_handshake_token().expect("random");
+        let mut command = Command::new("env");
+        command.env_clear();
+        inject_handshake_token(&mut command, &token);
+        let out = command.output().expect("run env");
+        let seen = String::from_utf8(out.stdout).expect("utf-8");
+        assert_eq!(seen.trim_end(), format!("{HANDSHAKE_TOKEN_ENV}={}", &*token.to_hex()), "the child's whole environment");
         assert!(std::env::var_os(HANDSHAKE_TOKEN_ENV).is_none(), "never the host's own environment");
     }
 
