@@ -93,19 +93,24 @@ fn silence_dribbling_and_a_4_gib_frame_are_refused() {
     assert_eq!(reply, HandshakeReply::HandshakeFailed { code: HandshakeFailure::Timeout });
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 
+    // A whole, well-formed frame, one byte every 50 ms: each gap is far
+    // under the 300 ms deadline (a per-read timeout would never fire), the
+    // frame takes 4.8 s in all. Only a deadline on the whole frame closes
+    // the connection, about 300 ms in.
+    let body = format!(r#"{{"type":"HANDSHAKE","token":"{}"}}"#, "a".repeat(64));
     let mut dribbler = UnixStream::connect(server.socket_path()).expect("connect");
     let started = Instant::now();
-    dribbler.write_all(&90u32.to_be_bytes()).expect("len");
-    let mut refused = false;
-    for byte in br#"{"type":"HANDSHAKE","token":""#.iter() {
+    dribbler.write_all(&(body.len() as u32).to_be_bytes()).expect("len");
+    let mut refused_at = None;
+    for byte in body.bytes() {
         std::thread::sleep(Duration::from_millis(50));
-        if dribbler.write_all(&[*byte]).is_err() {
-            refused = true;
+        if dribbler.write_all(&[byte]).is_err() {
+            refused_at = Some(started.elapsed());
             break;
         }
     }
-    let took = closed_within(&mut dribbler, started);
-    assert!(refused || took < Duration::from_secs(3), "a dribbling client was held for {took:?}");
+    let refused_at = refused_at.unwrap_or_else(|| panic!("the whole {}-byte frame was taken, dribbled over {:?}", body.len(), started.elapsed()));
+    assert!(refused_at < Duration::from_millis(1500), "a dribbling client was held for {refused_at:?} (deadline 300 ms)");
 
     let mut huge = UnixStream::connect(server.socket_path()).expect("connect");
     let started = Instant::now();
