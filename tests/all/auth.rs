@@ -114,8 +114,15 @@ impl Rig {
     }
 
     /// Every event, as the page would get it (JSON).
+    /// Every event as the page receives it: name and JSON payload.
     pub fn events_json(&self) -> String {
-        format!("{:?}", self.events.all())
+        let events: Vec<Value> = self
+            .events
+            .all()
+            .iter()
+            .map(|e| json!({ "event": e.name(), "payload": e.payload_json().expect("an event serializes") }))
+            .collect();
+        serde_json::to_string(&events).expect("json")
     }
 }
 
@@ -425,6 +432,7 @@ fn tokens_and_device_codes_stay_out_of_events_and_views() {
     rig.auth.installation_token().expect("refresh");
     let view = serde_json::to_string(&rig.auth.session().expect("session")).expect("json");
     let events = rig.events_json();
+    assert!(events.contains("auth:user-code") && events.contains("auth:token-refreshed"), "the events were captured: {events}");
     for text in [&view, &events] {
         assert!(!text.contains("SECRET"), "a secret leaked: {text}");
     }

@@ -177,6 +177,23 @@ impl AuthEvent {
             Self::OfflineModeDisabled(_) => "auth:offline-mode-disabled",
         }
     }
+
+    /// The payload as the page receives it: the same serde JSON the
+    /// bridge's event hub sends (`HubAuthEvents`).
+    pub fn payload_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            Self::UserCode(p) => serde_json::to_value(p),
+            Self::LoginSuccess(p) => serde_json::to_value(p),
+            Self::LoginError(p) => serde_json::to_value(p),
+            Self::DeviceCodeExpired(p) => serde_json::to_value(p),
+            Self::InstallationTokenCached(p) => serde_json::to_value(p),
+            Self::TokenRefreshed(p) => serde_json::to_value(p),
+            Self::SessionExpired(p) => serde_json::to_value(p),
+            Self::LogoutSuccess(p) => serde_json::to_value(p),
+            Self::OfflineModeEnabled(p) => serde_json::to_value(p),
+            Self::OfflineModeDisabled(p) => serde_json::to_value(p),
+        }
+    }
 }
 
 /// Where the service's events go.
