@@ -116,11 +116,6 @@ impl DeferredCall {
     pub fn lane(&self) -> Lane {
         self.lane
     }
-
-    /// The channel called.
-    pub fn channel(&self) -> &'static str {
-        self.channel
-    }
 }
 
 struct ReplayGuard {
@@ -254,17 +249,10 @@ impl Bridge {
         body: Vec<u8>,
     ) -> Dispatch {
         let started = Instant::now();
-        if !envelope::valid_request_id(request_id) {
-            let error = BridgeError::validation("missing or malformed request id header");
-            self.security_event(sender, None, error.code, &error.message);
-            return Dispatch::Ready(Answer { request_id: None, result: Err(error) });
-        }
-        if !envelope::valid_channel_name(channel) {
-            let error = BridgeError::new(ErrorCode::UnknownChannel, "malformed channel name");
-            self.security_event(sender, None, error.code, &error.message);
-            return Dispatch::Ready(Answer { request_id: Some(request_id.to_owned()), result: Err(error) });
-        }
-        let envelope = Envelope { secret, request_id, channel, payload: "" };
+        let envelope = match self.binary_envelope(sender, secret, request_id, channel) {
+            Ok(envelope) => envelope,
+            Err(refusal) => return Dispatch::Ready(refusal),
+        };
         let size = body.len();
         self.dispatch_sized(sender, envelope, Transport::Binary, Payload::Bytes(body), size, started)
     }
@@ -450,6 +438,22 @@ impl Bridge {
         Ok(channel)
     }
 
+    /// The binary path's envelope from its headers and path: the request
+    /// id and the channel name must be well formed (each refusal logged).
+    fn binary_envelope<'a>(&self, sender: Sender<'_>, secret: &'a str, request_id: &'a str, channel: &'a str) -> Result<Envelope<'a>, Answer> {
+        if !envelope::valid_request_id(request_id) {
+            let error = BridgeError::validation("missing or malformed request id header");
+            self.security_event(sender, None, error.code, &error.message);
+            return Err(Answer { request_id: None, result: Err(error) });
+        }
+        if !envelope::valid_channel_name(channel) {
+            let error = BridgeError::new(ErrorCode::UnknownChannel, "malformed channel name");
+            self.security_event(sender, None, error.code, &error.message);
+            return Err(Answer { request_id: Some(request_id.to_owned()), result: Err(error) });
+        }
+        Ok(Envelope { secret, request_id, channel, payload: "" })
+    }
+
     /// The binary path's check before its body is read: everything
     /// [`Self::handle_binary`] checks that does not need the body (request
     /// id, channel name, sender, secret, channel, window, transport), and
@@ -465,17 +469,7 @@ impl Bridge {
         channel: &str,
         declared_len: Option<u64>,
     ) -> Result<usize, Answer> {
-        if !envelope::valid_request_id(request_id) {
-            let error = BridgeError::validation("missing or malformed request id header");
-            self.security_event(sender, None, error.code, &error.message);
-            return Err(Answer { request_id: None, result: Err(error) });
-        }
-        if !envelope::valid_channel_name(channel) {
-            let error = BridgeError::new(ErrorCode::UnknownChannel, "malformed channel name");
-            self.security_event(sender, None, error.code, &error.message);
-            return Err(Answer { request_id: Some(request_id.to_owned()), result: Err(error) });
-        }
-        let envelope = Envelope { secret, request_id, channel, payload: "" };
+        let envelope = self.binary_envelope(sender, secret, request_id, channel)?;
         let channel = self.check_head(sender, &envelope, Transport::Binary)?;
         let cap = channel.spec.max_payload_bytes;
         if let Some(declared) = declared_len

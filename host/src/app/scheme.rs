@@ -248,6 +248,12 @@ impl Scheme {
     }
 }
 
+/// How much to ask of a body with `read` bytes in already: a chunk, but
+/// never past one byte over the cap (and at least one byte).
+fn next_read_len(read: usize, cap: usize) -> usize {
+    BODY_CHUNK.min((cap + 1).saturating_sub(read)).max(1)
+}
+
 /// Reads a body WebKit holds in memory into one buffer (one copy, no
 /// intermediate `GBytes`), up to one byte past the cap.
 fn read_in_memory(stream: &gio::InputStream, capacity: usize, cap: usize) -> Result<Vec<u8>, glib::Error> {
@@ -255,7 +261,7 @@ fn read_in_memory(stream: &gio::InputStream, capacity: usize, cap: usize) -> Res
     let mut body = Vec::with_capacity(capacity);
     loop {
         let filled = body.len();
-        let want = BODY_CHUNK.min(cap + 1 - filled.min(cap + 1)).max(1);
+        let want = next_read_len(filled, cap);
         body.resize(filled + want, 0);
         let read = stream.read(&mut body[filled..], gio::Cancellable::NONE)?;
         body.truncate(filled + read);
@@ -269,7 +275,7 @@ fn read_in_memory(stream: &gio::InputStream, capacity: usize, cap: usize) -> Res
 /// past the cap, then dispatches what was read.
 fn read_body(scheme: Rc<Scheme>, stream: gio::InputStream, mut body: Vec<u8>, call: BinaryCall) {
     use gio::prelude::InputStreamExt;
-    let want = BODY_CHUNK.min(call.cap + 1 - body.len().min(call.cap + 1)).max(1);
+    let want = next_read_len(body.len(), call.cap);
     let next = stream.clone();
     stream.read_bytes_async(want, glib::Priority::DEFAULT, gio::Cancellable::NONE, move |result| match result {
         Ok(bytes) if bytes.is_empty() => scheme.dispatch(call, body),
