@@ -15,11 +15,9 @@
 //!   channel, origin, the window's secret, window, transport, and a
 //!   declared `Content-Length` over the channel's cap) before a byte of the
 //!   body is read;
-//! - a body that may be read is copied straight into one buffer when
-//!   WebKit already holds it in memory (an ArrayBuffer body), else read
-//!   asynchronously in [`BODY_CHUNK`]-byte reads on the main loop (which
-//!   keeps running between them); either way reading stops at the
-//!   channel's cap + 1 byte;
+//! - a body that may be read is read asynchronously, in
+//!   [`BODY_CHUNK`]-byte reads on the main loop (which keeps running
+//!   between them), and reading stops at the channel's cap + 1 byte;
 //! - a response body is handed to WebKit without a copy (`glib::Bytes`
 //!   over the answer's own buffer).
 //!
@@ -35,7 +33,6 @@ use std::sync::{Arc, Mutex};
 
 use gtk::gio;
 use gtk::glib;
-use gtk::glib::object::ObjectExt as _;
 use webkit2gtk::{URISchemeRequest, URISchemeRequestExt, URISchemeResponse, URISchemeResponseExt};
 use wry::http::Response;
 
@@ -198,16 +195,6 @@ impl Scheme {
                 };
                 let capacity = declared.map_or(0, |d| d.min(cap as u64 + 1) as usize);
                 match request.http_body() {
-                    // Already in memory (what WebKit hands over for an
-                    // ArrayBuffer body): copied straight into the body,
-                    // never blocking, still stopping at cap + 1.
-                    Some(stream) if stream.is::<gio::MemoryInputStream>() => match read_in_memory(&stream, capacity, cap) {
-                        Ok(body) => self.dispatch(call, body),
-                        Err(e) => {
-                            tracing::debug!(error = %e, "a request body could not be read");
-                            finish(&call.request, (self.plain)(400, "the request body could not be read"));
-                        }
-                    },
                     Some(stream) => read_body(Rc::clone(self), stream, Vec::with_capacity(capacity), call),
                     None => self.dispatch(call, Vec::new()),
                 }
@@ -249,26 +236,10 @@ impl Scheme {
 }
 
 /// How much to ask of a body with `read` bytes in already: a chunk, but
-/// never past one byte over the cap (and at least one byte).
+/// never past one byte over the cap (and at least one byte, so the end of
+/// the stream is seen).
 fn next_read_len(read: usize, cap: usize) -> usize {
     BODY_CHUNK.min((cap + 1).saturating_sub(read)).max(1)
-}
-
-/// Reads a body WebKit holds in memory into one buffer (one copy, no
-/// intermediate `GBytes`), up to one byte past the cap.
-fn read_in_memory(stream: &gio::InputStream, capacity: usize, cap: usize) -> Result<Vec<u8>, glib::Error> {
-    use gio::prelude::InputStreamExtManual;
-    let mut body = Vec::with_capacity(capacity);
-    loop {
-        let filled = body.len();
-        let want = next_read_len(filled, cap);
-        body.resize(filled + want, 0);
-        let read = stream.read(&mut body[filled..], gio::Cancellable::NONE)?;
-        body.truncate(filled + read);
-        if read == 0 || body.len() > cap {
-            return Ok(body);
-        }
-    }
 }
 
 /// Reads the body in chunks, on the main loop, until its end or one byte
