@@ -1,4 +1,4 @@
-// Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).
+// Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
 // Bridge contract version 1.5.
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tollgate::app::assets::AssetSource;
-use tollgate::app::bench_probe::{BenchProbe, Path as ProbePath};
+use crate::probe::{BenchProbe, Path as ProbePath};
 use tollgate::app::build_bridge;
 use tollgate::app::window::WindowOptions;
 use tollgate::bridge::channels::{ALL_WINDOWS, Empty};
@@ -153,10 +153,9 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         assets: AssetSource::Embedded,
         screenshot: None,
         allow_automation: false,
-        bench: Some(Arc::clone(&probe)),
         opener: None,
         trust_prompt: None,
-        secret_witness: None,
+        observer: Some(Arc::clone(&probe) as Arc<dyn tollgate::app::driver::Observer>),
     };
     if let Err(e) = tollgate::app::window::run(bridge, options) {
         let error = json!({"error": e.to_string()});

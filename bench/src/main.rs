@@ -5,6 +5,7 @@
 //! `ROUNDS` rounds; a ratio is the median of the per-round ratios.
 
 mod bridge;
+mod probe;
 mod auth;
 mod jwt_app;
 mod reload;

@@ -159,7 +159,7 @@ impl Contract {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "// Generated from the Rust channel and event declarations (host/src/bridge, host/src/app).\n\
+            "// Generated from the Rust channel and event declarations (bridge/src, app/src/channels).\n\
              // Do not edit: run `just contract` after changing a declaration.\n\
              // Bridge contract version {}.\n",
             self.version

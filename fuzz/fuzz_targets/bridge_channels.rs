@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
-use tollgate::app::{AppServices, build_bridge};
+use tollgate::{AppServices, build_bridge};
 use tollgate::auth::{AuthConfig, AuthService, SystemClock};
 use tollgate::bridge::core::{Answer, Sender};
 use tollgate::bridge::envelope::build;

@@ -67,7 +67,7 @@ fn bridge() -> Bridge {
     let mut registry = ChannelRegistry::new();
     tollgate::bridge::channels::register(&mut registry).expect("the bridge's channels register");
     let mut events = EventHub::new();
-    tollgate::app::channels::declare_events(&mut events);
+    tollgate::channels::declare_events(&mut events);
     Bridge::new(registry, Arc::new(events))
 }
 

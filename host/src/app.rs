@@ -1,17 +1,8 @@
-//! The desktop app: its services and channels (library code, tested
-//! without a window) and the window itself (`window`, the tao + wry
-//! adapter over the bridge).
+//! The desktop app, as the `tollgate` binary puts it together: the
+//! services and channels of `tollgate-app` (tested without a window) and
+//! the window of `tollgate-window` (the tao + wry adapter over the
+//! bridge). Re-exported here so that one path names each part.
 
-pub mod assets;
-pub mod bench_probe;
-pub mod channels;
-pub mod dev_plugins;
-pub(crate) mod scheme;
-pub mod services;
-pub mod tokens;
-pub mod trust_prompt;
-pub mod window;
-pub mod window_opener;
-pub mod window_state;
-
-pub use services::{AppError, AppServices, build_bridge};
+pub use tollgate_app::{AppError, AppServices, build_bridge};
+pub use tollgate_app::{channels, dev_plugins, services, tokens, trust_prompt, window_opener};
+pub use tollgate_window::{assets, driver, window, window_state};

@@ -451,10 +451,9 @@ fn open_window(
         assets: dev.assets.map_or(AssetSource::Embedded, AssetSource::Directory),
         screenshot,
         allow_automation,
-        bench: None,
         opener: Some(std::sync::Arc::clone(services.window_opener())),
         trust_prompt: Some(std::sync::Arc::clone(services.trust_prompt())),
-        secret_witness: None,
+        observer: None,
     };
     tollgate::app::window::run(bridge, options).map_err(|e| {
         let code = match e {

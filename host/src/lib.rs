@@ -1,25 +1,30 @@
-//! Tollgate's host library: the plugin runtime, its policy, the JWT
-//! service built on it, and the app's data (`store`) and keys (`secrets`).
+//! The `tollgate` binary's library: the command line (`cli`), the plugin
+//! scaffold (`scaffold`) and the hostile corpus (`audit`), over the crates
+//! that are the boxes of docs/architecture.md, re-exported here so tests,
+//! the bench and the audit name them by one path:
 //!
-//! Only `app::window` touches a window; everything else is tested without
-//! one. The bridge is its own crate (`tollgate-bridge`, re-exported here as
-//! `bridge`), so that the compiler, not this comment, keeps it free of the
-//! window stack and the plugin runtime. The `tollgate` binary (`main.rs`) is a
-//! thin command-line adapter over this library, and the integration tests in
-//! `tests/` drive the same API.
+//! - `bridge` (tollgate-bridge): envelope, sender check, registry, limits;
+//! - `runtime`, `jwt`, `lint`, `worker` (tollgate-runtime): wasmtime and
+//!   the guests' contracts, no window and no keychain;
+//! - `store`, `secrets`, `auth` and `app::{services, channels, …}`
+//!   (tollgate-app): the app without its window;
+//! - `app::{window, driver, assets}` (tollgate-window): the tao + wry
+//!   adapter and its one driver seam.
+//!
+//! The compiler keeps those boundaries (`scripts/check-crate-deps` bans the
+//! window stack below tollgate-window), not this comment.
 //!
 //! Trust: everything that comes out of a guest is untrusted until a
-//! validator in this crate has checked it; see `runtime` and `jwt`.
+//! validator in tollgate-runtime has checked it; everything from the page
+//! until the bridge has.
 
 #![deny(missing_docs)]
 
 pub mod app;
 pub mod audit;
-pub mod auth;
+pub use tollgate_app::{auth, secrets, store};
 pub use tollgate_bridge as bridge;
 pub use tollgate_guest_artifacts as guest_artifacts;
 pub use tollgate_runtime::{jwt, lint, worker};
 pub use tollgate_runtime as runtime;
 pub mod scaffold;
-pub mod secrets;
-pub mod store;

@@ -10,7 +10,8 @@
 //!
 //! The event loop stays on the calling (main) thread; the cases run on a
 //! driver thread that asks the loop to evaluate scripts and report the
-//! page's URL and the number of windows ([`DriverRequest`]), and ends the
+//! page's URL and the number of windows (tollgate-window's `Driver`, the
+//! window's one driver seam), and ends the
 //! loop when the last case is done.
 //!
 //! Trust: nothing here is reachable from the page. The scripts are
@@ -25,10 +26,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tao::event_loop::EventLoopProxy;
-
 use crate::app::assets::AssetSource;
-use crate::app::window::{SecretWitness, UserEvent, WindowError, WindowOptions, Webviews, has_display};
+use crate::app::driver::{Driver, Observer};
+use crate::app::window::{WindowError, WindowOptions, has_display};
 use crate::app::{AppServices, build_bridge};
 use crate::audit::{AuditEnv, CaseResult, Record, audit_keychain, run_cases};
 use crate::auth::{AuthConfig, AuthService, BrowserOpener, SystemClock};
@@ -50,72 +50,11 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// the network, whatever a page script asks of `auth:*`.
 const NO_BACKEND: &str = "http://127.0.0.1:9/";
 
-/// A request of the page driver to the event loop, about one window.
-pub struct DriverRequest(WindowLabel, Ask);
-
-enum Ask {
-    /// Evaluate a script in the main frame; reply with its value as JSON.
-    Eval { script: String, reply: mpsc::Sender<Result<String, String>> },
-    /// Reply with the URL the main frame shows, as WebKit reports it
-    /// (empty when the window is not open).
-    Url { reply: mpsc::Sender<String> },
-    /// Reply with how many toplevel windows the process shows.
-    Windows { reply: mpsc::Sender<usize> },
-    /// Close the window as its close button does (GTK's delete event, so
-    /// the app sees what a user's click makes); reply whether it was shown.
-    Close { reply: mpsc::Sender<bool> },
-}
-
-/// Answers a driver request on the event loop's thread.
-pub(crate) fn serve(webviews: &Webviews, request: DriverRequest) {
-    let views = webviews.borrow();
-    let webview = views.get(&request.0);
-    match request.1 {
-        Ask::Eval { script, reply } => {
-            let Some(webview) = webview else {
-                let _ = reply.send(Err("the webview is gone".into()));
-                return;
-            };
-            let answer = reply.clone();
-            if let Err(e) = webview.evaluate_script_with_callback(&script, move |value| {
-                let _ = answer.send(Ok(value));
-            }) {
-                let _ = reply.send(Err(e.to_string()));
-            }
-        }
-        Ask::Url { reply } => {
-            let _ = reply.send(webview.and_then(|w| w.url().ok()).unwrap_or_default());
-        }
-        Ask::Windows { reply } => {
-            use gtk::prelude::{Cast, GtkWindowExt, WidgetExt};
-            let shown = gtk::Window::list_toplevels()
-                .into_iter()
-                .filter_map(|w| w.downcast::<gtk::Window>().ok())
-                .filter(|w| w.is_visible() && w.window_type() == gtk::WindowType::Toplevel)
-                .count();
-            let _ = reply.send(shown);
-        }
-        Ask::Close { reply } => {
-            use gtk::prelude::{Cast, GtkWindowExt, WidgetExt};
-            let title = crate::app::window::title_of(request.0);
-            let window = gtk::Window::list_toplevels()
-                .into_iter()
-                .filter_map(|w| w.downcast::<gtk::Window>().ok())
-                .find(|w| w.is_visible() && w.title().is_some_and(|t| t == title));
-            if let Some(window) = &window {
-                window.close();
-            }
-            let _ = reply.send(window.is_some());
-        }
-    }
-}
-
 /// The driver's handle on one window's page: evaluates scripts through the
 /// event loop and waits for their answers.
 #[derive(Clone)]
 pub(crate) struct Page {
-    window: WindowLabel,
-    proxy: EventLoopProxy<UserEvent>,
+    driver: Driver,
     runs: Arc<AtomicU64>,
     /// What the page scripts observed (every answer the host gave them),
     /// handed to the secrets search after each case.
@@ -123,34 +62,26 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    fn ask<T>(&self, make: impl FnOnce(mpsc::Sender<T>) -> Ask, timeout: Duration) -> Result<T, String> {
-        let (reply, answer) = mpsc::channel();
-        self.proxy
-            .send_event(UserEvent::Audit(DriverRequest(self.window, make(reply))))
-            .map_err(|_| "the window has closed".to_owned())?;
-        answer.recv_timeout(timeout).map_err(|_| format!("the window did not answer within {timeout:?}"))
-    }
-
     /// Evaluates `script` in the main frame; its value as JSON (`null` when
     /// it has none WebKit can serialize).
     pub(crate) fn eval(&self, script: &str) -> Result<Value, String> {
-        let text = self.ask(|reply| Ask::Eval { script: script.to_owned(), reply }, EVAL_TIMEOUT)??;
+        let text = self.driver.eval(script, EVAL_TIMEOUT)?;
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// The URL the main frame shows.
     pub(crate) fn url(&self) -> Result<String, String> {
-        self.ask(|reply| Ask::Url { reply }, EVAL_TIMEOUT)
+        self.driver.url(EVAL_TIMEOUT)
     }
 
     /// Toplevel windows shown by this process.
     pub(crate) fn windows(&self) -> Result<usize, String> {
-        self.ask(|reply| Ask::Windows { reply }, EVAL_TIMEOUT)
+        self.driver.windows(EVAL_TIMEOUT)
     }
 
     /// Closes this page's window as its close button would; whether it was shown.
     pub(crate) fn close_window(&self) -> Result<bool, String> {
-        self.ask(|reply| Ask::Close { reply }, EVAL_TIMEOUT)
+        self.driver.close_window(EVAL_TIMEOUT)
     }
 
     /// Waits until the page shows `url_prefix` and says its first calls
@@ -222,7 +153,7 @@ impl Page {
     /// The same driver aimed at another window's page (which may not be
     /// open yet: its URL reads empty until it is).
     pub(crate) fn in_window(&self, window: WindowLabel) -> Page {
-        Page { window, ..self.clone() }
+        Page { driver: self.driver.in_window(window), ..self.clone() }
     }
 
     /// Everything the page scripts observed since the last call.
@@ -231,7 +162,7 @@ impl Page {
     }
 
     fn quit(&self) {
-        let _ = self.proxy.send_event(UserEvent::Quit);
+        self.driver.quit();
     }
 }
 
@@ -280,33 +211,28 @@ pub fn run_page_cases(
     let services = Arc::new(services);
     let bridge = Arc::new(build_bridge(&services).map_err(|e| WindowError::App(e.to_string()))?);
     let about = cases::AboutReach::of(&bridge);
+    let (driver_tx, driver_rx) = mpsc::channel::<Driver>();
     let options = WindowOptions {
         data_dir: data_dir.to_path_buf(),
         assets: AssetSource::Embedded,
         screenshot: None,
         allow_automation: false,
-        bench: None,
         opener: Some(Arc::clone(services.window_opener())),
         trust_prompt: Some(Arc::clone(services.trust_prompt())),
-        secret_witness: Some({
-            let record = env.record();
-            SecretWitness::new(move |window: WindowLabel, secret: &str| {
-                record.plant(format!("the {} window's page secret (real window)", window.as_str()), secret);
-            })
-        }),
+        observer: Some(Arc::new(AuditObserver { record: env.record(), driver: Mutex::new(Some(driver_tx)) })),
     };
 
     let first_line = env.log().lines().len();
-    let (proxy_tx, proxy_rx) = mpsc::channel::<EventLoopProxy<UserEvent>>();
+
     let (ran, results) = std::thread::scope(|scope| {
         let driver = std::thread::Builder::new().name("audit-page-driver".into()).spawn_scoped(scope, move || {
-            let Ok(proxy) = proxy_rx.recv() else { return Vec::new() };
-            let page = Page { window: WindowLabel::Main, proxy, runs: Arc::new(AtomicU64::new(0)), observed: Arc::default() };
+            let Ok(driver) = driver_rx.recv() else { return Vec::new() };
+            let page = Page { driver, runs: Arc::new(AtomicU64::new(0)), observed: Arc::default() };
             let _quit = QuitOnDrop(Some(page.clone()));
             let ready = page.wait_ready(cases::APP_PAGE);
             run_cases(env, cases::cases(&page, ready, first_line, &about), progress)
         });
-        let ran = crate::app::window::run_driven(bridge, options, Some(proxy_tx));
+        let ran = crate::app::window::run(bridge, options);
         let results = match driver {
             Ok(handle) => handle.join().map_err(|_| WindowError::App("the page driver panicked".into())),
             Err(e) => Err(WindowError::App(format!("could not start the page driver: {e}"))),
@@ -316,6 +242,26 @@ pub fn run_page_cases(
     drop(services);
     ran?;
     results
+}
+
+/// What the audit watches of the window: each page secret (planted for the
+/// secrets search, which must find the real windows' secrets nowhere), and
+/// the driver, handed to the page-driver thread.
+struct AuditObserver {
+    record: Record,
+    driver: Mutex<Option<mpsc::Sender<Driver>>>,
+}
+
+impl Observer for AuditObserver {
+    fn started(&self, driver: Driver) {
+        if let Some(sender) = self.driver.lock().ok().and_then(|mut d| d.take()) {
+            let _ = sender.send(driver);
+        }
+    }
+
+    fn secret_issued(&self, window: WindowLabel, secret: &str) {
+        self.record.plant(format!("the {} window's page secret (real window)", window.as_str()), secret);
+    }
 }
 
 /// The audit window's keychain entries (master key, sign-in session):

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::app::channels::READ;
-use crate::app::services::AppServices;
+use crate::channels::READ;
+use crate::services::AppServices;
 use crate::bridge::channels::Empty;
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
 use crate::bridge::{BridgeError, ErrorCode};

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::app::channels::{self, PluginImport, PluginSummary};
-use crate::app::channels::auth::{self as auth_channels, HubAuthEvents};
-use crate::app::trust_prompt::TrustPrompt;
-use crate::app::window_opener::WindowOpener;
+use crate::channels::{self, PluginImport, PluginSummary};
+use crate::channels::auth::{self as auth_channels, HubAuthEvents};
+use crate::trust_prompt::TrustPrompt;
+use crate::window_opener::WindowOpener;
 use crate::auth::{AuthConfig, AuthService};
 use crate::bridge::{Bridge, ChannelRegistry, EventHub};
 use crate::guest_artifacts;

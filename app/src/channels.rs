@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::app::services::AppServices;
-use crate::app::tokens::TokenError;
+use crate::services::AppServices;
+use crate::tokens::TokenError;
 use crate::bridge::channels::{MAIN_ONLY, SMALL_REQUEST_BYTES};
 use crate::bridge::events::EventHub;
 use crate::bridge::registry::{Body, ChannelRegistry, ChannelSpec, Direction, Execution, Quota, RegistryError};
@@ -60,8 +60,8 @@ pub(crate) const READ: ChannelSpec = ChannelSpec {
 /// Declares the app's events.
 pub fn declare_events(events: &mut EventHub) {
     events.declare::<diag::DiagEchoEvent>();
-    events.declare::<crate::app::dev_plugins::PluginReloadedEvent>();
-    events.declare::<crate::app::dev_plugins::PluginReloadFailedEvent>();
+    events.declare::<crate::dev_plugins::PluginReloadedEvent>();
+    events.declare::<crate::dev_plugins::PluginReloadFailedEvent>();
 }
 
 /// Registers `app:*`, `plugins:*`, `jwt:decode` and `diag:*`, in that order.

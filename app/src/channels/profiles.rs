@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use crate::app::channels::{BASE, MAX_SAVE_REQUEST_BYTES, WRITE_QUOTA, invalid, secrets_error, store_error};
-use crate::app::services::AppServices;
+use crate::channels::{BASE, MAX_SAVE_REQUEST_BYTES, WRITE_QUOTA, invalid, secrets_error, store_error};
+use crate::services::AppServices;
 use crate::bridge::channels::Empty;
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, RegistryError};
 use crate::bridge::BridgeError;

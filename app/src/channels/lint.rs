@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use ts_rs::TS;
 
-use crate::app::services::AppServices;
+use crate::services::AppServices;
 use crate::bridge::channels::MAIN_ONLY;
 use crate::bridge::registry::{Body, Channel, ChannelRegistry, ChannelSpec, Direction, Execution, Quota, RegistryError};
 use crate::bridge::{BridgeError, ErrorCode};

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::app::channels::{BASE, store_error};
-use crate::app::services::AppServices;
+use crate::channels::{BASE, store_error};
+use crate::services::AppServices;
 use crate::bridge::channels::Empty;
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Quota, RegistryError};
 use crate::store::{Settings, SettingsUpdate};

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use crate::app::channels::{BASE, MAX_ENCRYPT_REQUEST_BYTES, WRITE_QUOTA, secrets_error};
-use crate::app::services::AppServices;
+use crate::channels::{BASE, MAX_ENCRYPT_REQUEST_BYTES, WRITE_QUOTA, secrets_error};
+use crate::services::AppServices;
 use crate::bridge::{BridgeError, ErrorCode};
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, RegistryError};
 use crate::jwt::{Algorithm, SigningKey};

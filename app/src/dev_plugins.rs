@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::app::services::AppServices;
+use crate::services::AppServices;
 use crate::bridge::events::Event;
 use crate::runtime::policy::HostPolicy;
 use crate::runtime::{Manifest, PluginError, PluginSource, component_sha256};

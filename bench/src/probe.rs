@@ -1,4 +1,5 @@
-//! Benchmark instrumentation for the window, set only by `tollgate-bench`.
+//! The bench's window probe: an observer on tollgate-window's driver seam
+//! (`tollgate::app::driver`), so the window carries no bench code.
 //!
 //! WebKitGTK rounds `performance.now()` to 1 ms for pages that are not
 //! cross-origin isolated, so round trips are timed on the host: for
@@ -7,16 +8,12 @@
 //! at once by `evaluate_script`, with no checks, measured in the same run.
 //! Marks (`bench:mark\n<label>`) stamp points in longer page flows (a call
 //! through to its rendered answer) on the same host clock.
-//! With no probe (the app, the tests) none of this exists.
+//! With no observer (the app) none of this runs.
 
 use std::sync::Mutex;
 use std::time::Instant;
 
-use tao::event_loop::EventLoopProxy;
-use wry::WebView;
-
-use crate::app::window::{UserEvent, Webviews};
-use crate::bridge::WindowLabel;
+use tollgate::app::driver::{Driver, Observer, PageHandle};
 
 /// Which path an arrival took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,68 +36,19 @@ pub struct BenchProbe {
     marks: Mutex<Vec<(String, Instant)>>,
     result: Mutex<Option<String>>,
     started: Mutex<Option<Instant>>,
+    driver: Mutex<Option<Driver>>,
 }
 
 impl BenchProbe {
     /// A probe that runs `page_script`.
     pub fn new(page_script: String) -> Self {
-        Self { page_script, arrivals: Mutex::new(Vec::new()), marks: Mutex::new(Vec::new()), result: Mutex::new(None), started: Mutex::new(None) }
-    }
-
-    /// Handles the probe's own messages; records bridge arrivals. Returns
-    /// `true` when the message was the probe's and is done with.
-    pub(crate) fn intercept(
-        &self,
-        body: &str,
-        webviews: &Webviews,
-        label: WindowLabel,
-        proxy: &EventLoopProxy<UserEvent>,
-    ) -> bool {
-        let now = Instant::now();
-        if body == "bench:raw" {
-            self.record(Path::Raw, now);
-            if let Some(webview) = webviews.borrow().get(&label) {
-                let _ = webview.evaluate_script("window.__bench_raw_reply()");
-            }
-            return true;
-        }
-        if let Some(label) = body.strip_prefix("bench:mark\n") {
-            // Also an arrival, so a gap across a mark is never a round trip.
-            self.record(Path::Mark, now);
-            if let Ok(mut marks) = self.marks.lock() {
-                marks.push((label.to_owned(), now));
-            }
-            return true;
-        }
-        if let Some(result) = body.strip_prefix("bench:result\n") {
-            if let Ok(mut slot) = self.result.lock() {
-                *slot = Some(result.to_owned());
-            }
-            let _ = proxy.send_event(UserEvent::Quit);
-            return true;
-        }
-        self.record(Path::Bridge, now);
-        false
+        Self { page_script, arrivals: Mutex::new(Vec::new()), marks: Mutex::new(Vec::new()), result: Mutex::new(None), started: Mutex::new(None), driver: Mutex::new(None) }
     }
 
     fn record(&self, path: Path, at: Instant) {
         if let Ok(mut arrivals) = self.arrivals.lock() {
             arrivals.push((path, at));
         }
-    }
-
-    /// Starts the page script (the page is ready).
-    pub(crate) fn start(&self, webview: &WebView) {
-        if let Ok(mut arrivals) = self.arrivals.lock() {
-            arrivals.clear();
-        }
-        if let Ok(mut marks) = self.marks.lock() {
-            marks.clear();
-        }
-        if let Ok(mut started) = self.started.lock() {
-            *started = Some(Instant::now());
-        }
-        let _ = webview.evaluate_script(&self.page_script);
     }
 
     /// Round trips in microseconds: gaps between consecutive arrivals on the
@@ -123,5 +71,57 @@ impl BenchProbe {
     /// What the page script posted at the end.
     pub fn result(&self) -> Option<String> {
         self.result.lock().ok().and_then(|r| r.clone())
+    }
+}
+
+impl Observer for BenchProbe {
+    fn started(&self, driver: Driver) {
+        if let Ok(mut slot) = self.driver.lock() {
+            *slot = Some(driver);
+        }
+    }
+
+    /// Starts the page script.
+    fn page_ready(&self, page: &PageHandle<'_>) {
+        if let Ok(mut arrivals) = self.arrivals.lock() {
+            arrivals.clear();
+        }
+        if let Ok(mut marks) = self.marks.lock() {
+            marks.clear();
+        }
+        if let Ok(mut started) = self.started.lock() {
+            *started = Some(Instant::now());
+        }
+        page.evaluate(&self.page_script);
+    }
+
+    /// Handles the probe's own messages; records bridge arrivals. Returns
+    /// `true` when the message was the probe's and is done with.
+    fn message(&self, body: &str, page: &PageHandle<'_>) -> bool {
+        let now = Instant::now();
+        if body == "bench:raw" {
+            self.record(Path::Raw, now);
+            page.evaluate("window.__bench_raw_reply()");
+            return true;
+        }
+        if let Some(label) = body.strip_prefix("bench:mark\n") {
+            // Also an arrival, so a gap across a mark is never a round trip.
+            self.record(Path::Mark, now);
+            if let Ok(mut marks) = self.marks.lock() {
+                marks.push((label.to_owned(), now));
+            }
+            return true;
+        }
+        if let Some(result) = body.strip_prefix("bench:result\n") {
+            if let Ok(mut slot) = self.result.lock() {
+                *slot = Some(result.to_owned());
+            }
+            if let Some(driver) = self.driver.lock().ok().and_then(|d| d.clone()) {
+                driver.quit();
+            }
+            return true;
+        }
+        self.record(Path::Bridge, now);
+        false
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use ts_rs::TS;
 
-use crate::app::services::AppServices;
+use crate::services::AppServices;
 use crate::auth::{
     self, AuthError, AuthEvent, AuthEvents, BackendError, DeviceCodeExpired, InstallationSelected, InstallationTokenCached,
     LoggedOut, LoginError, LoginStarted, LoginSuccess, LogoutSuccess, OfflineModeDisabled, OfflineModeEnabled, OfflineStatus,

@@ -14,7 +14,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use tao::dpi::{PhysicalPosition, PhysicalSize};
@@ -24,13 +23,13 @@ use tao::window::{WindowBuilder, WindowId};
 use wry::http::{HeaderValue, Response, StatusCode, header};
 use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder};
 
-use crate::app::bench_probe::BenchProbe;
-use crate::app::scheme::{Scheme, SchemeAnswer};
-use crate::app::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
-use crate::app::trust_prompt::TrustPrompt;
-use crate::app::window_opener::WindowOpener;
-use crate::jwt::quarantine::QuarantineEntry;
-use crate::app::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
+use crate::driver::{self, Driver, DriverRequest, Observer, PageHandle};
+use crate::scheme::{Scheme, SchemeAnswer};
+use crate::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
+use tollgate_app::trust_prompt::TrustPrompt;
+use tollgate_app::window_opener::WindowOpener;
+use tollgate_app::jwt::quarantine::QuarantineEntry;
+use crate::window_state::{self, DEFAULT_SIZE, MIN_SIZE, WindowBounds};
 use crate::bridge::core::{Answer, Dispatch, Sender};
 use crate::bridge::pool::HandlerPool;
 use crate::bridge::registry::Reply;
@@ -55,44 +54,22 @@ pub struct WindowOptions {
     pub screenshot: Option<PathBuf>,
     /// Let WebKitWebDriver drive the window (test builds only).
     pub allow_automation: bool,
-    /// Benchmark instrumentation (only the bench sets it; see `bench_probe`).
-    pub bench: Option<Arc<BenchProbe>>,
     /// Where `app:open-about` asks for the about window
-    /// ([`AppServices::window_opener`](crate::app::AppServices::window_opener));
+    /// ([`AppServices::window_opener`](tollgate_app::AppServices::window_opener));
     /// without it the app has its main window only.
     pub opener: Option<Arc<WindowOpener>>,
     /// Where `plugins:trust` asks the user
-    /// ([`AppServices::trust_prompt`](crate::app::AppServices::trust_prompt)).
+    /// ([`AppServices::trust_prompt`](tollgate_app::AppServices::trust_prompt)).
     pub trust_prompt: Option<Arc<TrustPrompt>>,
-    /// Sees each page secret as the host issues it, before it is injected
-    /// and wiped. Only `tollgate audit` sets it: the secrets search must
-    /// look for the real windows' secrets in everything the run produced.
-    pub secret_witness: Option<SecretWitness>,
+    /// What the audit, the bench or a test watches through the driver seam
+    /// ([`crate::driver`]); the app passes none.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
-/// See [`WindowOptions::secret_witness`]: called with each window's label
-/// and the page secret the host just issued it.
-#[derive(Clone)]
-pub struct SecretWitness(Arc<SeeSecret>);
-
-/// What a [`SecretWitness`] calls: the window's label and its new secret.
-type SeeSecret = dyn Fn(WindowLabel, &str) + Send + Sync;
-
-impl SecretWitness {
-    /// A witness calling `see` for each secret issued.
-    pub fn new(see: impl Fn(WindowLabel, &str) + Send + Sync + 'static) -> Self {
-        Self(Arc::new(see))
-    }
-
-    fn see(&self, window: WindowLabel, secret: &str) {
-        (self.0)(window, secret);
-    }
-}
-
-impl std::fmt::Debug for SecretWitness {
-    /// Names the witness only: what it sees is a secret.
+impl std::fmt::Debug for dyn Observer {
+    /// Names the observer only: it may see page secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretWitness")
+        f.write_str("Observer")
     }
 }
 
@@ -129,8 +106,8 @@ pub(crate) enum UserEvent {
     PageReady,
     /// The screenshot was written (or failed), or the benchmark finished: quit.
     Quit,
-    /// A request of the audit's page driver (only in `tollgate audit`).
-    Audit(crate::audit::window::DriverRequest),
+    /// A request of a [`Driver`] (only with an observer).
+    Drive(DriverRequest),
     /// Open a window, or bring it to the front (`app:open-about`).
     Open(WindowLabel),
     /// Ask the user whether to trust a quarantined plugin again
@@ -160,15 +137,12 @@ fn deliver_answer(webviews: &Webviews, window: WindowLabel, answer: Answer) {
     }
 }
 
-pub(crate) fn has_display() -> bool {
+/// Whether there is a display to open a window on.
+pub fn has_display() -> bool {
     std::env::var_os("DISPLAY").is_some_and(|v| !v.is_empty())
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
 }
 
-/// Opens the main window and runs until it closes.
-pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowError> {
-    run_driven(bridge, options, None)
-}
 
 /// The page each window shows (and, for the about window, the only one it
 /// may show).
@@ -204,12 +178,10 @@ struct Shell {
     webviews: Webviews,
     windows: HashMap<WindowLabel, tao::window::Window>,
     pool: Rc<HandlerPool>,
-    proxy: EventLoopProxy<UserEvent>,
     page_urls: Arc<Mutex<HashMap<WindowLabel, String>>>,
-    bench: Option<Arc<BenchProbe>>,
-    secret_witness: Option<SecretWitness>,
+    observer: Option<Arc<dyn Observer>>,
     web_context: WebContext,
-    /// The app scheme's handler (app/scheme.rs), registered on the WebKit
+    /// The app scheme's handler (scheme.rs), registered on the WebKit
     /// context with the first webview.
     scheme: Rc<Scheme>,
     scheme_registered: bool,
@@ -245,8 +217,8 @@ impl Shell {
         let window = builder.build(target).map_err(|e| WindowError::Window(e.to_string()))?;
 
         let secret = self.bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
-        if let Some(witness) = &self.secret_witness {
-            witness.see(label, &secret);
+        if let Some(observer) = &self.observer {
+            observer.secret_issued(label, &secret);
         }
         let client = zeroize::Zeroizing::new(
             CLIENT_JS
@@ -258,8 +230,7 @@ impl Shell {
         let ipc_bridge = Arc::clone(&self.bridge);
         let ipc_webviews = Rc::clone(&self.webviews);
         let ipc_pool = Rc::clone(&self.pool);
-        let ipc_probe = if label == WindowLabel::Main { self.bench.clone() } else { None };
-        let ipc_proxy = self.proxy.clone();
+        let ipc_observer = if label == WindowLabel::Main { self.observer.clone() } else { None };
         let load_bridge = Arc::clone(&self.bridge);
         let load_urls = Arc::clone(&self.page_urls);
 
@@ -320,8 +291,9 @@ impl Shell {
             move |page_url, message| {
                 // The main frame's URL (asked of WebKit), not the sender
                 // frame's; the secret is what only the main frame holds.
-                if let Some(probe) = &ipc_probe
-                    && probe.intercept(message, &ipc_webviews, label, &ipc_proxy)
+                if let Some(observer) = &ipc_observer
+                    && let Some(webview) = ipc_webviews.borrow().get(&label)
+                    && observer.message(message, &PageHandle(webview))
                 {
                     return;
                 }
@@ -369,13 +341,9 @@ impl Shell {
     }
 }
 
-/// [`run`], handing the event loop's proxy to `driver` once the webview
-/// exists (the audit drives the page from another thread through it).
-pub(crate) fn run_driven(
-    bridge: Arc<Bridge>,
-    options: WindowOptions,
-    driver: Option<mpsc::Sender<EventLoopProxy<UserEvent>>>,
-) -> Result<(), WindowError> {
+/// Opens the main window over `bridge` and runs until it closes (or an
+/// observer's driver quits). Call on the main thread, once per process.
+pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowError> {
     if !has_display() {
         return Err(WindowError::NoDisplay);
     }
@@ -400,10 +368,8 @@ pub(crate) fn run_driven(
                 proxy.lock().is_ok_and(|proxy| proxy.send_event(UserEvent::Answer(window, answer)).is_ok())
             }))
         }),
-        proxy: proxy.clone(),
         page_urls: Arc::clone(&page_urls),
-        bench: options.bench.clone(),
-        secret_witness: options.secret_witness.clone(),
+        observer: options.observer.clone(),
         web_context,
         scheme: {
             let post_proxy = Mutex::new(proxy.clone());
@@ -434,12 +400,12 @@ pub(crate) fn run_driven(
 
     let mut screenshot = options.screenshot.clone();
     let screenshot_taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if screenshot.is_some() || options.bench.is_some() {
+    if screenshot.is_some() || options.observer.is_some() {
         poll_page_ready(&webviews, label, proxy.clone(), Arc::clone(&screenshot_taken));
     }
 
-    if let Some(driver) = driver {
-        let _ = driver.send(proxy.clone());
+    if let Some(observer) = &options.observer {
+        observer.started(Driver::new(label, proxy.clone()));
     }
 
     let data_dir = options.data_dir.clone();
@@ -468,12 +434,12 @@ pub(crate) fn run_driven(
                     use wry::WebViewExtUnix;
                     take_snapshot(&webview.webview(), path, proxy.clone());
                 }
-                if let (Some(probe), Some(webview)) = (options.bench.as_ref(), webviews.borrow().get(&label)) {
-                    probe.start(webview);
+                if let (Some(observer), Some(webview)) = (options.observer.as_ref(), webviews.borrow().get(&label)) {
+                    observer.page_ready(&PageHandle(webview));
                 }
             }
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
-            Event::UserEvent(UserEvent::Audit(request)) => crate::audit::window::serve(&webviews, request),
+            Event::UserEvent(UserEvent::Drive(request)) => driver::serve(&webviews, request),
             Event::WindowEvent { window_id, event, .. } => match (shell.label_of(window_id), event) {
                 (Some(WindowLabel::Main), WindowEvent::Resized(_) | WindowEvent::Moved(_)) => {
                     bounds = shell.windows.get(&label).and_then(current_bounds);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::app::channels::READ;
-use crate::app::services::AppServices;
+use crate::channels::READ;
+use crate::services::AppServices;
 use crate::bridge::WindowLabel;
 use crate::bridge::channels::{ALL_WINDOWS, CONTRACT_VERSION, Empty};
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Quota, RegistryError};

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-use crate::app::channels::{MAX_DIAG_BYTES, READ};
-use crate::app::services::AppServices;
+use crate::channels::{MAX_DIAG_BYTES, READ};
+use crate::services::AppServices;
 use crate::bridge::channels::Empty;
 use crate::bridge::events::Event;
 use crate::bridge::registry::{Body, Channel, ChannelRegistry, ChannelSpec, DownloadBody, Execution, Quota, RegistryError, UploadBody};

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-use crate::app::channels::{MAX_TOKEN_BYTES, READ};
-use crate::app::channels::{BASE, store_error, token_error};
-use crate::app::services::AppServices;
-use crate::app::tokens::{self, GeneratedToken, Verification};
+use crate::channels::{MAX_TOKEN_BYTES, READ};
+use crate::channels::{BASE, store_error, token_error};
+use crate::services::AppServices;
+use crate::tokens::{self, GeneratedToken, Verification};
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
 use crate::bridge::{BridgeError, ErrorCode};
 use crate::jwt::JwtError;
