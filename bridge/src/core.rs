@@ -4,6 +4,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -151,8 +152,22 @@ pub struct Bridge {
     backlog: Arc<Backlog>,
     secrets: RwLock<Vec<Option<PageSecret>>>,
     replay: Vec<Mutex<ReplayGuard>>,
+    /// Per window: whether the web inspector is open on it (the window
+    /// adapter reports WebKit's inspector signals).
+    inspected: Vec<AtomicBool>,
     events: Arc<EventHub>,
 }
+
+/// The channels that still answer a window while the web inspector is
+/// open on it. WebKit can't tell console code from page code, so while a
+/// console is there every other channel answers `IPC_FORBIDDEN`: nothing
+/// typed into it can sign, seal a key, save, delete, sign in or out, trust
+/// a plugin or move bytes. These read and change nothing secret: a
+/// liveness check, the app's version, decoding a token the page already
+/// holds, and the lists the page shows. (A test checks each is declared
+/// and not state-changing.)
+pub const READ_ONLY_WHILE_INSPECTED: &[&str] =
+    &["app:ping", "app:info", "jwt:decode", "plugins:list", "profiles:load", "settings:get", "auth:get-session"];
 
 impl Bridge {
     /// A bridge over a registry and declared events, under the app's
@@ -170,6 +185,7 @@ impl Bridge {
             registry,
             secrets: RwLock::new(WindowLabel::ALL.iter().map(|_| None).collect()),
             replay: WindowLabel::ALL.iter().map(|_| Mutex::new(ReplayGuard::new())).collect(),
+            inspected: WindowLabel::ALL.iter().map(|_| AtomicBool::new(false)).collect(),
             events,
         }
     }
@@ -211,7 +227,35 @@ impl Bridge {
         {
             *slot = None;
         }
+        if let Some(flag) = self.inspected.get(window.index()) {
+            flag.store(false, Ordering::SeqCst);
+        }
         self.events.window_closed(window);
+    }
+
+    /// The web inspector opened on `window` (or closed): while it is open,
+    /// only [`READ_ONLY_WHILE_INSPECTED`] answers that window. The change
+    /// is logged as a security event.
+    pub fn set_inspected(&self, window: WindowLabel, open: bool) {
+        let Some(flag) = self.inspected.get(window.index()) else { return };
+        if flag.swap(open, Ordering::SeqCst) != open {
+            if open {
+                tracing::warn!(
+                    target: "tollgate::security",
+                    category = "security",
+                    event = "WEB_INSPECTOR_OPEN",
+                    window = window.as_str(),
+                    "the web inspector opened; until it closes only read-only channels answer this window"
+                );
+            } else {
+                tracing::info!(target: "tollgate::security", category = "security", event = "WEB_INSPECTOR_CLOSED", window = window.as_str(), "the web inspector closed");
+            }
+        }
+    }
+
+    /// Whether the web inspector is open on `window`.
+    pub fn inspected(&self, window: WindowLabel) -> bool {
+        self.inspected.get(window.index()).is_some_and(|f| f.load(Ordering::SeqCst))
     }
 
     /// A page (re)loaded: its subscriptions belonged to the old document.
@@ -421,6 +465,19 @@ impl Bridge {
             return Err(refuse(
                 Some(spec.name),
                 BridgeError::new(ErrorCode::IpcForbidden, format!("the {} window may not call {}", sender.window.as_str(), spec.name)),
+            ));
+        }
+        if self.inspected(sender.window) && !READ_ONLY_WHILE_INSPECTED.contains(&spec.name) {
+            return Err(refuse(
+                Some(spec.name),
+                BridgeError::new(
+                    ErrorCode::IpcForbidden,
+                    format!(
+                        "the web inspector is open on the {} window: {} does not answer until it closes (console code can't be told from page code)",
+                        sender.window.as_str(),
+                        spec.name
+                    ),
+                ),
             ));
         }
         let binary = spec.body != Body::Json;

@@ -46,7 +46,7 @@ pub mod registry;
 pub mod response;
 pub mod sender;
 
-pub use self::core::{Bridge, Dispatch, Transport};
+pub use self::core::{Bridge, Dispatch, READ_ONLY_WHILE_INSPECTED, Transport};
 pub use error::{BridgeError, ErrorCode};
 pub use events::{EventHub, EventSink};
 pub use registry::{Channel, ChannelRegistry, ChannelSpec, Direction, Execution, HandlerContext, Lane};

@@ -63,6 +63,7 @@ const REQUIRED: &[&str] = &[
     "page/flood-expensive-channel",
     "page/huge-body-refused-unread",
     "page/odd-bodies",
+    "page/devtools-caller",
     "page/malformed-calls",
     "page/oversized-calls",
     "page/unknown-channel",

@@ -15,7 +15,7 @@ use tollgate::bridge::core::{Answer, Sender};
 use tollgate::bridge::envelope::{MAX_MESSAGE_BYTES, build};
 use tollgate::bridge::events::EventSink;
 use tollgate::bridge::registry::{Body, Channel, ChannelSpec, Direction, Execution, Quota, Reply};
-use tollgate::bridge::{Bridge, ChannelRegistry, ErrorCode, EventHub, WindowLabel};
+use tollgate::bridge::{Bridge, ChannelRegistry, ErrorCode, EventHub, READ_ONLY_WHILE_INSPECTED, WindowLabel};
 
 use crate::common::{LogCapture, engine};
 
@@ -217,6 +217,52 @@ fn a_window_calls_only_the_channels_declared_for_it() {
     let answer = app.call_as(WindowLabel::About, APP_PAGE, &app.about_secret, &app.next_id(), "app:info", "{}");
     let Ok(Reply::Json(info)) = answer.result else { panic!("about may call app:info") };
     assert_eq!(info["window"], "about");
+}
+
+#[test]
+fn while_the_web_inspector_is_open_only_the_read_only_channels_answer_that_window() {
+    // A bridge of its own: the inspector flag is per bridge and window.
+    let app = TestApp::new();
+    for name in READ_ONLY_WHILE_INSPECTED {
+        let channel = app.bridge.registry().get(name).unwrap_or_else(|| panic!("{name} is not a declared channel"));
+        assert!(!channel.spec.state_changing, "{name} changes state, so it may not answer a console");
+    }
+    assert!(app.call("diag:emit", r#"{"message":"before"}"#).result.is_ok(), "no inspector: state-changing calls answer");
+
+    let opened = logged(|| app.bridge.set_inspected(WindowLabel::Main, true));
+    assert!(opened.contains("WEB_INSPECTOR_OPEN"), "{opened}");
+    let mut refused = Vec::new();
+    let log = logged(|| {
+        // Every channel the main window may call, from the registry, so a
+        // new channel is covered without editing this test.
+        for channel in app.bridge.registry().channels().iter().filter(|c| c.spec.windows.contains(&WindowLabel::Main)) {
+            let name = channel.spec.name;
+            let answer = app.call(name, "{}");
+            if READ_ONLY_WHILE_INSPECTED.contains(&name) {
+                assert_ne!(answer.code(), Some(ErrorCode::IpcForbidden), "{name} is read-only and must still answer");
+            } else {
+                assert_eq!(code(&answer), ErrorCode::IpcForbidden, "{name} answered a console");
+                let message = answer.result.as_ref().err().map(|e| e.message.clone()).unwrap_or_default();
+                assert!(message.contains("web inspector"), "{name}: {message}");
+                refused.push(name);
+            }
+        }
+    });
+    assert!(refused.len() >= 10, "only {refused:?} were refused");
+    let events = security_events(&log);
+    for name in &refused {
+        assert!(
+            events.iter().any(|e| e["fields"]["event"] == "IPC_FORBIDDEN" && e["fields"]["channel"] == *name),
+            "no IPC_FORBIDDEN security event for {name}"
+        );
+    }
+    // Another window with no inspector is not affected.
+    let about = app.call_as(WindowLabel::About, APP_PAGE, &app.about_secret, &app.next_id(), "app:info", "{}");
+    assert!(about.result.is_ok(), "{:?}", about.result);
+
+    let closed = logged(|| app.bridge.set_inspected(WindowLabel::Main, false));
+    assert!(closed.contains("WEB_INSPECTOR_CLOSED"), "{closed}");
+    assert!(app.call("diag:emit", r#"{"message":"after"}"#).result.is_ok(), "the inspector closed: calls answer again");
 }
 
 #[test]

@@ -67,6 +67,7 @@ enum Ask {
     Url { reply: mpsc::Sender<String> },
     Windows { reply: mpsc::Sender<usize> },
     Close { reply: mpsc::Sender<bool> },
+    Inspector { open: bool, reply: mpsc::Sender<bool> },
 }
 
 /// Reaches one window's page through the event loop, from any thread.
@@ -129,6 +130,14 @@ impl Driver {
         self.ask(|reply| Ask::Close { reply }, timeout)
     }
 
+    /// Opens the web inspector on the window as a developer would (or
+    /// closes it). Opening turns WebKit's developer extras on first, since
+    /// release builds never do. Answers whether developer extras were on
+    /// before this call (the app's own setting).
+    pub fn inspector(&self, open: bool, timeout: Duration) -> Result<bool, String> {
+        self.ask(|reply| Ask::Inspector { open, reply }, timeout)
+    }
+
     /// Ends the event loop (and with it [`run`](crate::run)).
     pub fn quit(&self) {
         let _ = self.proxy.send_event(UserEvent::Quit);
@@ -163,6 +172,28 @@ pub(crate) fn serve(webviews: &Webviews, request: DriverRequest) {
                 .filter(|w| w.is_visible() && w.window_type() == gtk::WindowType::Toplevel)
                 .count();
             let _ = reply.send(shown);
+        }
+        Ask::Inspector { open, reply } => {
+            use webkit2gtk::{SettingsExt, WebInspectorExt, WebViewExt};
+            use wry::WebViewExtUnix;
+            let Some(webview) = webview else {
+                let _ = reply.send(false);
+                return;
+            };
+            let view = webview.webview();
+            let settings = WebViewExt::settings(&view);
+            let was_on = settings.as_ref().is_some_and(SettingsExt::enables_developer_extras);
+            if let Some(inspector) = view.inspector() {
+                if open {
+                    if let Some(settings) = &settings {
+                        settings.set_enable_developer_extras(true);
+                    }
+                    inspector.show();
+                } else {
+                    inspector.close();
+                }
+            }
+            let _ = reply.send(was_on);
         }
         Ask::Close { reply } => {
             let title = title_of(request.0);

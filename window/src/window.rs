@@ -284,6 +284,7 @@ impl Shell {
                 self.scheme_registered = true;
             }
             self.scheme.add_view(&view, label);
+            watch_inspector(&view, label, Arc::clone(&self.bridge));
         }
         let refusal_bridge = Arc::clone(&self.bridge);
         attach_ipc(
@@ -680,6 +681,36 @@ fn binary_response(answer: Answer) -> Response<Cow<'static, [u8]>> {
     }
 }
 
+
+/// Tells the bridge when the web inspector opens on `label`'s webview
+/// (docked, in a window of its own, or brought back to the front) and
+/// when it closes: while it is open only the read-only channels answer
+/// that window (`READ_ONLY_WHILE_INSPECTED`), since WebKit can't tell
+/// console code from page code. The flag is set on the UI thread when the
+/// inspector asks for its window, before its console has loaded.
+fn watch_inspector(view: &webkit2gtk::WebView, label: WindowLabel, bridge: Arc<Bridge>) {
+    use webkit2gtk::{WebInspectorExt, WebViewExt};
+    let Some(inspector) = view.inspector() else {
+        tracing::warn!(window = label.as_str(), "the webview has no inspector to watch");
+        return;
+    };
+    let opened = Arc::clone(&bridge);
+    inspector.connect_open_window(move |_| {
+        opened.set_inspected(label, true);
+        false
+    });
+    let attached = Arc::clone(&bridge);
+    inspector.connect_attach(move |_| {
+        attached.set_inspected(label, true);
+        false
+    });
+    let front = Arc::clone(&bridge);
+    inspector.connect_bring_to_front(move |_| {
+        front.set_inspected(label, true);
+        false
+    });
+    inspector.connect_closed(move |_| bridge.set_inspected(label, false));
+}
 
 /// Asks the page every 200 ms whether it is ready (`body[data-ready]`);
 /// reports `PageReady` when it is, or after 20 s regardless.

@@ -79,6 +79,12 @@ impl Page {
         self.driver.windows(EVAL_TIMEOUT)
     }
 
+    /// Opens (or closes) the web inspector on this page's window; whether
+    /// WebKit's developer extras were on before (see `Driver::inspector`).
+    pub(crate) fn inspector(&self, open: bool) -> Result<bool, String> {
+        self.driver.inspector(open, EVAL_TIMEOUT)
+    }
+
     /// Closes this page's window as its close button would; whether it was shown.
     pub(crate) fn close_window(&self) -> Result<bool, String> {
         self.driver.close_window(EVAL_TIMEOUT)

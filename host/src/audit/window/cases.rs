@@ -411,6 +411,45 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.still_works(&r["ping"], "app:ping");
                 c.outcome()
             }),
+        case(page, ready, "page/devtools-caller", "devtools-caller.js",
+            "with the web inspector open on the main window (the host opens it as a developer would; WebKit can't tell console code from page code), every channel that signs, seals, saves, deletes, signs out, trusts or moves bytes answers IPC_FORBIDDEN (logged, after a WEB_INSPECTOR_OPEN event); app:ping, app:info, plugins:list and settings:get still answer; once it closes, calls answer again; a release build has developer extras off",
+            |page, env| {
+                let m = mark(env);
+                let was_on = match page.inspector(true) {
+                    Ok(was_on) => was_on,
+                    Err(e) => return Outcome::fail(format!("could not open the inspector: {e}")),
+                };
+                let r = run_or_fail!(page, include_str!("../pages/devtools-caller.js"), json!({ "inspected": true }));
+                let closed = page.inspector(false);
+                let mut c = Checks::default();
+                c.expect(cfg!(debug_assertions) || !was_on, "a release build has developer extras (the inspector) on");
+                c.saw(format!("developer extras were {} before the host opened the inspector", if was_on { "on (debug build)" } else { "off" }));
+                c.expect(r["probe"]["code"] == "IPC_FORBIDDEN", format!("diag:emit was never refused while inspected: {}", r["probe"]));
+                let refused = r["refused"].as_object().cloned().unwrap_or_default();
+                c.expect(refused.len() >= 9, format!("only {} channels tried", refused.len()));
+                for (channel, code) in &refused {
+                    c.expect(code == "IPC_FORBIDDEN", format!("{channel}: {code} while inspected"));
+                }
+                let read_only = r["readOnly"].as_object().cloned().unwrap_or_default();
+                for (channel, code) in &read_only {
+                    c.expect(code == "ok", format!("{channel}: {code} while inspected (read-only)"));
+                }
+                c.saw(format!("inspected after {} ms: {}; read-only: {}", r["waitedMs"], tally(refused.values()), tally(read_only.values())));
+                let opened = events(env, m, "WEB_INSPECTOR_OPEN", 1);
+                c.expect(count(&opened, |e| e["window"] == "main") >= 1, "no WEB_INSPECTOR_OPEN event for the main window");
+                let forbidden = events(env, m, "IPC_FORBIDDEN", refused.len());
+                for channel in refused.keys() {
+                    c.expect(count(&forbidden, |e| e["channel"] == channel.as_str()) >= 1, format!("no IPC_FORBIDDEN event for {channel}"));
+                }
+                c.saw(format!("logged WEB_INSPECTOR_OPEN and {} IPC_FORBIDDEN", forbidden.len()));
+                if let Err(e) = closed {
+                    c.expect(false, format!("could not close the inspector: {e}"));
+                    return c.outcome();
+                }
+                let after = run_or_fail!(page, include_str!("../pages/devtools-caller.js"), json!({ "inspected": false }));
+                c.still_works(&after["probe"], "diag:emit after the inspector closed");
+                c.outcome()
+            }),
         case(page, ready, "page/guessed-secret", "guessed-secret.js",
             "raw messages with made-up secrets (zeros, random, empty, not hex, wrong length, upper case) and the binary path without the secret get IPC_UNAUTHORIZED, each logged; non-string messages are refused; nothing reaches a handler; the page keeps working",
             |page, env| {
@@ -899,6 +938,15 @@ fn has_hex64(text: &str) -> bool {
         }
     }
     false
+}
+
+/// `{"IPC_FORBIDDEN": 9}`-style counts of string values.
+fn tally<'a>(values: impl Iterator<Item = &'a Value>) -> String {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for v in values {
+        *counts.entry(v.as_str().unwrap_or("?")).or_default() += 1;
+    }
+    counts.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
 }
 
 fn summarize_codes<'a>(answers: impl Iterator<Item = &'a Value>) -> String {
