@@ -43,6 +43,7 @@ demo: build
 test:
     cargo clippy --locked --workspace --all-targets --features tollgate-host/automation -- -D warnings
     scripts/check-crate-deps
+    cargo deny --offline check licenses bans sources
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake
@@ -101,6 +102,12 @@ fuzz target='' seconds='300' sanitizer='none':
         "${cargo[@]}" fuzz run -s {{sanitizer}} --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
             -max_total_time={{seconds}} -timeout={{fuzz_input_timeout}} -print_final_stats=1
     done
+
+# Everything deny.toml checks, advisories included: needs the RustSec
+# database from GitHub, which `just test` (run where only the package
+# registries are reachable) can't fetch.
+deny:
+    cargo deny check
 
 # The hostile corpus against the release build (docs/security.md): every
 # case's table row, exit 1 on any failure. Under Xvfb when there is no
