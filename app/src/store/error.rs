@@ -54,8 +54,9 @@ pub enum StoreError {
         /// The rule it breaks.
         message: String,
     },
-    /// Another profile has this name (compared without case).
-    #[error("a profile named \"{0}\" already exists (names are compared without case)")]
+    /// Another profile has this name, compared without case and by how it
+    /// looks ([`profiles::name_key`](crate::store::profiles::name_key)).
+    #[error("a profile named \"{0}\" already exists, or one whose name looks the same (names are compared without case, and letters that look alike count as the same)")]
     DuplicateName(String),
     /// The most profiles the app keeps already exist.
     #[error("there are already {0} profiles, the most the app keeps; delete one first")]

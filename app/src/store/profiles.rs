@@ -16,6 +16,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use ts_rs::TS;
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::general_security_profile::IdentifierType;
+use unicode_security::{GeneralSecurityProfile, skeleton};
 use uuid::Uuid;
 
 use crate::jwt::Algorithm;
@@ -164,9 +167,14 @@ pub struct ProfileDraft {
     pub custom_expiration: Option<OffsetDateTime>,
 }
 
-/// Checks a name and returns it trimmed.
+/// Checks a name and returns it trimmed and in NFC. Refuses control
+/// characters and every default-ignorable code point (Unicode TR39's
+/// identifier type `Default_Ignorable`: zero-width and format characters,
+/// bidi controls such as U+202E, the soft hyphen) and noncharacters: each
+/// would let two names that read the same be different strings.
 pub fn check_name(name: &str) -> Result<String, StoreError> {
-    let trimmed = name.trim();
+    let trimmed: String = name.trim().nfc().collect();
+    let trimmed = trimmed.as_str();
     let chars = trimmed.chars().count();
     if chars == 0 {
         return Err(StoreError::invalid("name", "the name is empty"));
@@ -177,7 +185,23 @@ pub fn check_name(name: &str) -> Result<String, StoreError> {
     if trimmed.chars().any(char::is_control) {
         return Err(StoreError::invalid("name", "the name must not contain control characters (line breaks, tabs)"));
     }
+    if let Some(c) = trimmed
+        .chars()
+        .find(|c| matches!(c.identifier_type(), Some(IdentifierType::Default_Ignorable | IdentifierType::Not_Character)))
+    {
+        return Err(StoreError::invalid(
+            "name",
+            format!("the name must not contain invisible or text-direction characters (it has U+{:04X})", u32::from(c)),
+        ));
+    }
     Ok(trimmed.to_owned())
+}
+
+/// What two names are compared by for uniqueness: lowercased, then the
+/// Unicode TR39 confusable skeleton (Cyrillic "о" and Latin "o" are one
+/// letter), lowercased again. Two profiles may not share one.
+pub fn name_key(name: &str) -> String {
+    skeleton(&name.to_lowercase()).flat_map(char::to_lowercase).collect()
 }
 
 /// Checks a payload: a JSON object (the type says so) under 64 KiB
@@ -237,11 +261,11 @@ fn check_stored(profiles: &[Profile]) -> Result<(), String> {
         }
         match check_name(&p.name) {
             Ok(name) if name == p.name => {}
-            Ok(_) => return Err(at("the name has surrounding spaces".into())),
+            Ok(_) => return Err(at("the name has surrounding spaces or is not in Unicode NFC".into())),
             Err(e) => return Err(at(e.to_string())),
         }
-        if !names.insert(p.name.to_lowercase()) {
-            return Err(at("its name appears twice".into()));
+        if !names.insert(name_key(&p.name)) {
+            return Err(at("its name appears twice, or looks the same as another's".into()));
         }
         check_encrypted_key(&p.encrypted_key).map_err(|e| at(e.to_string()))?;
         check_payload(&p.payload).map_err(|e| at(e.to_string()))?;
@@ -332,8 +356,8 @@ impl ProfileStore {
                 (false, None) => return Err(StoreError::NotFound(draft.id)),
                 (false, Some(i)) => profiles[i].created_at,
             };
-            let lower = name.to_lowercase();
-            if profiles.iter().any(|p| p.id != draft.id && p.name.to_lowercase() == lower) {
+            let key = name_key(&name);
+            if profiles.iter().any(|p| p.id != draft.id && name_key(&p.name) == key) {
                 return Err(StoreError::DuplicateName(name));
             }
             let profile = Profile {
@@ -422,6 +446,42 @@ mod tests {
         assert_eq!(store.save(same, now).expect("rename").created_at, saved.created_at);
         // A fresh store reads what was written.
         assert_eq!(ProfileStore::new(dir.path()).list().expect("list").len(), 2);
+    }
+
+    #[test]
+    fn names_that_read_the_same_are_one_name() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = ProfileStore::new(dir.path());
+        let now = timestamp::now();
+        store.save(draft("Production"), now).expect("saved");
+        // Invisible and text-direction characters are refused outright.
+        for (what, name) in [
+            ("zero-width space", "Production\u{200B}"),
+            ("right-to-left override", "\u{202E}noitcudorP"),
+            ("soft hyphen", "Produc\u{00AD}tion"),
+            ("zero-width joiner", "Pro\u{200D}duction"),
+            ("byte-order mark", "\u{FEFF}Production"),
+        ] {
+            let err = store.save(draft(name), now).expect_err(what);
+            assert_eq!(err.code(), "VALIDATION_ERROR", "{what}: {err}");
+            assert!(err.to_string().contains("invisible or text-direction"), "{what}: {err}");
+        }
+        // Lookalike letters are the same name.
+        for (what, name) in [("Cyrillic o", "Pr\u{043E}duction"), ("Greek omicron", "Pr\u{03BF}duction"), ("fullwidth P", "\u{FF30}roduction")] {
+            assert_eq!(store.save(draft(name), now).expect_err(what).code(), "DUPLICATE_NAME", "{what}");
+        }
+        // Decomposed and composed forms are one name, kept composed.
+        let composed = store.save(draft("Caf\u{00E9}"), now).expect("saved");
+        assert_eq!(composed.name, "Caf\u{00E9}");
+        assert_eq!(store.save(draft("Cafe\u{0301}"), now).expect_err("NFD").code(), "DUPLICATE_NAME");
+        assert_eq!(check_name("Cafe\u{0301}").expect("valid"), "Caf\u{00E9}", "stored in NFC");
+        // A different name is still a different name.
+        store.save(draft("Producti0n-2"), now).expect("a different name");
+        // An edited file planting a lookalike is refused on load (and kept aside).
+        let path = dir.path().join(PROFILES_FILE);
+        let text = std::fs::read_to_string(&path).expect("file");
+        std::fs::write(&path, text.replacen("\"name\": \"Production\"", "\"name\": \"Pr\u{043E}duction\"", 1).replacen("\"name\": \"Caf\u{00E9}\"", "\"name\": \"Production\"", 1)).expect("edit");
+        assert!(ProfileStore::new(dir.path()).list().is_err(), "two lookalike names loaded");
     }
 
     #[test]
