@@ -151,6 +151,48 @@ fn bad_payloads_get_validation_errors_that_say_what_was_wrong() {
 }
 
 #[test]
+fn sign_in_requests_refuse_unknown_fields_wrong_types_and_out_of_range_ids() {
+    // A bridge of its own: these channels' quotas are small (2/s), and a
+    // refused request spends them like any other.
+    let app = TestApp::new();
+    let call = |channel: &str, payload: &str| loop {
+        let answer = app.call(channel, payload);
+        if answer.code() != Some(ErrorCode::RateLimited) {
+            return answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    // Each refused before any handler runs: no sign-in starts, no
+    // installation is looked up.
+    let cases: &[(&str, &str, &str)] = &[
+        ("auth:github-login", r#"{"scope": "admin"}"#, "unknown field"),
+        ("auth:github-login", r#"[]"#, "object"),
+        ("auth:github-login", r#""go""#, "object"),
+        ("auth:logout", r#"{"everywhere": true}"#, "unknown field"),
+        ("auth:get-session", r#"{"token": "x"}"#, "unknown field"),
+        ("auth:check-offline-status", r#"{"force": 1}"#, "unknown field"),
+        ("auth:select-installation", r#"{}"#, "missing field `installationId`"),
+        ("auth:select-installation", r#"{"installationId": "1"}"#, "request type"),
+        ("auth:select-installation", r#"{"installationId": null}"#, "request type"),
+        ("auth:select-installation", r#"{"installationId": -1}"#, "request type"),
+        ("auth:select-installation", r#"{"installationId": 1.5}"#, "request type"),
+        ("auth:select-installation", r#"{"installationId": 9007199254740993}"#, "safe integer"),
+        ("auth:select-installation", r#"{"installationId": 1, "account": "x"}"#, "unknown field"),
+        ("auth:select-installation", r#"{"installation_id": 1}"#, "unknown field"),
+        ("auth:select-installation", r#"{"installationId": 1, "__proto__": {}}"#, "__proto__"),
+    ];
+    for (channel, payload, says) in cases {
+        let answer = call(channel, payload);
+        let Err(error) = &answer.result else { panic!("{channel} {payload} was accepted") };
+        assert_eq!(error.code, ErrorCode::ValidationError, "{channel} {payload}: {}", error.message);
+        assert!(error.message.contains(says), "{channel} {payload}: {:?} does not say {says:?}", error.message);
+    }
+    // The well-formed request reaches the handler: no one is signed in.
+    let answer = call("auth:select-installation", r#"{"installationId": 1}"#);
+    assert_eq!(code(&answer), ErrorCode::Unauthorized);
+}
+
+#[test]
 fn payload_over_the_channel_cap_is_refused_before_parsing() {
     let app = app();
     // Not even JSON: the cap is checked before the payload is parsed.

@@ -416,26 +416,88 @@ fn a_malformed_token_shows_invalid_token() {
 
 #[test]
 fn page_script_reaches_every_json_channel() {
-    let app = App::launch();
-    assert_eq!(app.invoke("app:ping", json!({})).expect("app:ping"), json!({}));
+    // The channels come from the registry the app builds, so a channel
+    // added later fails this test until a call to it is written here.
+    let declared: std::collections::BTreeSet<&'static str> = {
+        let data = tempfile::tempdir().expect("data dir");
+        let services = std::sync::Arc::new(tollgate::app::AppServices::new(crate::common::engine(), data.path()).expect("services"));
+        let bridge = tollgate::app::build_bridge(&services).expect("bridge");
+        bridge
+            .registry()
+            .channels()
+            .iter()
+            .filter(|c| c.spec.body == tollgate::bridge::registry::Body::Json && c.spec.windows.contains(&tollgate::bridge::WindowLabel::Main))
+            .map(|c| c.spec.name)
+            .collect()
+    };
+    // Sign-in against a port nobody listens on: deterministic answers.
+    let app = App::launch_with(None, &["--auth-backend".into(), "http://127.0.0.1:9/".into()], &[]);
+    let mut called = std::collections::BTreeSet::new();
+    let mut ok = |channel: &'static str, request: Value| -> Value {
+        called.insert(channel);
+        app.invoke(channel, request).unwrap_or_else(|e| panic!("{channel}: {} {}", e.code, e.message))
+    };
 
-    let info = app.invoke("app:info", json!({})).expect("app:info");
+    assert_eq!(ok("app:ping", json!({})), json!({}));
+    let info = ok("app:info", json!({}));
     assert_eq!(info["window"], "main");
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(info["contractVersion"], tollgate::bridge::channels::CONTRACT_VERSION);
+    ok("events:subscribe", json!({ "event": "diag:echo" }));
+    ok("diag:emit", json!({ "message": "every channel" }));
+    ok("events:unsubscribe", json!({ "event": "diag:echo" }));
 
-    let plugins = app.invoke("plugins:list", json!({})).expect("plugins:list");
+    let plugins = ok("plugins:list", json!({}));
     let plugins = plugins["plugins"].as_array().expect("a list of plugins");
     assert!(!plugins.is_empty(), "the built-in signer is listed");
     assert!(plugins.iter().all(|p| p["imports"].is_array() && p["world"].is_string()), "{plugins:?}");
 
     let token = compact_token(&json!({ "alg": "HS256" }), &json!({ "sub": "page-script" }), b"sig");
-    let decoded = app.invoke("jwt:decode", json!({ "token": token })).expect("jwt:decode");
+    let decoded = ok("jwt:decode", json!({ "token": token }));
     assert_eq!(decoded["payload"], json!({ "sub": "page-script" }));
     assert_eq!(decoded["algorithm"], "HS256");
 
-    let undeclared = app.invoke("events:subscribe", json!({ "event": "diag:nothing" })).expect_err("an undeclared event");
-    assert!(!undeclared.code.is_empty(), "subscribing to an undeclared event is refused with a code");
+    let sealed = ok("crypto:encrypt", json!({ "algorithm": "HS256", "key": "a page-script secret of 32+ bytes!!" }));
+    let saved = ok(
+        "profiles:save",
+        json!({ "name": "every channel", "algorithm": "HS256", "encryptedKey": sealed["encryptedKey"], "payload": { "sub": "page" }, "expirationPreset": "1h" }),
+    );
+    let id = saved["id"].clone();
+    let listed = ok("profiles:load", json!({}));
+    assert!(listed["profiles"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == id)), "{listed}");
+    assert_eq!(ok("profiles:get", json!({ "id": id }))["name"], "every channel");
+    let generated = ok("jwt:generate", json!({ "profileId": id }));
+    let signed = generated["raw"].as_str().expect("a token").to_owned();
+    assert_eq!(generated["payload"]["sub"], "page", "{generated}");
+    let verified = ok("jwt:verify", json!({ "token": signed, "profileId": id }));
+    assert_eq!(verified["valid"], true, "{verified}");
+    let lint = ok("lint:claims", json!({ "claims": { "sub": "page" } }));
+    assert!(lint["findings"].is_array(), "{lint}");
+    let settings = ok("settings:get", json!({}));
+    assert!(settings.is_object(), "{settings}");
+    ok("settings:save", json!({ "theme": "dark" }));
+    ok("profiles:delete", json!({ "id": id }));
+
+    let session = ok("auth:get-session", json!({}));
+    assert!(session.is_null(), "no one is signed in: {session}");
+    ok("auth:check-offline-status", json!({}));
+    ok("auth:logout", json!({}));
+    ok("auth:github-login", json!({}));
+    ok("app:open-about", json!({}));
+
+    // The refusals a handler gives, exactly.
+    let mut refused = |channel: &'static str, request: Value, want: &str| {
+        called.insert(channel);
+        let e = app.invoke(channel, request).expect_err(channel);
+        assert_eq!(e.code, want, "{channel}: {}", e.message);
+    };
+    refused("profiles:get", json!({ "id": id }), "NOT_FOUND");
+    refused("plugins:trust", json!({ "sha256": "0".repeat(64) }), "NOT_FOUND");
+    refused("auth:select-installation", json!({ "installationId": 1 }), "UNAUTHORIZED");
+    refused("events:subscribe", json!({ "event": "diag:nothing" }), "NOT_FOUND");
+
+    let missed: Vec<_> = declared.difference(&called).collect();
+    assert!(missed.is_empty(), "JSON channels no call here reaches: {missed:?}");
 }
 
 #[test]
