@@ -5,6 +5,7 @@
 //! `ROUNDS` rounds; a ratio is the median of the per-round ratios.
 
 mod bridge;
+mod ct;
 mod probe;
 mod auth;
 mod jwt_app;
@@ -311,6 +312,10 @@ fn main() {
         return;
     }
     // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figure.
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("ct") {
+        println!("{}", serde_json::to_string_pretty(&json!({ "secret_compare_timing": ct::report() })).expect("json"));
+        return;
+    }
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
         println!("{}", json!({ "auth_get_session_host_side": auth::get_session(&engine) }));
         return;
@@ -367,6 +372,7 @@ fn main() {
         "auth_get_session_host_side": auth_get_session,
         "claims_linter": claims_linter,
         "dev_reload": dev_reload,
+        "secret_compare_timing": ct::report(),
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }

@@ -43,10 +43,13 @@ impl HandshakeToken {
         out
     }
 
-    /// Compares `presented` (raw bytes, any length) with this token. The
-    /// length is checked first; equal lengths are compared in constant time.
+    /// Compares `presented` (raw bytes, any length) with this token,
+    /// through `subtle` for every length: a presented value of another
+    /// length is a `subtle` mismatch too (the length is public), and equal
+    /// lengths are compared in time independent of where they differ
+    /// (`just bench` measures it: `handshake_compare_timing`).
     pub fn matches(&self, presented: &[u8]) -> bool {
-        presented.len() == HANDSHAKE_TOKEN_BYTES && bool::from(self.0.ct_eq(presented))
+        bool::from(self.0.as_slice().ct_eq(presented))
     }
 
     /// Decodes 64 hex characters.
@@ -144,6 +147,26 @@ pub fn take_handshake_token_from_process_env() -> Result<HandshakeToken, Handsha
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every length from empty to three tokens long, and a one-byte
+    /// difference at every position of an otherwise equal value: only the
+    /// token itself matches.
+    #[test]
+    fn only_the_token_itself_matches_whatever_the_length_or_where_it_differs() {
+        let token = generate_handshake_token().expect("random");
+        assert!(token.matches(&token.0));
+        for len in 0..=3 * HANDSHAKE_TOKEN_BYTES {
+            let presented: Vec<u8> = token.0.iter().copied().cycle().take(len).collect();
+            assert_eq!(token.matches(&presented), len == HANDSHAKE_TOKEN_BYTES, "length {len}");
+        }
+        for at in 0..HANDSHAKE_TOKEN_BYTES {
+            for bit in 0..8 {
+                let mut presented = token.0;
+                presented[at] ^= 1 << bit;
+                assert!(!token.matches(&presented), "differs at byte {at}, bit {bit}");
+            }
+        }
+    }
 
     #[test]
     fn two_tokens_differ_and_round_trip_through_an_env_map() {
