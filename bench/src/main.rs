@@ -317,7 +317,7 @@ fn main() {
         return;
     }
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
-        println!("{}", json!({ "auth_get_session_host_side": auth::get_session(&engine) }));
+        println!("{}", serde_json::to_string_pretty(&json!({ "auth_get_session_host_side": auth::get_session(&engine), "auth_sign_in": auth::sign_in_latencies() })).expect("json"));
         return;
     }
     let rsa = key_file("rsa2048.pem");
@@ -370,6 +370,7 @@ fn main() {
         "bridge_in_window": bridge_in_window,
         "jwt_app_in_window": jwt_app_in_window,
         "auth_get_session_host_side": auth_get_session,
+        "auth_sign_in": auth::sign_in_latencies(),
         "claims_linter": claims_linter,
         "dev_reload": dev_reload,
         "secret_compare_timing": ct::report(),
