@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::Bridge;
 use crate::channels::CONTRACT_VERSION;
 use crate::error::ErrorCode;
-use crate::registry::{Body, Quota};
+use crate::registry::{DEPRECATION_MINOR_VERSIONS, Body, Quota};
 
 /// One channel as the contract records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +45,10 @@ pub struct ChannelContract {
     pub since: String,
     /// What to use instead, when deprecated.
     pub deprecated: Option<String>,
+    /// The contract version that deprecated it (absent when it is not
+    /// deprecated, and in snapshots before 1.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated_since: Option<String>,
 }
 
 /// One event as the contract records it.
@@ -118,7 +122,8 @@ impl Contract {
                     burst: s.quota.burst,
                     state_changing: s.state_changing,
                     since: s.since.to_owned(),
-                    deprecated: s.deprecated.map(str::to_owned),
+                    deprecated: s.deprecated.map(|d| d.use_instead.to_owned()),
+                    deprecated_since: s.deprecated.map(|d| d.since.to_owned()),
                 }
             })
             .collect();
@@ -310,7 +315,55 @@ pub fn check_versioning(old: &Contract, new: &Contract) -> Result<(), String> {
     if old != new && nv == ov {
         return Err(format!("the contract changed but its version is still {}: bump the minor for additions", new.version));
     }
+    check_deprecations(old, new, ov, nv)
+}
+
+/// The deprecation rule: a deprecated channel says since when, that
+/// version is no later than the contract's, and it is removed only once it
+/// has stayed [`DEPRECATION_MINOR_VERSIONS`] minor versions (counted in
+/// the major it was deprecated in: across a major bump, the last snapshot
+/// of that major must already be two minors past it).
+fn check_deprecations(old: &Contract, new: &Contract, ov: (u32, u32), nv: (u32, u32)) -> Result<(), String> {
+    for c in &new.channels {
+        match (&c.deprecated, &c.deprecated_since) {
+            (None, None) => {}
+            (Some(_), Some(since)) => match version(since) {
+                Some(s) if s <= nv => {}
+                Some(_) => return Err(format!("channel {} is deprecated since {since}, later than the contract's {}", c.name, new.version)),
+                None => return Err(format!("channel {}: deprecated since {since:?} is not major.minor", c.name)),
+            },
+            _ => return Err(format!("channel {}: a deprecation needs both what to use instead and the version that made it", c.name)),
+        }
+    }
+    for o in old.channels.iter().filter(|o| !new.channels.iter().any(|n| n.name == o.name)) {
+        let Some(since) = o.deprecated_since.as_deref().and_then(version) else {
+            return Err(format!("channel {} was removed without being deprecated first", o.name));
+        };
+        let lived = if nv.0 == since.0 { nv } else { ov };
+        if lived.0 != since.0 || lived.1 < since.1 + DEPRECATION_MINOR_VERSIONS {
+            return Err(format!(
+                "channel {} was removed at {}, but deprecated only at {}.{}: a deprecated channel stays {DEPRECATION_MINOR_VERSIONS} minor versions",
+                o.name, new.version, since.0, since.1
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Checks that every deprecated channel of `contract` is marked in the
+/// IPC contract's docs (`docs_text`, docs/ipc-contract.md): its table row
+/// (the line starting `` | `name` ``) says `Deprecated since <version>`.
+pub fn deprecations_marked_in_docs(contract: &Contract, docs_text: &str) -> Result<(), String> {
+    let mut missing = Vec::new();
+    for c in contract.channels.iter().filter(|c| c.deprecated.is_some()) {
+        let row_start = format!("| `{}` |", c.name);
+        let mark = format!("Deprecated since {}", c.deprecated_since.as_deref().unwrap_or("?"));
+        let marked = docs_text.lines().any(|line| line.starts_with(&row_start) && line.contains(&mark));
+        if !marked {
+            missing.push(format!("{} (its row must say \"{mark}\")", c.name));
+        }
+    }
+    if missing.is_empty() { Ok(()) } else { Err(format!("deprecated channels not marked in docs/ipc-contract.md: {}", missing.join(", "))) }
 }
 
 /// Quota in the contract's terms (used by docs).
@@ -339,6 +392,7 @@ mod tests {
                 state_changing: false,
                 since: "1.0".into(),
                 deprecated: None,
+                deprecated_since: None,
             }],
             events: vec![],
             error_codes: vec!["NOT_FOUND".into()],
@@ -354,7 +408,62 @@ mod tests {
         new.version = "1.1".into();
         assert!(check_versioning(&old, &new).expect_err("minor is not enough").contains("a:b was removed"));
         new.version = "2.0".into();
-        check_versioning(&old, &new).expect("major bump allows it");
+        assert!(check_versioning(&old, &new).expect_err("never deprecated").contains("without being deprecated first"));
+    }
+
+    /// `sample()` at `version` with a:b deprecated at `since`.
+    fn deprecated_at(version: &str, since: &str) -> Contract {
+        let mut c = sample();
+        c.version = version.into();
+        c.channels[0].deprecated = Some("a:c".into());
+        c.channels[0].deprecated_since = Some(since.into());
+        c
+    }
+
+    fn without_channels(version: &str) -> Contract {
+        let mut c = sample();
+        c.version = version.into();
+        c.channels.clear();
+        c
+    }
+
+    #[test]
+    fn a_deprecated_channel_stays_two_minor_versions_before_it_is_removed() {
+        // Deprecated at 1.1; removal is a major change, and the major's
+        // last snapshot must be at least 1.3.
+        let removed = without_channels("2.0");
+        for (old, allowed) in [("1.1", false), ("1.2", false), ("1.3", true), ("1.7", true)] {
+            let result = check_versioning(&deprecated_at(old, "1.1"), &removed);
+            assert_eq!(result.is_ok(), allowed, "deprecated at 1.1, last {old}, removed at 2.0: {result:?}");
+            if let Err(e) = result {
+                assert!(e.contains("stays 2 minor versions"), "{e}");
+            }
+        }
+        // Deprecating is an addition (a minor bump), and says since when.
+        check_versioning(&sample(), &deprecated_at("1.1", "1.1")).expect("deprecating at 1.1");
+        let mut half = deprecated_at("1.1", "1.1");
+        half.channels[0].deprecated_since = None;
+        assert!(check_versioning(&sample(), &half).expect_err("no version").contains("needs both"));
+        let future = deprecated_at("1.1", "1.4");
+        assert!(check_versioning(&sample(), &future).expect_err("future").contains("later than"));
+    }
+
+    #[test]
+    fn a_deprecated_channel_must_be_marked_in_the_docs() {
+        let contract = deprecated_at("1.1", "1.1");
+        let unmarked = "| `a:b` | `{}` | `{}` | main | 10 B | 1/s | Does a thing. |";
+        assert!(deprecations_marked_in_docs(&contract, unmarked).expect_err("unmarked").contains("a:b"));
+        let marked = "| `a:b` | `{}` | `{}` | main | 10 B | 1/s | Deprecated since 1.1: use `a:c`. |";
+        deprecations_marked_in_docs(&contract, marked).expect("marked");
+        deprecations_marked_in_docs(&sample(), unmarked).expect("nothing deprecated");
+    }
+
+    #[test]
+    fn a_snapshot_without_deprecated_since_reads_and_writes_as_before() {
+        let text = serde_json::to_string(&sample()).expect("json");
+        assert!(!text.contains("deprecatedSince"), "{text}");
+        let back: Contract = serde_json::from_str(&text).expect("reads");
+        assert_eq!(back, sample());
     }
 
     #[test]

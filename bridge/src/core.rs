@@ -389,8 +389,14 @@ impl Bridge {
             );
         }
 
-        if let Some(instead) = spec.deprecated {
-            tracing::warn!(channel = spec.name, window = sender.window.as_str(), instead, "deprecated channel called");
+        if let Some(deprecation) = spec.deprecated {
+            tracing::warn!(
+                channel = spec.name,
+                window = sender.window.as_str(),
+                instead = deprecation.use_instead,
+                since = deprecation.since,
+                "deprecated channel called"
+            );
         }
 
         let ctx = HandlerContext { window: sender.window, request_id: request_id.to_owned(), events: Arc::clone(&self.events) };

@@ -49,6 +49,6 @@ pub mod sender;
 pub use self::core::{Bridge, Dispatch, READ_ONLY_WHILE_INSPECTED, Transport};
 pub use error::{BridgeError, ErrorCode};
 pub use events::{EventHub, EventSink};
-pub use registry::{Channel, ChannelRegistry, ChannelSpec, Direction, Execution, HandlerContext, Lane};
+pub use registry::{Channel, ChannelRegistry, ChannelSpec, Deprecation, Direction, Execution, HandlerContext, Lane};
 pub use response::BridgeResponse;
 pub use sender::{APP_ORIGIN, APP_SCHEME, PageSecret, WindowLabel};

@@ -94,14 +94,30 @@ pub struct ChannelSpec {
     pub quota: Quota,
     /// The contract version it appeared in (`major.minor`).
     pub since: &'static str,
-    /// `Some(what to use instead)` when deprecated; each use logs a warning.
-    pub deprecated: Option<&'static str>,
+    /// Set when deprecated; each use logs a warning. A deprecated channel
+    /// stays in the contract for at least [`DEPRECATION_MINOR_VERSIONS`]
+    /// minor versions after `since` (`contract::check_versioning`).
+    pub deprecated: Option<Deprecation>,
     /// Whether a call changes state: such calls refuse a replayed request id.
     pub state_changing: bool,
     /// Where the handler runs.
     pub execution: Execution,
     /// How the payload crosses.
     pub body: Body,
+}
+
+/// How many minor contract versions a deprecated channel must stay before
+/// it may be removed.
+pub const DEPRECATION_MINOR_VERSIONS: u32 = 2;
+
+/// When a channel was deprecated and what replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deprecation {
+    /// The contract version (`major.minor`) that deprecated it.
+    pub since: &'static str,
+    /// What to use instead (a channel name, or a sentence).
+    pub use_instead: &'static str,
 }
 
 /// A channel declaration.

@@ -519,7 +519,7 @@ struct Old;
 impl Channel for Old {
     type Request = Empty;
     type Response = Empty;
-    const SPEC: ChannelSpec = ChannelSpec { name: "test:old", deprecated: Some("test:new"), ..Panics::SPEC };
+    const SPEC: ChannelSpec = ChannelSpec { name: "test:old", deprecated: Some(tollgate::bridge::Deprecation { since: "1.0", use_instead: "test:new" }), ..Panics::SPEC };
 }
 
 fn test_bridge() -> TestApp {
@@ -648,5 +648,8 @@ fn every_error_code_and_channel_is_documented() {
     }
     for event in &contract.events {
         assert!(doc.contains(&format!("`{}`", event.name)), "docs/ipc-contract.md does not document {}", event.name);
+    }
+    if let Err(why) = tollgate::bridge::contract::deprecations_marked_in_docs(&contract, &doc) {
+        panic!("{why}");
     }
 }
