@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.5.
+// Bridge contract version 1.6.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -44,7 +44,15 @@ type DeviceCodeExpired = {
 /**
  * The code that expired.
  */
-userCode: string, };
+userCode: string, 
+/**
+ * What happened, in a sentence for the user.
+ */
+message: string, 
+/**
+ * Always true: a new sign-in gets a new code.
+ */
+canRetry: boolean, };
 
 type DiagEcho = { 
 /**
@@ -244,6 +252,11 @@ findings: Array<Finding>, };
 
 type LoggedOut = { 
 /**
+ * Always true: signing out can't fail (the session is forgotten even
+ * when the keychain refuses; `keychainCleared` says whether it did).
+ */
+success: boolean, 
+/**
  * Whether a session existed.
  */
 wasSignedIn: boolean, 
@@ -299,13 +312,24 @@ lastSuccessfulConnection: string, };
 
 type OfflineModeEnabled = { 
 /**
- * What failed.
+ * What failed, in a sentence (the same text as `message`; kept for
+ * pages of contract 1.5 and before).
  */
 reason: string, 
+/**
+ * What failed, as a code a page can branch on.
+ */
+reasonCode: OfflineReason, 
+/**
+ * What failed, in a sentence.
+ */
+message: string, 
 /**
  * Until when the cached installation token works (ISO 8601), if any.
  */
 cachedTokenExpiresAt: string | null, };
+
+type OfflineReason = "BACKEND_UNREACHABLE" | "TIMEOUT";
 
 type OfflineStatus = { 
 /**
@@ -313,9 +337,17 @@ type OfflineStatus = {
  */
 isOffline: boolean, 
 /**
- * Why, when it is.
+ * Why, when it is, in a sentence (the same text as `message`).
  */
 reason: string | null, 
+/**
+ * Why, when it is, as a code.
+ */
+reasonCode: OfflineReason | null, 
+/**
+ * Why, when it is, in a sentence.
+ */
+message: string | null, 
 /**
  * Until when the cached installation token works (ISO 8601), if any.
  */
@@ -477,6 +509,10 @@ type ProfileDeleted = {
  * The deleted profile's id.
  */
 id: ProfileId, 
+/**
+ * The same id, under the name the JWT generator contract gives it.
+ */
+deletedId: ProfileId, 
 /**
  * Whether `settings.lastSelectedProfileId` pointed at it and was cleared.
  */

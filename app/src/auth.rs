@@ -26,7 +26,7 @@ pub use browser::{BrowserOpener, SystemBrowser, check_verification_uri};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use events::{
     AuthEvent, AuthEvents, DeviceCodeExpired, InstallationTokenCached, LoginError, LoginErrorCode, LoginSuccess,
-    LogoutSuccess, OfflineModeDisabled, OfflineModeEnabled, SessionExpired, TokenRefreshed, UserCode,
+    LogoutSuccess, OfflineModeDisabled, OfflineModeEnabled, OfflineReason, SessionExpired, TokenRefreshed, UserCode,
 };
 pub use session::{
     CachedToken, GithubUser, Installation, SESSION_ACCOUNT, SecretToken, SessionVault, SessionView, StoredSession, VaultError,
@@ -201,6 +201,9 @@ pub struct InstallationSelected {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LoggedOut {
+    /// Always true: signing out can't fail (the session is forgotten even
+    /// when the keychain refuses; `keychainCleared` says whether it did).
+    pub success: bool,
     /// Whether a session existed.
     pub was_signed_in: bool,
     /// Whether the keychain entry is gone (false: the keychain refused; the
@@ -214,8 +217,12 @@ pub struct LoggedOut {
 pub struct OfflineStatus {
     /// Whether the sign-in service is unreachable.
     pub is_offline: bool,
-    /// Why, when it is.
+    /// Why, when it is, in a sentence (the same text as `message`).
     pub reason: Option<String>,
+    /// Why, when it is, as a code.
+    pub reason_code: Option<OfflineReason>,
+    /// Why, when it is, in a sentence.
+    pub message: Option<String>,
     /// Until when the cached installation token works (ISO 8601), if any.
     pub cached_token_expires_at: Option<String>,
     /// The last time the service answered (ISO 8601), if it has since start.
@@ -266,6 +273,7 @@ struct LoginState {
 struct Link {
     offline: bool,
     reason: Option<String>,
+    reason_code: Option<OfflineReason>,
     last_success: Option<OffsetDateTime>,
 }
 
@@ -416,7 +424,9 @@ impl AuthService {
         let cached = inner.cached_token_expiry();
         OfflineStatus {
             is_offline: link.offline,
+            message: link.reason.clone(),
             reason: link.reason,
+            reason_code: link.reason_code,
             cached_token_expires_at: cached,
             last_successful_connection: link.last_success.map(timestamp::format),
         }
@@ -471,22 +481,29 @@ impl Inner {
                     let was = link.offline;
                     link.offline = true;
                     link.reason = Some(e.to_string());
-                    (!was).then(|| Err(e.to_string()))
+                    link.reason_code = Some(OfflineReason::of(e));
+                    (!was).then(|| Err((OfflineReason::of(e), e.to_string())))
                 }
                 _ => {
                     let was = link.offline;
                     link.offline = false;
                     link.reason = None;
+                    link.reason_code = None;
                     link.last_success = Some(now);
                     was.then_some(Ok(now))
                 }
             }
         };
         match event {
-            Some(Err(reason)) => {
+            Some(Err((reason_code, reason))) => {
                 tracing::warn!(reason = %reason, "the sign-in service is unreachable: offline mode");
                 let cached = self.cached_token_expiry();
-                self.emit(AuthEvent::OfflineModeEnabled(OfflineModeEnabled { reason, cached_token_expires_at: cached }));
+                self.emit(AuthEvent::OfflineModeEnabled(OfflineModeEnabled {
+                    message: reason.clone(),
+                    reason,
+                    reason_code,
+                    cached_token_expires_at: cached,
+                }));
             }
             Some(Ok(at)) => {
                 tracing::info!("the sign-in service answers again");
@@ -670,7 +687,11 @@ impl Inner {
 
     fn code_expired(&self, generation: u64, user_code: &str) {
         if self.is_current(generation) {
-            self.emit(AuthEvent::DeviceCodeExpired(DeviceCodeExpired { user_code: user_code.to_owned() }));
+            self.emit(AuthEvent::DeviceCodeExpired(DeviceCodeExpired {
+                user_code: user_code.to_owned(),
+                message: "the sign-in code expired before it was approved; start the sign-in again for a new code".to_owned(),
+                can_retry: true,
+            }));
         }
     }
 
@@ -889,7 +910,7 @@ impl Inner {
         }
         tracing::info!(was_signed_in, "signed out");
         self.emit(AuthEvent::LogoutSuccess(LogoutSuccess { was_signed_in }));
-        LoggedOut { was_signed_in, keychain_cleared }
+        LoggedOut { success: true, was_signed_in, keychain_cleared }
     }
 }
 

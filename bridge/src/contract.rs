@@ -244,6 +244,9 @@ fn version(v: &str) -> Option<(u32, u32)> {
 /// What `new` removes or alters relative to `old`: each entry a sentence.
 pub fn breaking_changes(old: &Contract, new: &Contract) -> Vec<String> {
     let mut out = Vec::new();
+    // A type only the host sends (a response or an event payload, never
+    // part of a request) may gain fields: a page reads the fields it knows.
+    let sent_by_page = reachable(old, old.channels.iter().map(|c| c.request.as_str()));
     for o in &old.channels {
         match new.channels.iter().find(|n| n.name == o.name) {
             None => out.push(format!("channel {} was removed", o.name)),
@@ -283,6 +286,7 @@ pub fn breaking_changes(old: &Contract, new: &Contract) -> Vec<String> {
         }
         match new.types.get(name) {
             Some(d) if d == decl => {}
+            Some(d) if !sent_by_page.contains(name.as_str()) && only_adds_fields(decl, d) => {}
             Some(_) => out.push(format!("type {name} changed")),
             None => {
                 let still_used = new.channels.iter().any(|c| c.request == *name || c.response == *name);
@@ -293,6 +297,62 @@ pub fn breaking_changes(old: &Contract, new: &Contract) -> Vec<String> {
         }
     }
     out
+}
+
+/// The type names `roots` use, directly or through other types of
+/// `contract` (a name counts when it appears as a whole word in a
+/// declaration).
+fn reachable<'a>(contract: &'a Contract, roots: impl Iterator<Item = &'a str>) -> std::collections::BTreeSet<&'a str> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue: Vec<&str> = roots.collect();
+    while let Some(name) = queue.pop() {
+        let Some((key, decl)) = contract.types.get_key_value(name) else { continue };
+        if !seen.insert(key.as_str()) {
+            continue;
+        }
+        let words = decl.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+        queue.extend(words.filter(|w| contract.types.contains_key(*w)));
+    }
+    seen
+}
+
+/// The `name: type` fields of an object type declaration (doc comments
+/// dropped), or `None` for anything that is not `type X = { … };`.
+fn object_fields(decl: &str) -> Option<Vec<String>> {
+    let mut text = String::new();
+    let mut rest = decl;
+    while let Some(start) = rest.find("/**") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].split_once("*/").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let body = text.split_once("= {")?.1.trim_end().strip_suffix("};")?;
+    // Split at the commas between fields, not those inside a field's type
+    // (`Record<string, unknown>`).
+    let (mut fields, mut field, mut depth) = (Vec::new(), String::new(), 0i32);
+    for c in body.chars() {
+        match c {
+            '<' | '{' | '(' | '[' => depth += 1,
+            '>' | '}' | ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                fields.push(std::mem::take(&mut field));
+                continue;
+            }
+            _ => {}
+        }
+        field.push(c);
+    }
+    fields.push(field);
+    Some(fields.iter().map(|f| f.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|f| !f.is_empty()).collect())
+}
+
+/// Whether `new` is `old` with fields added (every old field still there,
+/// with the same type).
+fn only_adds_fields(old: &str, new: &str) -> bool {
+    match (object_fields(old), object_fields(new)) {
+        (Some(o), Some(n)) => o.iter().all(|f| n.contains(f)),
+        _ => false,
+    }
 }
 
 /// Judges `new` against the checked-in `old`: breaking changes need a
@@ -485,6 +545,31 @@ mod tests {
         assert!(check_versioning(&old, &new).is_err(), "same version");
         new.version = "1.1".into();
         check_versioning(&old, &new).expect("minor bump");
+    }
+
+    #[test]
+    fn a_type_only_the_host_sends_may_gain_fields_but_a_request_type_may_not() {
+        let mut old = sample();
+        old.channels[0].response = "Res".into();
+        old.types.insert("Res".into(), "type Res = { \n/**\n * Doc.\n */\nok: boolean, \nwhy: Why, };".into());
+        old.types.insert("Why".into(), "type Why = \"A\" | \"B\";".into());
+        let mut added = old.clone();
+        added.version = "1.1".into();
+        added.types.insert("Res".into(), "type Res = { \n/**\n * Doc.\n */\nok: boolean, \n/**\n * New.\n */\nmessage: string, \nwhy: Why, };".into());
+        check_versioning(&old, &added).expect("a response field added is a minor change");
+        let mut retyped = added.clone();
+        retyped.types.insert("Res".into(), "type Res = { ok: string, why: Why, message: string, };".into());
+        assert!(check_versioning(&old, &retyped).expect_err("retyped").contains("type Res changed"));
+        let mut dropped = added.clone();
+        dropped.types.insert("Res".into(), "type Res = { message: string, why: Why, };".into());
+        assert!(check_versioning(&old, &dropped).expect_err("dropped").contains("type Res changed"));
+        let mut request = old.clone();
+        request.version = "1.1".into();
+        request.types.insert("Req".into(), "type Req = { a: string, b?: string, };".into());
+        assert!(check_versioning(&old, &request).expect_err("request").contains("type Req changed"), "a page type gained a field");
+        let mut union = added.clone();
+        union.types.insert("Why".into(), "type Why = \"A\" | \"B\" | \"C\";".into());
+        assert!(check_versioning(&old, &union).expect_err("union").contains("type Why changed"));
     }
 
     #[test]

@@ -100,7 +100,7 @@ fn a_profile_is_created_read_updated_and_deleted_and_survives_a_restart() {
     assert_eq!(again.ok("profiles:load", json!({}))["profiles"], json!([updated]));
 
     let deleted = again.ok("profiles:delete", json!({ "id": id }));
-    assert_eq!(deleted, json!({ "id": id, "lastSelectedCleared": false }));
+    assert_eq!(deleted, json!({ "id": id, "deletedId": id, "lastSelectedCleared": false }));
     assert_eq!(again.err("profiles:get", json!({ "id": id })).code, ErrorCode::NotFound);
     assert_eq!(again.ok("profiles:load", json!({}))["profiles"], json!([]));
 }

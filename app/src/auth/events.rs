@@ -68,6 +68,10 @@ pub struct LoginError {
 pub struct DeviceCodeExpired {
     /// The code that expired.
     pub user_code: String,
+    /// What happened, in a sentence for the user.
+    pub message: String,
+    /// Always true: a new sign-in gets a new code.
+    pub can_retry: bool,
 }
 
 /// An installation token was fetched and stored (`auth:installation-token-cached`).
@@ -117,12 +121,37 @@ pub struct LogoutSuccess {
     pub was_signed_in: bool,
 }
 
+/// Why the sign-in service counts as unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OfflineReason {
+    /// No connection: refused, reset, or the name did not resolve.
+    BackendUnreachable,
+    /// Connected, but no answer within the request timeout.
+    Timeout,
+}
+
+impl OfflineReason {
+    /// The reason for a backend error that counts as unreachable.
+    pub fn of(error: &crate::auth::BackendError) -> Self {
+        match error {
+            crate::auth::BackendError::Timeout(_) => Self::Timeout,
+            _ => Self::BackendUnreachable,
+        }
+    }
+}
+
 /// The sign-in service became unreachable (`auth:offline-mode-enabled`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineModeEnabled {
-    /// What failed.
+    /// What failed, in a sentence (the same text as `message`; kept for
+    /// pages of contract 1.5 and before).
     pub reason: String,
+    /// What failed, as a code a page can branch on.
+    pub reason_code: OfflineReason,
+    /// What failed, in a sentence.
+    pub message: String,
     /// Until when the cached installation token works (ISO 8601), if any.
     pub cached_token_expires_at: Option<String>,
 }

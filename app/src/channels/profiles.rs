@@ -40,6 +40,8 @@ pub struct ProfileRef {
 pub struct ProfileDeleted {
     /// The deleted profile's id.
     pub id: ProfileId,
+    /// The same id, under the name the JWT generator contract gives it.
+    pub deleted_id: ProfileId,
     /// Whether `settings.lastSelectedProfileId` pointed at it and was cleared.
     pub last_selected_cleared: bool,
 }
@@ -139,7 +141,7 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
             tracing::warn!(error = %e, "could not clear the deleted profile from the settings");
             false
         });
-        Ok(ProfileDeleted { id: req.id, last_selected_cleared })
+        Ok(ProfileDeleted { id: req.id, deleted_id: req.id, last_selected_cleared })
     })?;
 
 
