@@ -103,6 +103,22 @@ fuzz target='' seconds='300' sanitizer='none':
             -max_total_time={{seconds}} -timeout={{fuzz_input_timeout}} -print_final_stats=1
     done
 
+# Coverage of the parts the IPC and handshake contracts name (the bridge,
+# the channel handlers, the worker handshake), from an instrumented build
+# (cargo-llvm-cov, its own target directory): the bridge's and the
+# runtime's own tests, then the integration tests that drive the channels
+# and the worker. Prints scripts/coverage-report's JSON; fails under the
+# floors written there. About 20 minutes cold on two cores.
+coverage:
+    cargo llvm-cov clean --workspace
+    cargo llvm-cov --no-report --locked -p tollgate-bridge
+    cargo llvm-cov --no-report --locked -p tollgate-runtime --lib
+    # The worker binary the integration tests start (instrumented too).
+    cargo llvm-cov --no-report --locked -p tollgate-worker
+    scripts/with-display cargo llvm-cov --no-report --locked -p tollgate-host --features automation --test all -- bridge:: profiles:: auth:: worker:: settings:: lint:: crypto:: window::page_script_reaches_every_json_channel
+    cargo llvm-cov report --json --summary-only --output-path target/coverage.json
+    scripts/coverage-report target/coverage.json
+
 # Everything deny.toml checks, advisories included: needs the RustSec
 # database from GitHub, which `just test` (run where only the package
 # registries are reachable) can't fetch.

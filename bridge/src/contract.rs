@@ -542,7 +542,7 @@ mod tests {
         let mut extra = new.channels[0].clone();
         extra.name = "a:c".into();
         new.channels.push(extra);
-        assert!(check_versioning(&old, &new).is_err(), "same version");
+        assert!(check_versioning(&old, &new).expect_err("same version").contains("still 1.0"), "same version");
         new.version = "1.1".into();
         check_versioning(&old, &new).expect("minor bump");
     }
@@ -578,6 +578,6 @@ mod tests {
         let mut new = sample();
         new.error_codes.clear();
         new.version = "1.1".into();
-        assert!(check_versioning(&old, &new).is_err());
+        assert!(check_versioning(&old, &new).expect_err("breaking").contains("error code NOT_FOUND was removed"));
     }
 }

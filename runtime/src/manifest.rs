@@ -245,7 +245,8 @@ burst = 5
 
     #[test]
     fn zero_limits_quotas_for_unknown_functions_and_unknown_worlds_are_refused() {
-        assert!(parse(&GOOD.replace("deadline-ms = 1000", "deadline-ms = 0")).is_err());
+        let err = parse(&GOOD.replace("deadline-ms = 1000", "deadline-ms = 0")).expect_err("zero deadline");
+        assert!(err.to_string().contains("deadline-ms"), "{err}");
         let err = parse(&GOOD.replace("[quotas.sign]", "[quotas.read-keychain]")).expect_err("fn");
         assert!(matches!(err, ManifestError::UnknownFunction(ref f) if f == "read-keychain"));
         let err = parse(&GOOD.replace("jwt-signer@0.1.0", "jwt-signer@9.0.0")).expect_err("world");
@@ -254,8 +255,10 @@ burst = 5
 
     #[test]
     fn bad_names_versions_and_oversized_files_are_refused() {
-        assert!(parse(&GOOD.replace("name = \"jwt-signer\"", "name = \"../etc\"")).is_err());
-        assert!(parse(&GOOD.replace("version = \"0.1.0\"", "version = \"latest\"")).is_err());
+        let err = parse(&GOOD.replace("name = \"jwt-signer\"", "name = \"../etc\"")).expect_err("path name");
+        assert!(err.to_string().contains("name"), "{err}");
+        let err = parse(&GOOD.replace("version = \"0.1.0\"", "version = \"latest\"")).expect_err("not semver");
+        assert!(err.to_string().contains("version"), "{err}");
         let huge = format!("{GOOD}\n#{}", "x".repeat(MAX_MANIFEST_BYTES));
         assert!(matches!(parse(&huge), Err(ManifestError::TooLarge { .. })));
     }

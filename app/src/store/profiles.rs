@@ -481,7 +481,8 @@ mod tests {
         let path = dir.path().join(PROFILES_FILE);
         let text = std::fs::read_to_string(&path).expect("file");
         std::fs::write(&path, text.replacen("\"name\": \"Production\"", "\"name\": \"Pr\u{043E}duction\"", 1).replacen("\"name\": \"Caf\u{00E9}\"", "\"name\": \"Production\"", 1)).expect("edit");
-        assert!(ProfileStore::new(dir.path()).list().is_err(), "two lookalike names loaded");
+        let err = ProfileStore::new(dir.path()).list().expect_err("two lookalike names loaded");
+        assert!(err.to_string().contains("looks the same as another"), "{err}");
     }
 
     #[test]
