@@ -479,10 +479,11 @@ impl Inner {
             match result {
                 Err(e) if e.is_unreachable() => {
                     let was = link.offline;
+                    let (code, reason) = (OfflineReason::of(e), e.to_string());
                     link.offline = true;
-                    link.reason = Some(e.to_string());
-                    link.reason_code = Some(OfflineReason::of(e));
-                    (!was).then(|| Err((OfflineReason::of(e), e.to_string())))
+                    link.reason = Some(reason.clone());
+                    link.reason_code = Some(code);
+                    (!was).then_some(Err((code, reason)))
                 }
                 _ => {
                     let was = link.offline;

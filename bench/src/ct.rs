@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use tollgate::bridge::PageSecret;
-use tollgate::worker::{HandshakeToken, generate_handshake_token};
+use tollgate::worker::generate_handshake_token;
+
+use crate::round2;
 
 /// Samples per class.
 const SAMPLES: usize = 20_000;
@@ -103,14 +105,10 @@ fn flipped(bytes: &[u8], at: usize) -> Vec<u8> {
 /// The figures for `just bench`.
 pub fn report() -> Value {
     let token = generate_handshake_token().expect("random");
-    let token_bytes = hex_decode(&token.to_hex());
+    let token_bytes = hex::decode(token.to_hex().as_bytes()).expect("the token's own hex");
     let first = flipped(&token_bytes, 0);
     let last = flipped(&token_bytes, token_bytes.len() - 1);
-    let handshake = |token: &HandshakeToken| {
-        let token = token.clone();
-        move |presented: &[u8]| token.matches(presented)
-    };
-    let handshake_t = max_abs_t(&first, &last, &handshake(&token));
+    let handshake_t = max_abs_t(&first, &last, &|presented: &[u8]| token.matches(presented));
 
     let secret = PageSecret::generate().expect("random");
     let secret_hex = secret.to_hex();
@@ -131,14 +129,6 @@ pub fn report() -> Value {
         "has_power": has_power,
         "no_leak_found": has_power && handshake_t <= T_THRESHOLD && page_t <= T_THRESHOLD,
     })
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-fn hex_decode(text: &str) -> Vec<u8> {
-    (0..text.len()).step_by(2).filter_map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
 }
 
 /// `hex` with the character at `at` changed to another hex digit.

@@ -35,14 +35,13 @@ pub struct BenchProbe {
     arrivals: Mutex<Vec<(Path, Instant)>>,
     marks: Mutex<Vec<(String, Instant)>>,
     result: Mutex<Option<String>>,
-    started: Mutex<Option<Instant>>,
     driver: Mutex<Option<Driver>>,
 }
 
 impl BenchProbe {
     /// A probe that runs `page_script`.
     pub fn new(page_script: String) -> Self {
-        Self { page_script, arrivals: Mutex::new(Vec::new()), marks: Mutex::new(Vec::new()), result: Mutex::new(None), started: Mutex::new(None), driver: Mutex::new(None) }
+        Self { page_script, arrivals: Mutex::new(Vec::new()), marks: Mutex::new(Vec::new()), result: Mutex::new(None), driver: Mutex::new(None) }
     }
 
     fn record(&self, path: Path, at: Instant) {
@@ -88,9 +87,6 @@ impl Observer for BenchProbe {
         }
         if let Ok(mut marks) = self.marks.lock() {
             marks.clear();
-        }
-        if let Ok(mut started) = self.started.lock() {
-            *started = Some(Instant::now());
         }
         page.evaluate(&self.page_script);
     }

@@ -143,7 +143,6 @@ pub fn has_display() -> bool {
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
 }
 
-
 /// The page each window shows (and, for the about window, the only one it
 /// may show).
 fn page_of(label: WindowLabel) -> String {
@@ -694,21 +693,16 @@ fn watch_inspector(view: &webkit2gtk::WebView, label: WindowLabel, bridge: Arc<B
         tracing::warn!(window = label.as_str(), "the webview has no inspector to watch");
         return;
     };
-    let opened = Arc::clone(&bridge);
-    inspector.connect_open_window(move |_| {
-        opened.set_inspected(label, true);
-        false
-    });
-    let attached = Arc::clone(&bridge);
-    inspector.connect_attach(move |_| {
-        attached.set_inspected(label, true);
-        false
-    });
-    let front = Arc::clone(&bridge);
-    inspector.connect_bring_to_front(move |_| {
-        front.set_inspected(label, true);
-        false
-    });
+    // Each handler returns false: WebKit goes on to open, attach or raise it.
+    let opens = |bridge: Arc<Bridge>| {
+        move |_: &webkit2gtk::WebInspector| {
+            bridge.set_inspected(label, true);
+            false
+        }
+    };
+    inspector.connect_open_window(opens(Arc::clone(&bridge)));
+    inspector.connect_attach(opens(Arc::clone(&bridge)));
+    inspector.connect_bring_to_front(opens(Arc::clone(&bridge)));
     inspector.connect_closed(move |_| bridge.set_inspected(label, false));
 }
 

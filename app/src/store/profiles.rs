@@ -174,7 +174,6 @@ pub struct ProfileDraft {
 /// would let two names that read the same be different strings.
 pub fn check_name(name: &str) -> Result<String, StoreError> {
     let trimmed: String = name.trim().nfc().collect();
-    let trimmed = trimmed.as_str();
     let chars = trimmed.chars().count();
     if chars == 0 {
         return Err(StoreError::invalid("name", "the name is empty"));
@@ -194,7 +193,7 @@ pub fn check_name(name: &str) -> Result<String, StoreError> {
             format!("the name must not contain invisible or text-direction characters (it has U+{:04X})", u32::from(c)),
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(trimmed)
 }
 
 /// What two names are compared by for uniqueness: lowercased, then the
