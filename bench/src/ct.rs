@@ -131,7 +131,16 @@ pub fn report() -> Value {
     })
 }
 
-/// `hex` with the character at `at` changed to another hex digit.
+/// `hex` with the character at `at` changed to another of its own kind
+/// (digit for digit, letter for letter). Hex decoding branches on the kind
+/// of each character of the presented text, so a flip that turned a
+/// letter into a digit would make the classes differ in what was sent,
+/// not in where it differs from the secret.
 fn flip_hex(hex: &str, at: usize) -> String {
-    hex.char_indices().map(|(i, c)| if i == at { if c == '0' { '1' } else { '0' } } else { c }).collect()
+    let other = |c: char| match c {
+        '9' => '8',
+        'f' => 'e',
+        c => char::from(c as u8 + 1),
+    };
+    hex.char_indices().map(|(i, c)| if i == at { other(c) } else { c }).collect()
 }
