@@ -43,7 +43,7 @@ demo: build
 test:
     cargo clippy --locked --workspace --all-targets --features tollgate-host/automation -- -D warnings
     scripts/check-crate-deps
-    cargo deny --offline check licenses bans sources
+    cargo deny check licenses bans sources
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake
