@@ -540,6 +540,11 @@ mod through_the_reference_backend {
         s.rig.login();
         s.rig.events.wait_for("auth:login-success");
         s.rig.auth.select_installation(22).expect("select");
+        // The refreshed token must not be due itself: the fake GitHub dates
+        // it from the real clock while this one moved 57 minutes on, so a
+        // one-hour token would look 3 minutes from expiry and a caller
+        // arriving after the one refresh finished would start another.
+        s.github.set_token_ttl(2 * 3600);
         s.rig.clock.advance(Duration::from_secs(57 * 60));
         let barrier = Arc::new(Barrier::new(20));
         let tokens: Vec<String> = std::thread::scope(|scope| {
