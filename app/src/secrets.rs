@@ -22,7 +22,7 @@ mod master_key;
 mod sealing;
 
 pub use error::SecretsError;
-pub use keychain::{Keychain, KeychainError, OsKeychain};
+pub use keychain::{Keychain, KeychainError, OsKeychain, SecretServiceState, probe_secret_service};
 pub use master_key::{MASTER_KEY_BYTES, MasterKey};
 pub use sealing::{KeyBinding, SEALED_PREFIX};
 

@@ -5,4 +5,4 @@
 
 pub use tollgate_app::{AppError, AppServices, build_bridge};
 pub use tollgate_app::{channels, dev_plugins, services, tokens, trust_prompt, window_opener};
-pub use tollgate_window::{assets, driver, window, window_state};
+pub use tollgate_window::{assets, driver, platform, window, window_state};

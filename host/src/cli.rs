@@ -55,6 +55,11 @@ pub struct Cli {
     /// The GitHub sign-in backend: https, or http to this machine only.
     #[arg(long, value_name = "URL", env = "TOLLGATE_AUTH_BACKEND", default_value = tollgate::auth::DEFAULT_BACKEND_URL)]
     auth_backend: String,
+    /// Run the window's web processes without WebKit's bubblewrap sandbox
+    /// (measuring its cost, debugging a machine where it fails); logged as
+    /// a warning. Without it the sandbox is on wherever it can run.
+    #[arg(long)]
+    pub no_renderer_sandbox: bool,
     /// Save a PNG of the window once the page is ready, then quit.
     #[arg(long, value_name = "PATH")]
     screenshot: Option<PathBuf>,
@@ -121,6 +126,23 @@ enum Command {
     AuditSaveLoop {
         /// The data directory it saves into.
         dir: PathBuf,
+    },
+    /// Check what the app needs on this machine (display, WebKitGTK, a
+    /// Secret Service, the worker's sandbox, a writable data directory);
+    /// one line per check with the fix for anything missing. Exits 1 if
+    /// anything is missing.
+    Doctor {
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Internal: write the man pages and shell completions generated from
+    /// this command line into a directory (`just package`).
+    #[command(hide = true)]
+    PackageFiles {
+        /// The directory (created if needed).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check the worker handshake end to end: a correct client is accepted,
     /// a zero-token client is closed within 200 ms. Exits 0 only if both hold.
@@ -263,6 +285,23 @@ enum JwtCommand {
     },
 }
 
+/// What `tollgate --version` prints after the name: the version, then the
+/// commit it was built from, the wasmtime it runs guests with, the
+/// WebKitGTK loaded into this process, the IPC contract the page speaks and
+/// the WIT worlds plugins may implement.
+pub fn long_version() -> String {
+    let (major, minor, micro) = tollgate::app::platform::webkit_version();
+    let worlds: Vec<&str> = WORLDS.iter().map(|w| w.name).collect();
+    format!(
+        "{}\ncommit:       {}\nwasmtime:     {}\nwebkitgtk:    {major}.{minor}.{micro}\nipc contract: {}\nwit worlds:   {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("TOLLGATE_GIT_COMMIT"),
+        env!("TOLLGATE_WASMTIME_VERSION"),
+        tollgate::bridge::channels::CONTRACT_VERSION,
+        worlds.join(", "),
+    )
+}
+
 /// A failed command: the code and message printed, and the exit status.
 pub struct CliError {
     pub code: &'static str,
@@ -288,6 +327,13 @@ fn usage(code: &'static str, message: impl Into<String>) -> CliError {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    // These two need no engine: doctor reports on the machine even where
+    // an engine could not start.
+    match &cli.command {
+        Some(Command::Doctor { json }) => return doctor(cli.data_dir, *json),
+        Some(Command::PackageFiles { out }) => return package_files(out),
+        _ => {}
+    }
     let cache_dir = if cli.no_cache { None } else { cli.cache_dir.clone().or_else(EngineOptions::default_cache_dir) };
     let engine = PluginEngine::new(EngineOptions { cache_dir: cache_dir.clone(), ..EngineOptions::default() })?;
     // The same quarantine list as the app's: a plugin that failed a
@@ -312,6 +358,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     };
     match command {
         Command::Contract { write } => contract(&engine, write),
+        // Answered above, before the engine starts.
+        Command::Doctor { json } => doctor(cli.data_dir, json),
+        Command::PackageFiles { out } => package_files(&out),
         Command::Plugin(PluginCommand::Inspect { file, json, world }) => inspect(&engine, &file, json, world.as_deref()),
         Command::Plugin(PluginCommand::New { name, world, dir }) => plugin_new(&name, &world, &dir),
         Command::Plugin(PluginCommand::Hash { file, manifest, write }) => plugin_hash(&file, manifest.as_deref(), write),
@@ -423,6 +472,41 @@ fn watch_dev_plugins(dirs: &[PathBuf], services: &std::sync::Arc<AppServices>, b
 }
 
 /// `--data-dir`, or `$XDG_DATA_HOME/tollgate`.
+fn doctor(data_dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    let data_dir = default_data_dir(data_dir);
+    let checks = crate::doctor::run_checks(data_dir.as_deref(), default_worker_program().ok());
+    if json {
+        let text = serde_json::to_string_pretty(&checks).map_err(|e| usage("INTERNAL", e.to_string()))?;
+        println!("{text}");
+    } else {
+        print!("{}", crate::doctor::render(&checks));
+    }
+    if checks.iter().any(|c| c.status == crate::doctor::Status::Missing) {
+        return Err(CliError { code: "DOCTOR_FOUND_MISSING", message: "something the app needs is missing (see above)".to_owned(), exit_status: 1 });
+    }
+    Ok(())
+}
+
+/// The man pages (one per command, `tollgate.1`, `tollgate-jwt.1`, ...) and
+/// the bash, zsh and fish completions, from the same clap definition the
+/// binary parses with.
+fn package_files(out: &Path) -> Result<(), CliError> {
+    use clap::CommandFactory as _;
+    let io = |what: &str, e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot write {what} into {}: {e}", out.display()), exit_status: 1 };
+    let man = out.join("man");
+    let completions = out.join("completions");
+    std::fs::create_dir_all(&man).map_err(|e| io("man pages", e))?;
+    std::fs::create_dir_all(&completions).map_err(|e| io("completions", e))?;
+    let mut command = Cli::command();
+    command.build();
+    clap_mangen::generate_to(command.clone(), &man).map_err(|e| io("man pages", e))?;
+    for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
+        clap_complete::generate_to(shell, &mut command, "tollgate", &completions).map_err(|e| io("completions", e))?;
+    }
+    println!("{}", out.display());
+    Ok(())
+}
+
 fn default_data_dir(data_dir: Option<PathBuf>) -> Option<PathBuf> {
     data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate")))
 }

@@ -3,15 +3,31 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 mod cli;
+mod doctor;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let matches = cli::Cli::command().long_version(cli::long_version()).get_matches();
+    let args = match cli::Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     if let Err(message) = init_logging(&args) {
         eprintln!("error: LOG_FILE: {message}");
         return ExitCode::from(2);
+    }
+    // Before anything starts a thread (it sets WebKit's sandbox variable),
+    // and only where a web process will run: the window, and the audit's
+    // page cases, which must meet the renderer as users get it.
+    if args.no_renderer_sandbox && args.opens_window() {
+        tracing::warn!(event = "renderer_sandbox", enabled = false, reason = "--no-renderer-sandbox", "web processes run unsandboxed: --no-renderer-sandbox");
+    } else if args.opens_window() || args.runs_audit() {
+        match tollgate::app::platform::enable_renderer_sandbox() {
+            Ok(()) => tracing::info!(event = "renderer_sandbox", enabled = true, "web processes run inside bubblewrap"),
+            Err(why) => tracing::warn!(event = "renderer_sandbox", enabled = false, reason = %why, "web processes run unsandboxed: {why}"),
+        }
     }
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

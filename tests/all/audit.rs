@@ -64,6 +64,7 @@ const REQUIRED: &[&str] = &[
     "page/huge-body-refused-unread",
     "page/odd-bodies",
     "page/devtools-caller",
+    "page/renderer-sandboxed",
     "page/malformed-calls",
     "page/oversized-calls",
     "page/unknown-channel",

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod dev_reload;
 mod docs;
+mod doctor;
 mod harness;
 mod hostile_output;
 mod keychain;

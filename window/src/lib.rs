@@ -16,6 +16,7 @@
 
 pub mod assets;
 pub mod driver;
+pub mod platform;
 mod scheme;
 pub mod window;
 pub mod window_state;

@@ -92,3 +92,47 @@ fn describe(e: keyring::Error) -> KeychainError {
         _ => "the keychain failed".to_owned(),
     })
 }
+
+/// What the session's Secret Service offers the app, asked without reading
+/// or writing any secret and without raising an unlock prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretServiceState {
+    /// The default collection (where the app's entries go) is unlocked.
+    Unlocked,
+    /// The default collection is locked: the first keychain call would
+    /// wait on an unlock prompt.
+    Locked,
+    /// A Secret Service answers but has no default collection; the first
+    /// keychain call creates one (and may prompt for its password).
+    NoDefaultCollection,
+}
+
+/// Asks the session bus's Secret Service (org.freedesktop.secrets) about
+/// its default collection. An error says what is missing: no session bus,
+/// no service on it, or a service that fails.
+pub fn probe_secret_service() -> Result<SecretServiceState, KeychainError> {
+    use dbus_secret_service::{EncryptionType, Error, SecretService};
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty()) {
+        return Err(KeychainError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)".to_owned()));
+    }
+    let service = SecretService::connect(EncryptionType::Plain).map_err(|e| {
+        KeychainError(match e {
+            Error::Unavailable => "no Secret Service on the session bus".to_owned(),
+            // Nothing owns org.freedesktop.secrets and nothing can be
+            // activated for it: no Secret Service is installed.
+            Error::Dbus(e) if e.name() == Some("org.freedesktop.DBus.Error.ServiceUnknown") => {
+                "no Secret Service on the session bus (nothing provides org.freedesktop.secrets)".to_owned()
+            }
+            other => format!("the Secret Service did not answer: {other}"),
+        })
+    })?;
+    match service.get_default_collection() {
+        Ok(collection) => match collection.is_locked() {
+            Ok(true) => Ok(SecretServiceState::Locked),
+            Ok(false) => Ok(SecretServiceState::Unlocked),
+            Err(e) => Err(KeychainError(format!("the Secret Service failed: {e}"))),
+        },
+        Err(Error::NoResult) => Ok(SecretServiceState::NoDefaultCollection),
+        Err(e) => Err(KeychainError(format!("the Secret Service failed: {e}"))),
+    }
+}

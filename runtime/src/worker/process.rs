@@ -38,13 +38,21 @@ pub const REPLY_SPIN: Duration = Duration::from_micros(200);
 /// The worker program's file name.
 pub const WORKER_PROGRAM: &str = "tollgate-worker";
 
-/// The worker program installed beside the running executable (the
-/// package puts `tollgate` and `tollgate-worker` in one directory, and so
-/// does cargo).
+/// Where the Debian package installs the worker, relative to the
+/// directory of `tollgate` (`/usr/bin` -> `/usr/libexec/tollgate`): a
+/// helper no user runs by hand stays off `PATH`.
+pub const PACKAGED_WORKER_DIR: &str = "../libexec/tollgate";
+
+/// The worker program: beside the running executable (cargo puts
+/// `tollgate` and `tollgate-worker` in one directory), else where the
+/// package installs it ([`PACKAGED_WORKER_DIR`]). When neither exists, the
+/// first, so the error names a path.
 pub fn default_worker_program() -> Result<PathBuf, PluginError> {
     let exe = std::env::current_exe().map_err(|e| PluginError::WorkerStart(format!("cannot find this program: {e}")))?;
     let dir = exe.parent().ok_or_else(|| PluginError::WorkerStart(format!("{} has no directory", exe.display())))?;
-    Ok(dir.join(WORKER_PROGRAM))
+    let beside = dir.join(WORKER_PROGRAM);
+    let packaged = dir.join(PACKAGED_WORKER_DIR).join(WORKER_PROGRAM);
+    Ok(if !beside.is_file() && packaged.is_file() { packaged } else { beside })
 }
 
 /// How a worker is run.

@@ -66,3 +66,17 @@ pub fn install() -> Result<(), String> {
 pub fn install() -> Result<(), String> {
     Err("no seccomp filter is defined for this architecture".into())
 }
+
+/// Whether this kernel can enforce the filter: seccomp filters with the
+/// kill-process action (`/proc/sys/kernel/seccomp/actions_avail`). Reports
+/// what is missing; installs nothing.
+pub fn available() -> Result<(), String> {
+    const ACTIONS: &str = "/proc/sys/kernel/seccomp/actions_avail";
+    let actions = std::fs::read_to_string(ACTIONS)
+        .map_err(|e| format!("this kernel reports no seccomp filter support ({ACTIONS}: {e})"))?;
+    if actions.split_whitespace().any(|a| a == "kill_process") {
+        Ok(())
+    } else {
+        Err(format!("this kernel's seccomp lacks the kill_process action (it offers: {})", actions.trim()))
+    }
+}

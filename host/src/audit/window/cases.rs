@@ -411,6 +411,55 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.still_works(&r["ping"], "app:ping");
                 c.outcome()
             }),
+        case(page, ready, "page/renderer-sandboxed", "renderer-sandbox.js",
+            "every web process of the app runs inside WebKit's bubblewrap sandbox: its mount, PID and network namespaces differ from the host's, and a file planted in the user's home does not exist in its view of the filesystem; the page's own file:// reads of it fail; skipped, with the reason the app logged, where bubblewrap can't run",
+            |page, _| {
+                let planted = match plant_in_home() {
+                    Ok(p) => p,
+                    Err(e) => return Outcome::fail(format!("could not plant a file in the home directory: {e}")),
+                };
+                let r = page.run(include_str!("../pages/renderer-sandbox.js"), &json!({ "path": planted.path.display().to_string() }));
+                let web = web_processes();
+                if std::env::var_os(crate::app::platform::SANDBOX_ENV).is_none() {
+                    let why = crate::app::platform::renderer_sandbox_available().err().unwrap_or_else(|| "the sandbox was not turned on".to_owned());
+                    return Outcome::skip(format!("the renderer sandbox can't run here: {why}"));
+                }
+                let mut c = Checks::default();
+                c.expect(!web.is_empty(), "found no WebKitWebProcess below this process");
+                let (mut own, mut blind) = (0, 0);
+                for pid in &web {
+                    let mut separate = true;
+                    for ns in ["mnt", "pid", "net"] {
+                        let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{ns}"));
+                        let ours = std::fs::read_link(format!("/proc/self/ns/{ns}"));
+                        let differs = matches!((&theirs, &ours), (Ok(t), Ok(o)) if t != o);
+                        separate &= differs;
+                        c.expect(differs, format!("web process {pid} shares the host's {ns} namespace (or it is unreadable: {theirs:?} {ours:?})"));
+                    }
+                    own += usize::from(separate);
+                    let seen = std::path::Path::new(&format!("/proc/{pid}/root")).join(planted.path.strip_prefix("/").unwrap_or(&planted.path));
+                    let visible = seen.exists();
+                    blind += usize::from(!visible);
+                    c.expect(!visible, format!("web process {pid} sees the planted file at {}", planted.path.display()));
+                }
+                c.saw(format!(
+                    "{} web process(es): {own} with mount, PID and network namespaces of their own; the planted file absent from {blind} of their filesystems",
+                    web.len()
+                ));
+                match r {
+                    Ok(r) => {
+                        for how in ["fetch", "xhr", "img"] {
+                            let got = r[how].as_str().unwrap_or("");
+                            c.expect(!got.starts_with("read") && got != "loaded", format!("the page read the planted file by {how}: {got}"));
+                        }
+                        c.saw(format!("page reads: fetch {}, xhr {}, img {}", r["fetch"], r["xhr"], r["img"]));
+                        c.still_works(&r["ping"], "app:ping");
+                    }
+                    Err(e) => c.expect(false, format!("the page script failed: {e}")),
+                }
+                drop(planted);
+                c.outcome()
+            }),
         case(page, ready, "page/devtools-caller", "devtools-caller.js",
             "with the web inspector open on the main window (the host opens it as a developer would; WebKit can't tell console code from page code), every channel that signs, seals, saves, deletes, signs out, trusts or moves bytes answers IPC_FORBIDDEN (logged, after a WEB_INSPECTOR_OPEN event); app:ping, app:info, plugins:list and settings:get still answer; once it closes, calls answer again; a release build has developer extras off",
             |page, env| {
@@ -1047,4 +1096,51 @@ fn random_hex() -> String {
     let mut bytes = [0u8; 8];
     let _ = getrandom::fill(&mut bytes);
     hex::encode(bytes)
+}
+
+/// A file with a random name in the user's home, removed on drop.
+struct Planted {
+    path: std::path::PathBuf,
+}
+
+impl Drop for Planted {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn plant_in_home() -> Result<Planted, String> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or("HOME is not set")?;
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| e.to_string())?;
+    let path = std::path::PathBuf::from(home).join(format!(".tollgate-audit-planted-{}", hex::encode(nonce)));
+    std::fs::write(&path, "planted by tollgate audit: a web process must not see this\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Planted { path })
+}
+
+/// The WebKit web processes below this process (children of children:
+/// bubblewrap sits between), by walking /proc's parent links.
+fn web_processes() -> Vec<u32> {
+    let me = std::process::id();
+    let parent_of = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name is in parentheses and may hold spaces: the
+        // fields after the last ')' are state, then the parent's PID.
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end().starts_with("WebKitWebProces")))
+        .filter(|pid| {
+            let mut at = *pid;
+            for _ in 0..8 {
+                match parent_of(at) {
+                    Some(p) if p == me => return true,
+                    Some(p) if p > 1 => at = p,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .collect()
 }
