@@ -8,6 +8,24 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 build:
     cargo build --release --locked -p tollgate-host -p tollgate-worker
 
+# The Debian package: target/package/tollgate_<version>-<revision>_<arch>.deb
+# (cargo-deb; docs/packaging.md): both release binaries, the desktop entry,
+# the icons, the AppStream metadata, the man pages and shell completions
+# generated from the CLI's own definition. Dependencies come from the
+# libraries the binaries link (dpkg-shlibdeps).
+package: build
+    rm -rf target/release/package-files target/package
+    target/release/tollgate package-files --out target/release/package-files
+    gzip -9n target/release/package-files/man/*.1
+    cargo deb --locked --no-build --strip -p tollgate-host --output target/package/
+    ls target/package/*.deb
+
+# Builds the package, then checks it as a user's machine would meet it:
+# lintian, the desktop entry, AppStream, and the binaries run from the
+# unpacked package (scripts/check-package).
+package-check: package
+    scripts/check-package
+
 # The app: opens the window. With no display, runs it on a private Xvfb
 # server instead, saves a screenshot and says where.
 run: build
@@ -47,6 +65,7 @@ test:
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     scripts/verify-ipc-handshake
+    just package-check
     just fuzz-smoke
 
 # How long one fuzz input may run before libFuzzer calls it a hang and

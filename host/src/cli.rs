@@ -499,11 +499,25 @@ fn package_files(out: &Path) -> Result<(), CliError> {
     std::fs::create_dir_all(&completions).map_err(|e| io("completions", e))?;
     let mut command = Cli::command();
     command.build();
-    clap_mangen::generate_to(command.clone(), &man).map_err(|e| io("man pages", e))?;
+    write_man_pages(&command, &man).map_err(|e| io("man pages", e))?;
     for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
         clap_complete::generate_to(shell, &mut command, "tollgate", &completions).map_err(|e| io("completions", e))?;
     }
     println!("{}", out.display());
+    Ok(())
+}
+
+/// One man page for `command` (named `tollgate`, `tollgate-jwt`,
+/// `tollgate-jwt-sign`, ...) and each of its subcommands, leaving out hidden
+/// ones and clap's `help`, whose pages would only repeat the others.
+fn write_man_pages(command: &clap::Command, dir: &Path) -> std::io::Result<()> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    std::fs::write(dir.join(format!("{}.1", command.get_name())), page)?;
+    for sub in command.get_subcommands().filter(|c| !c.is_hide_set() && c.get_name() != "help") {
+        let named = sub.clone().name(format!("{}-{}", command.get_name(), sub.get_name()));
+        write_man_pages(&named, dir)?;
+    }
     Ok(())
 }
 

@@ -206,8 +206,12 @@ fn package_files_are_man_pages_and_completions_of_the_real_command_line() {
     }
     assert!(read("man/tollgate-doctor.1").contains("Secret Service"));
     assert!(read("man/tollgate-jwt-sign.1").contains("key\\-file"), "tollgate-jwt-sign.1 lacks --key-file");
-    // Hidden commands stay out of what users are shown.
+    // Hidden commands, and clap's `help` pages that would repeat the
+    // others, stay out of what users are shown.
     assert!(!man.contains("package\\-files") && !man.contains("audit\\-save\\-loop"), "a hidden command is in tollgate.1");
+    let pages: Vec<String> = std::fs::read_dir(dir.path().join("man")).expect("man dir").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    assert!(pages.iter().all(|p| !p.contains("-help") && !p.contains("package-files") && !p.contains("audit-save-loop")), "{pages:?}");
+    assert!(pages.contains(&"tollgate-plugin-inspect.1".to_owned()), "{pages:?}");
     assert!(read("completions/tollgate.bash").contains("doctor"));
     assert!(read("completions/_tollgate").contains("doctor"));
     assert!(read("completions/tollgate.fish").contains("doctor"));

@@ -1,7 +1,8 @@
 //! Tollgate's window: the tao + wry adapter over the bridge (`window`), the
 //! app's own scheme (`scheme`: the UI's files and the binary path), the
 //! page's assets and headers (`assets`), the main window's saved bounds
-//! (`window_state`), and the one seam through which anything that is not
+//! (`window_state`), what the machine gives the window (`platform`: the
+//! WebKitGTK release, the display, the renderer sandbox), and the one seam through which anything that is not
 //! the app sees the window (`driver`).
 //!
 //! The seam replaces hooks inside the adapter: the audit and the bench
