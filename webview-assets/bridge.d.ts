@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.6.
+// Bridge contract version 1.7.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -130,6 +130,18 @@ type FindingCode = "NOT_A_NUMBER" | "WRONG_TYPE" | "EXP_IN_PAST" | "EXPIRY_TOO_L
 
 type FindingSeverity = "error" | "warning" | "info";
 
+type GenerateKeyRequest = { 
+/**
+ * The algorithm the key is for: an HMAC secret as long as its hash,
+ * an RSA key for the RS and PS algorithms, P-256 for ES256, P-384 for ES384, Ed25519
+ * for EdDSA.
+ */
+algorithm: AlgorithmName, 
+/**
+ * The RS and PS algorithms only: 2048 (when absent), 3072 or 4096.
+ */
+rsaBits?: number, };
+
 type GenerateRequest = { 
 /**
  * The profile to sign with.
@@ -140,6 +152,16 @@ profileId: ProfileId,
  * host's regardless).
  */
 overrides?: Record<string, unknown>, };
+
+type GeneratedKey = { 
+/**
+ * The new key, sealed: for `profiles:save`'s `encryptedKey`.
+ */
+encryptedKey: string, 
+/**
+ * Its public half; `null` for an HMAC secret, which has none.
+ */
+publicKey: PublicKeyInfo | null, };
 
 type GeneratedToken = { 
 /**
@@ -233,6 +255,12 @@ type JwtDecodeRequest = {
 token: string, };
 
 type KeyEncoding = "text" | "base64";
+
+type KeySet = { 
+/**
+ * One JWK per asymmetric profile, in profile order.
+ */
+keys: Array<Record<string, string>>, };
 
 type LintClaimsRequest = { 
 /**
@@ -556,11 +584,36 @@ type ProfileList = {
  */
 profiles: Array<Profile>, };
 
+type ProfilePublicKey = { 
+/**
+ * The profile.
+ */
+id: ProfileId, 
+/**
+ * Its key's public half.
+ */
+publicKey: PublicKeyInfo, };
+
 type ProfileRef = { 
 /**
  * The profile's id.
  */
 id: ProfileId, };
+
+type PublicKeyInfo = { 
+/**
+ * The JWK: `kty` and its members, `alg`, `use: "sig"`, `kid` (the
+ * thumbprint).
+ */
+jwk: Record<string, string>, 
+/**
+ * SubjectPublicKeyInfo PEM (`BEGIN PUBLIC KEY`).
+ */
+pem: string, 
+/**
+ * RFC 7638 SHA-256 thumbprint of the JWK, base64url.
+ */
+thumbprint: string, };
 
 type QuarantineEntry = { 
 /**
@@ -810,6 +863,12 @@ interface TollgateChannels {
   "auth:check-offline-status": { request: Empty, response: OfflineStatus };
   /** Lints a profile's claims inside the claims-linter guest: lifetime, audience, issuer, personal data. */
   "lint:claims": { request: LintClaimsRequest, response: LintReport };
+  /** Generates a key for an algorithm in the host and seals it; answers the sealed key and the public half. */
+  "keys:generate": { request: GenerateKeyRequest, response: GeneratedKey };
+  /** A profile's public key (JWK, PEM, thumbprint); refused for HMAC profiles. */
+  "keys:public": { request: ProfileRef, response: ProfilePublicKey };
+  /** A JWKS of every profile with an asymmetric key. */
+  "keys:jwks": { request: Empty, response: KeySet };
 }
 
 interface TollgateUploadChannels {

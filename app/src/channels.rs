@@ -10,6 +10,7 @@ pub mod auth;
 pub mod crypto;
 pub mod diag;
 pub mod jwt;
+pub mod keys;
 pub mod lint;
 pub mod plugins;
 pub mod profiles;
@@ -169,5 +170,6 @@ pub fn register_all(registry: &mut ChannelRegistry, services: &Arc<AppServices>)
     settings::register(registry, services)?;
     auth::register(registry, services)?;
     lint::register(registry, services)?;
+    keys::register(registry, services)?;
     Ok(())
 }

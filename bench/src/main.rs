@@ -311,11 +311,18 @@ fn main() {
         println!("{}", json!({ "dev_reload": reload::reload() }));
         return;
     }
-    // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figure.
+    // `TOLLGATE_BENCH_ONLY=ct`: only the secret-compare timing figure.
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("ct") {
         println!("{}", serde_json::to_string_pretty(&json!({ "secret_compare_timing": ct::report() })).expect("json"));
         return;
     }
+    // `TOLLGATE_BENCH_ONLY=cold`: only cold start (the release app and the
+    // bare window, with and without the renderer sandbox).
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("cold") {
+        println!("{}", serde_json::to_string_pretty(&json!({ "bridge_cold_start_to_first_answer": bridge::cold_start() })).expect("json"));
+        return;
+    }
+    // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figures.
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
         println!("{}", serde_json::to_string_pretty(&json!({ "auth_get_session_host_side": auth::get_session(&engine), "auth_sign_in": auth::sign_in_latencies() })).expect("json"));
         return;

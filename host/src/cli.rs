@@ -96,6 +96,9 @@ enum Command {
     /// Sign and decode JSON Web Tokens through the signer plugin.
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Make keys, and export the public keys of the app's signing profiles.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Run the hostile corpus against this build, in the real runtime, and
     /// print what must happen and what happened for every case. Exits 1 if
     /// any case failed.
@@ -241,6 +244,38 @@ enum PluginCommand {
         /// The manifest, if not beside the component.
         #[arg(long)]
         manifest: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Generate a private key for an algorithm into a new file (mode
+    /// 0600): an HMAC secret's raw bytes, or a PKCS#8 PEM (RSA, P-256,
+    /// P-384, Ed25519). Prints the public key's JWK for asymmetric keys.
+    Generate {
+        /// HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA.
+        #[arg(long)]
+        alg: String,
+        /// RS*/PS* only: 2048 (default), 3072 or 4096.
+        #[arg(long)]
+        rsa_bits: Option<usize>,
+        /// The file to create; refused if it exists.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public keys of the app's signing profiles (from
+    /// --data-dir, opened with the OS keychain): a JWKS of every profile
+    /// with an asymmetric key, or one profile's key as a JWK or PEM.
+    Export {
+        /// The JWKS of every asymmetric profile (the default).
+        #[arg(long, conflicts_with = "profile")]
+        jwks: bool,
+        /// One profile, by name or id.
+        #[arg(long)]
+        profile: Option<String>,
+        /// With --profile: the SubjectPublicKeyInfo PEM instead of the JWK.
+        #[arg(long, requires = "profile")]
+        pem: bool,
     },
 }
 
@@ -405,6 +440,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::IpcCheck => ipc_check(),
+        Command::Keys(KeysCommand::Generate { alg, rsa_bits, out }) => keys_generate(&alg, rsa_bits, &out),
+        Command::Keys(KeysCommand::Export { jwks: _, profile, pem }) => {
+            let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
+            keys_export(&engine, &data_dir, profile.as_deref(), pem)
+        }
         Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
             let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
             let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
@@ -483,6 +523,47 @@ fn doctor(data_dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
     }
     if checks.iter().any(|c| c.status == crate::doctor::Status::Missing) {
         return Err(CliError { code: "DOCTOR_FOUND_MISSING", message: "something the app needs is missing (see above)".to_owned(), exit_status: 1 });
+    }
+    Ok(())
+}
+
+fn keys_generate(alg: &str, rsa_bits: Option<usize>, out: &Path) -> Result<(), CliError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let alg: Algorithm = alg.parse()?;
+    let material = tollgate::jwt::generate(alg, rsa_bits)?;
+    let key = SigningKey::new(alg, Zeroizing::new(material.to_vec()))?;
+    let public = key.public_key(None)?;
+    let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot write {}: {e}", out.display()), exit_status: 1 };
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out).map_err(io)?;
+    file.write_all(&material).and_then(|()| file.sync_all()).map_err(io)?;
+    if let Some(public) = public {
+        println!("{}", serde_json::to_string_pretty(&public.jwk).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn keys_export(engine: &PluginEngine, data_dir: &Path, profile: Option<&str>, pem: bool) -> Result<(), CliError> {
+    use tollgate::app::channels::keys;
+    let services = AppServices::new(engine, data_dir)?;
+    let bridge_error = |e: tollgate::bridge::BridgeError| CliError { code: e.code.as_str(), message: e.message, exit_status: 1 };
+    let Some(wanted) = profile else {
+        let set = keys::key_set(&services).map_err(bridge_error)?;
+        println!("{}", serde_json::to_string_pretty(&json!({ "keys": set.keys })).unwrap_or_default());
+        return Ok(());
+    };
+    let profiles = services.profiles().list().map_err(|e| CliError { code: "LOAD_FAILED", message: e.to_string(), exit_status: 1 })?;
+    let found = profiles
+        .iter()
+        .find(|p| p.id.to_string() == wanted || p.name == wanted)
+        .ok_or_else(|| CliError { code: "NOT_FOUND", message: format!("no profile is named or has the id {wanted:?}"), exit_status: 1 })?;
+    let public = keys::public_key_of(&services, found)
+        .map_err(bridge_error)?
+        .ok_or_else(|| CliError { code: "INVALID_INPUT", message: format!("{} is an HMAC profile: its secret has no public half", found.name), exit_status: 1 })?;
+    if pem {
+        print!("{}", public.pem);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&public.jwk).unwrap_or_default());
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod algorithm;
 pub mod backend;
+pub mod generate;
 mod error;
 mod key;
 pub mod quarantine;
@@ -12,6 +13,7 @@ mod verify_output;
 
 pub use algorithm::Algorithm;
 pub use error::JwtError;
+pub use generate::{PublicKey, generate, jwks};
 pub use key::SigningKey;
 pub use signer::{AnswerSchedule, DecodedToken, JwtSigner, SignRequest};
 pub use verify_output::{NOT_CANONICAL, verify_signer_output};

@@ -14,6 +14,7 @@ mod doctor;
 mod harness;
 mod hostile_output;
 mod keychain;
+mod keys;
 mod leaky_signer;
 mod lint;
 mod loading;

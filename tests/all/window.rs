@@ -237,14 +237,15 @@ impl App {
 
     /// The app's web (renderer) processes.
     fn web_processes(&self) -> Vec<u32> {
-        let app = self.app_pid();
-        let children = children_of(app);
-        let grandchildren: Vec<u32> = children.iter().flat_map(|c| children_of(*c)).collect();
-        children
-            .into_iter()
-            .chain(grandchildren)
-            .filter(|pid| process_info(*pid).is_some_and(|p| p.comm.starts_with("WebKitWebProces")))
-            .collect()
+        // Down to four levels: the renderer sandbox puts two bubblewrap
+        // processes between the app and its web process.
+        let mut level = children_of(self.app_pid());
+        let mut all = level.clone();
+        for _ in 0..3 {
+            level = level.iter().flat_map(|c| children_of(*c)).collect();
+            all.extend(&level);
+        }
+        all.into_iter().filter(|pid| process_info(*pid).is_some_and(|p| p.comm.starts_with("WebKitWebProces"))).collect()
     }
 
     /// What a failure message needs to tell a slow page from a lost
@@ -466,6 +467,15 @@ fn page_script_reaches_every_json_channel() {
     let listed = ok("profiles:load", json!({}));
     assert!(listed["profiles"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == id)), "{listed}");
     assert_eq!(ok("profiles:get", json!({ "id": id }))["name"], "every channel");
+    let made = ok("keys:generate", json!({ "algorithm": "ES256" }));
+    let es = ok(
+        "profiles:save",
+        json!({ "name": "host-made key", "algorithm": "ES256", "encryptedKey": made["encryptedKey"], "payload": { "sub": "page" }, "expirationPreset": "1h" }),
+    );
+    assert_eq!(ok("keys:public", json!({ "id": es["id"] }))["publicKey"]["thumbprint"], made["publicKey"]["thumbprint"]);
+    let jwks = ok("keys:jwks", json!({}));
+    assert_eq!(jwks["keys"][0]["kid"], made["publicKey"]["thumbprint"], "{jwks}");
+    ok("profiles:delete", json!({ "id": es["id"] }));
     let generated = ok("jwt:generate", json!({ "profileId": id }));
     let signed = generated["raw"].as_str().expect("a token").to_owned();
     assert_eq!(generated["payload"]["sub"], "page", "{generated}");

@@ -478,3 +478,41 @@ fn the_profile_list_works_from_the_keyboard_and_unsaved_changes_are_confirmed_on
     user.open("Beta");
     assert!(!user.value("#profile-claims").as_str().unwrap_or_default().contains("draft"), "the draft was discarded");
 }
+
+#[test]
+fn a_user_generates_a_key_in_the_host_and_the_page_only_ever_holds_its_public_half() {
+    ensure_secret_service();
+    let app = App::launch();
+    let user = User { app: &app };
+    user.click("#profile-new");
+    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    user.type_into("#profile-name", "Host-made ES256");
+    user.choose("#profile-algorithm", "ES256");
+    user.click("#key-make");
+    wait_until(&app, "the generated key's note", "return !document.querySelector('#key-made').hidden && document.querySelector('#key-public-pem').textContent.length > 0;");
+    let pem = app.text("#key-public-pem");
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "the public key is shown: {pem}");
+    assert!(app.text("#key-made-text").contains("Thumbprint (kid):"), "{}", app.text("#key-made-text"));
+    assert_eq!(app.run("return document.querySelector('#profile-key').disabled;", &[]), json!(true), "nothing to type");
+    screenshot(&app, "profiles-key-generated.png");
+    // Nothing the page holds is a private key: not the DOM, not a field.
+    let page = app.run("return document.documentElement.outerHTML + document.querySelector('#profile-key').value;", &[]);
+    assert!(!page.as_str().unwrap_or_default().contains("PRIVATE KEY"), "a private key reached the page");
+    user.type_into("#profile-claims", r#"{"sub": "host-made", "aud": "tollgate-e2e"}"#);
+    user.click("#profile-save");
+    user.wait_editing("Host-made ES256");
+    assert!(app.text("#key-stored").contains("sealed by the OS keychain"), "saved with the sealed key");
+    let token = user.generate(None);
+    let key = DecodingKey::from_ec_pem(pem.as_bytes()).expect("the shown PEM parses");
+    let claims = verify_natively(&token, Algorithm::ES256, &key, "tollgate-e2e");
+    assert_eq!(claims["sub"], "host-made");
+    // Switching the algorithm drops the generated key: it was made for ES256.
+    user.click("#profile-new");
+    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    user.choose("#profile-algorithm", "RS256");
+    user.click("#key-make");
+    wait_until(&app, "an RSA key made", "return document.querySelector('#key-public-pem').textContent.length > 0;");
+    user.choose("#profile-algorithm", "ES256");
+    assert_eq!(user.hidden("#key-made"), json!(true), "an RS256 key is not offered for ES256");
+    assert_eq!(app.run("return document.querySelector('#profile-key').disabled;", &[]), json!(false));
+}

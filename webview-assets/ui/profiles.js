@@ -20,7 +20,7 @@ import { ALGORITHMS, setFieldError, syncExpiry, syncKeyField, updateDirty, valid
 import { onGenerate, onVerify, openGeneratedInDecoder } from "./profiles/generate.js";
 import { scheduleLint } from "./profiles/lint.js";
 import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "./profiles/list.js";
-import { onDelete, saveProfile } from "./profiles/save.js";
+import { onDelete, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
 
@@ -116,8 +116,10 @@ export function wireProfileEvents() {
     updateDirty();
     pdom.key.focus();
   });
+  pdom.keyMake.addEventListener("click", () => void onMakeKey().then(updateDirty));
   pdom.keyKeep.addEventListener("click", () => {
     profileState.replacingKey = false;
+    profileState.madeKey = null;
     pdom.key.value = "";
     setFieldError("key", null);
     syncKeyField();

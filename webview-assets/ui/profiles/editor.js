@@ -50,6 +50,7 @@ export function closeDiscardPrompt() {
 export function editProfile(profile) {
   profileState.selected = profile;
   profileState.replacingKey = profile === null;
+  profileState.madeKey = null;
   closeDiscardPrompt();
   disarmDelete();
   clearFieldErrors();

@@ -45,6 +45,11 @@ export function keyEncoding() {
   return checked instanceof HTMLInputElement && checked.value === "base64" ? "base64" : "text";
 }
 
+/** Whether the host generated a key for the algorithm the editor shows now. */
+export function madeKeyFits() {
+  return profileState.madeKey !== null && profileState.madeKey.algorithm === pdom.algorithm.value;
+}
+
 /** Shows the stored-key line or the key textarea, with help for the algorithm. */
 export function syncKeyField() {
   const hmac = isHmac(pdom.algorithm.value);
@@ -62,6 +67,20 @@ export function syncKeyField() {
   pdom.keyHint.textContent = hmac
     ? "Sealed by the OS keychain when you save; Tollgate never shows it again."
     : "PKCS#8 or traditional PEM. Sealed by the OS keychain when you save.";
+  const made = madeKeyFits() ? profileState.madeKey : null;
+  pdom.key.disabled = made !== null;
+  if (made) {
+    pdom.key.value = "";
+    pdom.key.placeholder = "Generated in Tollgate: the private key stays sealed in the app.";
+  }
+  pdom.keyMade.hidden = made === null;
+  pdom.keyMadeText.textContent = made === null
+    ? ""
+    : made.publicKey
+      ? `New ${pdom.algorithm.value} key generated in Tollgate; the private key never reached this page. Thumbprint (kid): ${made.publicKey.thumbprint}`
+      : `New ${pdom.algorithm.value} secret generated in Tollgate; it never reached this page and has no public half.`;
+  pdom.keyPublic.hidden = !made?.publicKey;
+  pdom.keyPublicPem.textContent = made?.publicKey?.pem ?? "";
 }
 
 export function syncExpiry() {
@@ -173,14 +192,14 @@ export function editorFieldFor(path) {
 export function isDirty() {
   const p = profileState.selected;
   if (p === null) {
-    return pdom.name.value.trim() !== "" || pdom.key.value !== "" || pdom.claims.value.trim() !== "";
+    return pdom.name.value.trim() !== "" || pdom.key.value !== "" || profileState.madeKey !== null || pdom.claims.value.trim() !== "";
   }
   if (pdom.name.value !== p.name || pdom.algorithm.value !== p.algorithm || pdom.expiry.value !== p.expirationPreset) return true;
   if (p.expirationPreset === "custom" && customIso() !== (p.customExpiration ? new Date(p.customExpiration).toISOString() : null)) {
     // Only minutes are editable: compare at that precision.
     if (toLocalInput(p.customExpiration ?? "") !== pdom.custom.value) return true;
   }
-  if (pdom.key.value !== "") return true;
+  if (pdom.key.value !== "" || profileState.madeKey !== null) return true;
   const parsed = parseClaims();
   return !parsed.ok || JSON.stringify(parsed.value) !== JSON.stringify(p.payload);
 }
@@ -219,8 +238,8 @@ export function checkForm() {
     setFieldError("name", `At most ${PROFILE_NAME_MAX} characters.`);
     ok = false;
   }
-  if ((profileState.selected === null || profileState.replacingKey) && pdom.key.value.trim() === "") {
-    setFieldError("key", isHmac(pdom.algorithm.value) ? "Enter the HMAC secret." : "Paste the private key (PEM).");
+  if ((profileState.selected === null || profileState.replacingKey) && pdom.key.value.trim() === "" && !madeKeyFits()) {
+    setFieldError("key", isHmac(pdom.algorithm.value) ? "Enter the HMAC secret, or generate one in Tollgate." : "Paste the private key (PEM), or generate one in Tollgate.");
     ok = false;
   }
   if (pdom.expiry.value === "custom") {

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * Save and Delete, the editor's changes to the stored profiles: Save seals
- * a new key through `crypto:encrypt` and stores the profile, with the
- * sealed key, through `profiles:save`; Delete asks for a second click, then
+ * a typed key through `crypto:encrypt` (or takes the one `keys:generate`
+ * made and sealed in the host) and stores the profile, with the sealed key,
+ * through `profiles:save`; Delete asks for a second click, then
  * calls `profiles:delete`. The host's refusals land on the field they name.
  */
 import { asShownError, bridge } from "../bridge.js";
@@ -18,6 +19,7 @@ import {
   isAlgorithm,
   isPreset,
   keyEncoding,
+  madeKeyFits,
   parseClaims,
   setBusy,
   setFieldError,
@@ -51,7 +53,9 @@ export async function saveProfile() {
   setBusy(true, pdom.save);
   try {
     let encryptedKey = profileState.selected?.encryptedKey ?? "";
-    if (profileState.selected === null || profileState.replacingKey) {
+    if ((profileState.selected === null || profileState.replacingKey) && profileState.madeKey !== null && madeKeyFits()) {
+      encryptedKey = profileState.madeKey.encryptedKey;
+    } else if (profileState.selected === null || profileState.replacingKey) {
       try {
         const sealed = await bridge().invoke("crypto:encrypt", { algorithm, key: pdom.key.value, encoding: keyEncoding() });
         encryptedKey = sealed.encryptedKey;
@@ -144,5 +148,30 @@ export async function onDelete() {
     showBanner(pdom.error, asShownError(reason));
   } finally {
     setBusy(false, pdom.del);
+  }
+}
+
+/**
+ * "Generate in Tollgate": the host makes a key for the algorithm shown and
+ * seals it; the page keeps the sealed form and the public half only.
+ */
+export async function onMakeKey() {
+  if (profileState.busy) return;
+  const algorithm = pdom.algorithm.value;
+  if (!isAlgorithm(algorithm)) return;
+  setFieldError("key", null);
+  showBanner(pdom.error, null);
+  setBusy(true, pdom.keyMake);
+  try {
+    const made = await bridge().invoke("keys:generate", { algorithm });
+    profileState.madeKey = { algorithm, encryptedKey: made.encryptedKey, publicKey: made.publicKey };
+    if (profileState.selected !== null) profileState.replacingKey = true;
+    syncKeyField();
+  } catch (reason) {
+    const error = asShownError(reason);
+    noteKeychain(error);
+    showBanner(pdom.error, error, adviceFor(error));
+  } finally {
+    setBusy(false, pdom.keyMake);
   }
 }
