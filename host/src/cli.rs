@@ -130,10 +130,10 @@ enum Command {
         /// The data directory it saves into.
         dir: PathBuf,
     },
-    /// Check what the app needs on this machine (display, WebKitGTK, a
-    /// Secret Service, the worker's sandbox, a writable data directory);
-    /// one line per check with the fix for anything missing. Exits 1 if
-    /// anything is missing.
+    /// Check what the app needs on this machine (display, WebKitGTK, the
+    /// renderer sandbox, a Secret Service, the worker's sandbox, a writable
+    /// data directory); one line per check with the fix for anything
+    /// missing. Exits 1 if anything is missing.
     Doctor {
         /// Print the checks as JSON.
         #[arg(long)]
