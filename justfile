@@ -64,7 +64,7 @@ test:
     cargo deny check licenses bans sources
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
     scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
-    scripts/verify-ipc-handshake
+    TOLLGATE_BIN=target/debug/tollgate scripts/verify-ipc-handshake
     just package-check
     just fuzz-smoke
 
