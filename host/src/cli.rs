@@ -263,6 +263,26 @@ enum KeysCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import a private key file into the app's signing profiles: a new
+    /// profile (--name) or in place of an existing profile's key
+    /// (--profile). A PEM private key (PKCS#8, or PKCS#1 for RSA) for RSA,
+    /// EC and Ed25519, the raw secret for HMAC; checked for the algorithm,
+    /// then sealed under the master key in the OS keychain. The file is
+    /// only read.
+    Import {
+        /// The key file.
+        #[arg(long)]
+        file: PathBuf,
+        /// The algorithm the key is for.
+        #[arg(long)]
+        alg: String,
+        /// Create a profile of this name (claims empty, tokens expire after an hour).
+        #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
+        name: Option<String>,
+        /// Replace the key (and algorithm) of this profile, by name or id.
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Print the public keys of the app's signing profiles (from
     /// --data-dir, opened with the OS keychain): a JWKS of every profile
     /// with an asymmetric key, or one profile's key as a JWK or PEM.
@@ -441,6 +461,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::IpcCheck => ipc_check(),
         Command::Keys(KeysCommand::Generate { alg, rsa_bits, out }) => keys_generate(&alg, rsa_bits, &out),
+        Command::Keys(KeysCommand::Import { file, alg, name, profile }) => {
+            let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
+            keys_import(&engine, &data_dir, &file, &alg, name, profile.as_deref())
+        }
         Command::Keys(KeysCommand::Export { jwks: _, profile, pem }) => {
             let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
             keys_export(&engine, &data_dir, profile.as_deref(), pem)
@@ -543,6 +567,61 @@ fn keys_generate(alg: &str, rsa_bits: Option<usize>, out: &Path) -> Result<(), C
     Ok(())
 }
 
+fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, name: Option<String>, profile: Option<&str>) -> Result<(), CliError> {
+    use tollgate::secrets::KeyBinding;
+    use tollgate::store::{ExpirationPreset, ProfileDraft, ProfileId, timestamp};
+    let alg: Algorithm = alg.parse()?;
+    let material = read_key_file(file, alg)?;
+    let key = SigningKey::new(alg, Zeroizing::new(material.to_vec()))?;
+    let services = AppServices::new(engine, data_dir)?;
+    let store_error = |e: tollgate::store::StoreError| CliError { code: e.code(), message: e.to_string(), exit_status: 1 };
+    let secrets_error = |e: tollgate::secrets::SecretsError| CliError { code: e.code(), message: e.to_string(), exit_status: 1 };
+    let draft = match profile {
+        Some(wanted) => {
+            let existing = find_profile(&services, wanted)?;
+            let encrypted_key = services.secrets().seal(&material, KeyBinding::profile(alg, existing.id)).map_err(secrets_error)?;
+            ProfileDraft {
+                id: existing.id,
+                create: false,
+                name: existing.name,
+                algorithm: alg,
+                encrypted_key,
+                payload: existing.payload,
+                expiration_preset: existing.expiration_preset,
+                custom_expiration: existing.custom_expiration,
+            }
+        }
+        None => {
+            let id = ProfileId::random().map_err(|e| CliError { code: "INTERNAL", message: e.to_string(), exit_status: 1 })?;
+            let encrypted_key = services.secrets().seal(&material, KeyBinding::profile(alg, id)).map_err(secrets_error)?;
+            ProfileDraft {
+                id,
+                create: true,
+                name: name.unwrap_or_default(),
+                algorithm: alg,
+                encrypted_key,
+                payload: serde_json::Map::new(),
+                expiration_preset: ExpirationPreset::OneHour,
+                custom_expiration: None,
+            }
+        }
+    };
+    let saved = services.profiles().save(draft, timestamp::now()).map_err(store_error)?;
+    let public = key.public_key(None)?;
+    let report = json!({ "id": saved.id, "name": saved.name, "algorithm": alg.to_string(), "publicKey": public.map(|p| p.jwk) });
+    println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    Ok(())
+}
+
+/// A profile by its exact name or id.
+fn find_profile(services: &AppServices, wanted: &str) -> Result<tollgate::store::Profile, CliError> {
+    let profiles = services.profiles().list().map_err(|e| CliError { code: "LOAD_FAILED", message: e.to_string(), exit_status: 1 })?;
+    profiles
+        .into_iter()
+        .find(|p| p.id.to_string() == wanted || p.name == wanted)
+        .ok_or_else(|| CliError { code: "NOT_FOUND", message: format!("no profile is named or has the id {wanted:?}"), exit_status: 1 })
+}
+
 fn keys_export(engine: &PluginEngine, data_dir: &Path, profile: Option<&str>, pem: bool) -> Result<(), CliError> {
     use tollgate::app::channels::keys;
     let services = AppServices::new(engine, data_dir)?;
@@ -552,12 +631,8 @@ fn keys_export(engine: &PluginEngine, data_dir: &Path, profile: Option<&str>, pe
         println!("{}", serde_json::to_string_pretty(&json!({ "keys": set.keys })).unwrap_or_default());
         return Ok(());
     };
-    let profiles = services.profiles().list().map_err(|e| CliError { code: "LOAD_FAILED", message: e.to_string(), exit_status: 1 })?;
-    let found = profiles
-        .iter()
-        .find(|p| p.id.to_string() == wanted || p.name == wanted)
-        .ok_or_else(|| CliError { code: "NOT_FOUND", message: format!("no profile is named or has the id {wanted:?}"), exit_status: 1 })?;
-    let public = keys::public_key_of(&services, found)
+    let found = find_profile(&services, wanted)?;
+    let public = keys::public_key_of(&services, &found)
         .map_err(bridge_error)?
         .ok_or_else(|| CliError { code: "INVALID_INPUT", message: format!("{} is an HMAC profile: its secret has no public half", found.name), exit_status: 1 })?;
     if pem {

@@ -1,4 +1,5 @@
-//! `keys:*` and `tollgate keys` (issue 19): keys born in the host, sealed
+//! `keys:*` and `tollgate keys` (issue 19): keys born in the host (or
+//! imported by the CLI from a file, never through the page), sealed
 //! at once, never shown to the page; their public halves out as JWK, PEM
 //! and a JWKS that an independent verifier (jsonwebtoken, natively, from
 //! the JWK alone) checks the app's tokens against.
@@ -184,4 +185,41 @@ fn the_cli_generates_key_files_and_exports_the_jwks_of_the_apps_profiles() {
     assert_eq!(String::from_utf8_lossy(&pem.stdout), made["publicKey"]["pem"].as_str().expect("pem"));
     let hmac = tollgate().arg("--data-dir").arg(&data).args(["keys", "export", "--profile", "hmac"]).output().expect("run");
     assert!(!hmac.status.success() && String::from_utf8_lossy(&hmac.stderr).contains("error: INVALID_INPUT: "), "{}", String::from_utf8_lossy(&hmac.stderr));
+
+    // Import: a key file into a new profile, then in place of another
+    // profile's key; the app signs with it and the JWKS carries it.
+    let fixture = |name: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys").join(name);
+    let import = |args: &[&str], file: &std::path::Path| {
+        tollgate().arg("--data-dir").arg(&data).args(["keys", "import", "--file"]).arg(file).args(args).output().expect("run")
+    };
+    let out = import(&["--alg", "ES256", "--name", "imported p256"], &fixture("p256.pem"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(imported["algorithm"], "ES256");
+    // The app as it starts next: the CLI wrote the profiles file.
+    let app = AppHarness::at(&data, std::sync::Arc::new(tollgate::secrets::OsKeychain::default()));
+    let listed = app.ok("profiles:load", json!({}));
+    let p = listed["profiles"].as_array().expect("list").iter().find(|p| p["name"] == "imported p256").cloned().expect("the imported profile");
+    assert_eq!(p["id"], imported["id"]);
+    let token = app.ok("jwt:generate", json!({ "profileId": p["id"] }));
+    let pem = std::fs::read(fixture("p256.pub.pem")).expect("public fixture");
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(token["raw"].as_str().expect("raw"), &DecodingKey::from_ec_pem(&pem).expect("pem"), &validation)
+        .expect("a token of the imported key verifies with its public key");
+    let out = import(&["--alg", "EdDSA", "--profile", "hmac"], &fixture("ed25519.pem"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let set: Value = serde_json::from_slice(
+        &tollgate().arg("--data-dir").arg(&data).args(["keys", "export", "--jwks"]).output().expect("run").stdout,
+    )
+    .expect("jwks");
+    assert_eq!(set["keys"].as_array().map(Vec::len), Some(3), "RS512, the imported P-256 and the Ed25519 that replaced the HMAC key: {set}");
+    // A key that does not suit the algorithm, or is too weak, is refused and nothing is saved.
+    for (alg, file, code) in [("ES256", "p384.pem", "INVALID_KEY"), ("RS256", "rsa1024.pem", "INVALID_KEY")] {
+        let out = import(&["--alg", alg, "--name", "refused"], &fixture(file));
+        assert!(!out.status.success(), "{alg} {file} imported");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("error: {code}: ")), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let names: Vec<Value> = app.ok("profiles:load", json!({}))["profiles"].as_array().expect("list").iter().map(|p| p["name"].clone()).collect();
+    assert!(!names.contains(&json!("refused")), "{names:?}");
 }

@@ -506,6 +506,22 @@ fn a_user_generates_a_key_in_the_host_and_the_page_only_ever_holds_its_public_ha
     let key = DecodingKey::from_ec_pem(pem.as_bytes()).expect("the shown PEM parses");
     let claims = verify_natively(&token, Algorithm::ES256, &key, "tollgate-e2e");
     assert_eq!(claims["sub"], "host-made");
+    // The saved profile shows the same public key, asked of the host.
+    wait_until(&app, "the stored profile's public key", "return !document.querySelector('#stored-public').hidden;");
+    assert_eq!(app.text("#stored-public-pem").trim(), pem.trim());
+    // The JWKS to hand to the verifying service: copied, then pasted (the
+    // decoder's field is where a person can paste here), it holds the key
+    // under its thumbprint, and that key verifies the token.
+    user.click("#jwks-copy");
+    wait_until(&app, "the JWKS copied", "return document.querySelector('#jwks-copy').textContent === 'Copied 1 key';");
+    user.clear("#token-input");
+    user.type_into("#token-input", &format!("{KEY_CONTROL}v{KEY_RELEASE_ALL}"));
+    let pasted = user.value("#token-input");
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_str(pasted.as_str().unwrap_or_default()).expect("the clipboard holds a JWKS");
+    let kid = app.text("#stored-public-kid");
+    let jwk = jwks.find(kid.trim()).expect("the profile's key under its kid");
+    verify_natively(&token, Algorithm::ES256, &DecodingKey::from_jwk(jwk).expect("a key from the JWK"), "tollgate-e2e");
+    user.clear("#token-input");
     // Switching the algorithm drops the generated key: it was made for ES256.
     user.click("#profile-new");
     wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");

@@ -20,6 +20,7 @@ import { ALGORITHMS, setFieldError, syncExpiry, syncKeyField, updateDirty, valid
 import { onGenerate, onVerify, openGeneratedInDecoder } from "./profiles/generate.js";
 import { scheduleLint } from "./profiles/lint.js";
 import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "./profiles/list.js";
+import { onCopyJwks, showStoredPublicKey } from "./profiles/public-key.js";
 import { onDelete, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
@@ -112,14 +113,17 @@ export function wireProfileEvents() {
   for (const radio of pdom.form.querySelectorAll('input[name="key-encoding"]')) radio.addEventListener("change", syncKeyField);
   pdom.keyReplace.addEventListener("click", () => {
     profileState.replacingKey = true;
+    pdom.storedPublic.hidden = true;
     syncKeyField();
     updateDirty();
     pdom.key.focus();
   });
   pdom.keyMake.addEventListener("click", () => void onMakeKey().then(updateDirty));
+  pdom.jwksCopy.addEventListener("click", () => void onCopyJwks());
   pdom.keyKeep.addEventListener("click", () => {
     profileState.replacingKey = false;
     profileState.madeKey = null;
+    void showStoredPublicKey(profileState.selected);
     pdom.key.value = "";
     setFieldError("key", null);
     syncKeyField();

@@ -19,6 +19,7 @@ import {
   validateClaims,
 } from "./form.js";
 import { scheduleLint } from "./lint.js";
+import { showStoredPublicKey } from "./public-key.js";
 import { profileState } from "./state.js";
 
 /**
@@ -67,6 +68,7 @@ export function editProfile(profile) {
   pdom.save.textContent = profile ? "Save changes" : "Create profile";
   if (!profileState.generated || profileState.generated.profileId !== profile?.id) clearGenerated();
   syncKeyField();
+  void showStoredPublicKey(profile);
   syncExpiry();
   validateClaims();
   scheduleLint();
