@@ -216,3 +216,29 @@ fn package_files_are_man_pages_and_completions_of_the_real_command_line() {
     assert!(read("completions/_tollgate").contains("doctor"));
     assert!(read("completions/tollgate.fish").contains("doctor"));
 }
+
+#[test]
+fn doctor_with_a_fresh_gnome_keyring_warns_that_the_first_use_creates_a_collection() {
+    // A session bus of its own where D-Bus starts gnome-keyring on demand,
+    // for a home that has never had a keyring: it answers, with no
+    // default collection.
+    // Services D-Bus starts print to the session's stdout: the doctor's
+    // own answer goes to a file.
+    let home = tempfile::tempdir().expect("home");
+    let report = home.path().join("doctor.json");
+    let out = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", r#"exec "$0" --data-dir "$DATA" doctor --json > "$REPORT""#])
+        .arg(env!("CARGO_BIN_EXE_tollgate"))
+        .env("DATA", home.path().join("data"))
+        .env("REPORT", &report)
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .expect("run dbus-run-session (Debian package dbus)");
+    let written = std::fs::read(&report).unwrap_or_default();
+    let checks: Value = serde_json::from_slice(&written).unwrap_or_else(|e| panic!("{e}: {}{}", text(&written), text(&out.stderr)));
+    let check = checks.as_array().expect("a list").iter().find(|c| c["check"] == "secret-service").cloned().expect("secret-service");
+    assert_eq!(check["status"], "warn", "{check}");
+    assert!(check["detail"].as_str().is_some_and(|d| d.contains("no default collection")), "{check}");
+}
