@@ -7,8 +7,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::EncodingKey;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -171,7 +169,13 @@ fn json_segment(segment: &str) -> Result<Value, TokenError> {
 pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &str) -> Result<Verification, TokenError> {
     let alg = profile.algorithm;
     let material = secrets.open(&profile.encrypted_key, KeyBinding::profile(alg, profile.id))?;
-    let verifying = if alg.is_hmac() { material } else { public_pem(alg, &material)? };
+    // Verifying needs only the public half, and the signer refuses a
+    // private key for verification.
+    let verifying = match crate::jwt::public_key(alg, &material, None) {
+        Ok(None) => material,
+        Ok(Some(public)) => Zeroizing::new(public.pem.into_bytes()),
+        Err(_) => return Err(TokenError::KeyUnusable(alg)),
+    };
     let reason = match signer.verify(token, &verifying, &[alg], 0) {
         Ok(_) => return Ok(Verification { valid: true, reason: None, message: None }),
         Err(e) => match &e {
@@ -197,82 +201,4 @@ pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &
         _ => error.to_string(),
     };
     Ok(Verification { valid: false, reason: Some(reason), message: Some(message) })
-}
-
-/// The public key of a private PEM, as a PEM: verifying needs only it, and
-/// the signer refuses a private key for verification. Parsed by
-/// jsonwebtoken (as `SigningKey` does), encoded by the RustCrypto crates.
-fn public_pem(alg: Algorithm, private_pem: &[u8]) -> Result<Zeroizing<Vec<u8>>, TokenError> {
-    use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
-    let unusable = |_| TokenError::KeyUnusable(alg);
-    let encoding = match alg {
-        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(private_pem),
-        Algorithm::EdDSA => EncodingKey::from_ed_pem(private_pem),
-        _ => EncodingKey::from_rsa_pem(private_pem),
-    }
-    .map_err(|_| TokenError::KeyUnusable(alg))?;
-    let jwk = Jwk::from_encoding_key(&encoding, alg.to_jsonwebtoken()).map_err(|_| TokenError::KeyUnusable(alg))?;
-    let b64 = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| TokenError::KeyUnusable(alg));
-    let pem = match (&jwk.algorithm, alg) {
-        (AlgorithmParameters::RSA(p), _) => {
-            let n = rsa::BigUint::from_bytes_be(&b64(&p.n)?);
-            let e = rsa::BigUint::from_bytes_be(&b64(&p.e)?);
-            rsa::RsaPublicKey::new(n, e).map_err(|_| TokenError::KeyUnusable(alg))?.to_public_key_pem(LineEnding::LF).map_err(unusable)?
-        }
-        (AlgorithmParameters::EllipticCurve(p), Algorithm::ES256 | Algorithm::ES384) => {
-            let mut sec1 = vec![0x04];
-            sec1.extend(b64(&p.x)?);
-            sec1.extend(b64(&p.y)?);
-            if alg == Algorithm::ES256 {
-                p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| TokenError::KeyUnusable(alg))?.to_public_key_pem(LineEnding::LF)
-            } else {
-                p384::PublicKey::from_sec1_bytes(&sec1).map_err(|_| TokenError::KeyUnusable(alg))?.to_public_key_pem(LineEnding::LF)
-            }
-            .map_err(unusable)?
-        }
-        (AlgorithmParameters::OctetKeyPair(p), Algorithm::EdDSA) => {
-            let x: [u8; 32] = b64(&p.x)?.try_into().map_err(|_| TokenError::KeyUnusable(alg))?;
-            ed25519_dalek::VerifyingKey::from_bytes(&x)
-                .map_err(|_| TokenError::KeyUnusable(alg))?
-                .to_public_key_pem(LineEnding::LF)
-                .map_err(unusable)?
-        }
-        _ => return Err(TokenError::KeyUnusable(alg)),
-    };
-    Ok(Zeroizing::new(pem.into_bytes()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_public_pem_of_each_private_key_verifies_its_signatures() {
-        let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys");
-        for (alg, file) in [
-            (Algorithm::RS256, "rsa2048.pem"),
-            (Algorithm::ES256, "p256.pem"),
-            (Algorithm::ES384, "p384.pem"),
-            (Algorithm::EdDSA, "ed25519.pem"),
-        ] {
-            let private = std::fs::read(keys.join(file)).expect("fixture");
-            let public = public_pem(alg, &private).expect("derives");
-            let text = String::from_utf8(public.to_vec()).expect("pem");
-            assert!(text.starts_with("-----BEGIN PUBLIC KEY-----"), "{alg}");
-            let encoding = match alg {
-                Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(&private),
-                Algorithm::EdDSA => EncodingKey::from_ed_pem(&private),
-                _ => EncodingKey::from_rsa_pem(&private),
-            }
-            .expect("encoding key");
-            let signature = jsonwebtoken::crypto::sign(b"message", &encoding, alg.to_jsonwebtoken()).expect("signs");
-            let decoding = match alg {
-                Algorithm::ES256 | Algorithm::ES384 => jsonwebtoken::DecodingKey::from_ec_pem(text.as_bytes()),
-                Algorithm::EdDSA => jsonwebtoken::DecodingKey::from_ed_pem(text.as_bytes()),
-                _ => jsonwebtoken::DecodingKey::from_rsa_pem(text.as_bytes()),
-            }
-            .expect("decoding key");
-            assert!(jsonwebtoken::crypto::verify(&signature, b"message", &decoding, alg.to_jsonwebtoken()).expect("verifies"), "{alg}");
-        }
-    }
 }

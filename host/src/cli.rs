@@ -376,6 +376,18 @@ impl From<PluginError> for CliError {
     }
 }
 
+impl From<tollgate::store::StoreError> for CliError {
+    fn from(e: tollgate::store::StoreError) -> Self {
+        Self { code: e.code(), message: e.to_string(), exit_status: 1 }
+    }
+}
+
+impl From<tollgate::secrets::SecretsError> for CliError {
+    fn from(e: tollgate::secrets::SecretsError) -> Self {
+        Self { code: e.code(), message: e.to_string(), exit_status: 1 }
+    }
+}
+
 fn usage(code: &'static str, message: impl Into<String>) -> CliError {
     CliError { code, message: message.into(), exit_status: 2 }
 }
@@ -535,7 +547,6 @@ fn watch_dev_plugins(dirs: &[PathBuf], services: &std::sync::Arc<AppServices>, b
     }
 }
 
-/// `--data-dir`, or `$XDG_DATA_HOME/tollgate`.
 fn doctor(data_dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
     let data_dir = default_data_dir(data_dir);
     let checks = crate::doctor::run_checks(data_dir.as_deref(), default_worker_program().ok());
@@ -574,12 +585,10 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
     let material = read_key_file(file, alg)?;
     let key = SigningKey::new(alg, Zeroizing::new(material.to_vec()))?;
     let services = AppServices::new(engine, data_dir)?;
-    let store_error = |e: tollgate::store::StoreError| CliError { code: e.code(), message: e.to_string(), exit_status: 1 };
-    let secrets_error = |e: tollgate::secrets::SecretsError| CliError { code: e.code(), message: e.to_string(), exit_status: 1 };
     let draft = match profile {
         Some(wanted) => {
             let existing = find_profile(&services, wanted)?;
-            let encrypted_key = services.secrets().seal(&material, KeyBinding::profile(alg, existing.id)).map_err(secrets_error)?;
+            let encrypted_key = services.secrets().seal(&material, KeyBinding::profile(alg, existing.id))?;
             ProfileDraft {
                 id: existing.id,
                 create: false,
@@ -593,7 +602,7 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
         }
         None => {
             let id = ProfileId::random().map_err(|e| CliError { code: "INTERNAL", message: e.to_string(), exit_status: 1 })?;
-            let encrypted_key = services.secrets().seal(&material, KeyBinding::profile(alg, id)).map_err(secrets_error)?;
+            let encrypted_key = services.secrets().seal(&material, KeyBinding::profile(alg, id))?;
             ProfileDraft {
                 id,
                 create: true,
@@ -606,7 +615,7 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
             }
         }
     };
-    let saved = services.profiles().save(draft, timestamp::now()).map_err(store_error)?;
+    let saved = services.profiles().save(draft, timestamp::now())?;
     let public = key.public_key(None)?;
     let report = json!({ "id": saved.id, "name": saved.name, "algorithm": alg.to_string(), "publicKey": public.map(|p| p.jwk) });
     println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
@@ -615,8 +624,9 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
 
 /// A profile by its exact name or id.
 fn find_profile(services: &AppServices, wanted: &str) -> Result<tollgate::store::Profile, CliError> {
-    let profiles = services.profiles().list().map_err(|e| CliError { code: "LOAD_FAILED", message: e.to_string(), exit_status: 1 })?;
-    profiles
+    services
+        .profiles()
+        .list()?
         .into_iter()
         .find(|p| p.id.to_string() == wanted || p.name == wanted)
         .ok_or_else(|| CliError { code: "NOT_FOUND", message: format!("no profile is named or has the id {wanted:?}"), exit_status: 1 })
@@ -677,6 +687,7 @@ fn write_man_pages(command: &clap::Command, dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `--data-dir`, or `$XDG_DATA_HOME/tollgate`.
 fn default_data_dir(data_dir: Option<PathBuf>) -> Option<PathBuf> {
     data_dir.or_else(|| dirs::data_dir().map(|d| d.join("tollgate")))
 }

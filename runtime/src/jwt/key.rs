@@ -63,12 +63,7 @@ impl SigningKey {
             return Err(JwtError::InvalidKey(format!("{alg} takes a PEM private key")));
         }
         let not_private = || JwtError::InvalidKey(format!("the PEM is not a private key for {alg}"));
-        let encoding = match alg {
-            Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(&material),
-            Algorithm::EdDSA => EncodingKey::from_ed_pem(&material),
-            _ => EncodingKey::from_rsa_pem(&material),
-        }
-        .map_err(|_| not_private())?;
+        let encoding = encoding_key(alg, &material).map_err(|_| not_private())?;
         let jwk = Jwk::from_encoding_key(&encoding, alg.to_jsonwebtoken()).map_err(|_| not_private())?;
         let signature_len = match (&jwk.algorithm, alg) {
             (AlgorithmParameters::RSA(rsa), _) => {
@@ -112,6 +107,16 @@ impl SigningKey {
     /// The exact length of a signature by this key.
     pub(crate) fn signature_len(&self) -> usize {
         self.signature_len
+    }
+}
+
+/// The PEM private key `pem` parsed for `alg`'s key type (RSA for RS* and
+/// PS*, EC for ES*, Ed25519 for EdDSA).
+pub(crate) fn encoding_key(alg: Algorithm, pem: &[u8]) -> jsonwebtoken::errors::Result<EncodingKey> {
+    match alg {
+        Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+        _ => EncodingKey::from_rsa_pem(pem),
     }
 }
 
