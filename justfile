@@ -58,12 +58,15 @@ demo: build
 # The window tests drive the real window through WebKitWebDriver, so the
 # suite builds with the test-only `automation` feature and runs where a
 # window can open (Xvfb when there is no display).
+# Clippy runs inside the test build: scripts/clippy-rustc compiles the
+# workspace's crates (lib, bins, tests; the workspace has no examples or
+# benches) with clippy's lints on and every warning an error, so a lint
+# fails the build before a test runs. `just lint` is the same check alone.
 test:
-    cargo clippy --locked --workspace --all-targets --features tollgate-host/automation -- -D warnings
     scripts/check-crate-deps
     cargo deny check licenses bans sources
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
-    scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
+    RUSTC_WORKSPACE_WRAPPER="{{justfile_directory()}}/scripts/clippy-rustc" scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
     TOLLGATE_BIN=target/debug/tollgate scripts/verify-ipc-handshake
     just package-check
     just fuzz-smoke
@@ -97,6 +100,11 @@ fuzz-smoke seconds='20':
         cargo fuzz run -s none --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
             -max_total_time={{seconds}} -timeout={{fuzz_input_timeout}} -print_final_stats=1
     done
+
+# Clippy over every target of the workspace, warnings as errors, without
+# building or running the tests (`just test` lints inside its test build).
+lint:
+    cargo clippy --locked --workspace --all-targets --features tollgate-host/automation -- -D warnings
 
 # One fuzz target for longer, or every target one after another:
 # `just fuzz`, `just fuzz bridge_channels 600`, `just fuzz '' 300 address`
