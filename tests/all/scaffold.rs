@@ -72,8 +72,9 @@ fn scaffold_build_and_test(name: &str, world: &str, calls: usize) -> Built {
         .arg(guest_target());
     // The lock file (copied from the guests') gains this crate; no network:
     // every dependency is one the first-party guests already use.
-    // The test's own build flags belong to the host, not the guest.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_RUSTFLAGS"] {
+    // The test's own build flags belong to the host, not the guest (and
+    // `just test` compiles the workspace through clippy's driver).
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER"] {
         build.env_remove(var);
     }
     let built = build.output().expect("run cargo");
