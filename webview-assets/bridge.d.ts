@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.7.
+// Bridge contract version 1.8.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -410,6 +410,8 @@ decision: string,
  */
 detail: string, };
 
+type PluginIsolation = "in-process" | "worker";
+
 type PluginList = { 
 /**
  * Installed plugins.
@@ -473,6 +475,10 @@ sha256: string,
  * Why the host refuses it keys, if it does (see `plugins:trust`).
  */
 quarantine: QuarantineEntry | null, 
+/**
+ * Where its guest code runs.
+ */
+isolation: PluginIsolation, 
 /**
  * Every import and the host's decision.
  */

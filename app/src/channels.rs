@@ -19,7 +19,7 @@ pub mod settings;
 pub use app::{AppInfo, Info, OpenAbout, OpenedWindow};
 pub use diag::{DiagDownload, DiagEcho, DiagEchoEvent, DiagEmit, DiagEmitRequest, DiagUpload, DownloadRequest, UploadReceipt};
 pub use jwt::{DecodeJwt, DecodedJwt, GenerateRequest, GenerateToken, JwtDecodeRequest, VerifyRequest, VerifyToken};
-pub use plugins::{PluginImport, PluginList, PluginSummary};
+pub use plugins::{PluginImport, PluginIsolation, PluginList, PluginSummary};
 
 use std::sync::Arc;
 

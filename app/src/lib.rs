@@ -26,7 +26,7 @@ pub mod tokens;
 pub mod trust_prompt;
 pub mod window_opener;
 
-pub use services::{AppError, AppServices, build_bridge};
+pub use services::{AppError, AppServices, SignerIsolation, build_bridge};
 pub use tollgate_bridge as bridge;
 pub use tollgate_guest_artifacts as guest_artifacts;
 pub use tollgate_runtime as runtime;

@@ -2,10 +2,10 @@
 //! signer and claims linter built on it, the profiles and settings on disk,
 //! and the secrets service over the OS keychain, and GitHub sign-in (`auth`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::channels::{self, PluginImport, PluginSummary};
+use crate::channels::{self, PluginImport, PluginIsolation, PluginSummary};
 use crate::channels::auth::{self as auth_channels, HubAuthEvents};
 use crate::trust_prompt::TrustPrompt;
 use crate::window_opener::WindowOpener;
@@ -17,10 +17,38 @@ use crate::lint::ClaimsLinter;
 use crate::runtime::policy::HostPolicy;
 use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld, JwtSignerWorldV0_1};
 use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource, WorldBindings};
+use crate::runtime::worker::{WorkerOptions, WorkerSigner, default_worker_program};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
 use crate::jwt::quarantine::PluginQuarantine;
 use crate::store::plugin_quarantine;
 use crate::store::{ProfileStore, SettingsStore};
+
+/// Where a signer plugin installed from outside the binary (a dev
+/// package, `--dev-plugin`) runs. The built-in signer, compiled into the
+/// binary, always runs in this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerIsolation {
+    /// In a `tollgate-worker` process of its own (the default): no
+    /// keychain, no window, no network, a seccomp filter; it holds a key
+    /// only during a call. The worker loads a private copy of the bytes
+    /// the host checked, pinned to their hash.
+    Worker {
+        /// The worker program.
+        program: PathBuf,
+    },
+    /// In this process, like the built-in signer (benches compare the two).
+    InProcess,
+}
+
+impl SignerIsolation {
+    /// A worker, with the program found beside this executable or where
+    /// the package installs it (`runtime::worker::default_worker_program`).
+    pub fn default_worker() -> Self {
+        // Only a failing `current_exe` leaves no path; the install then
+        // fails naming the program it could not run.
+        Self::Worker { program: default_worker_program().unwrap_or_else(|_| PathBuf::from(crate::runtime::worker::WORKER_PROGRAM)) }
+    }
+}
 
 /// What the app's handlers use.
 pub struct AppServices {
@@ -37,6 +65,7 @@ pub struct AppServices {
     windows: Arc<WindowOpener>,
     quarantine: PluginQuarantine,
     trust_prompt: Arc<TrustPrompt>,
+    signer_isolation: SignerIsolation,
 }
 
 impl AppServices {
@@ -70,7 +99,14 @@ impl AppServices {
             windows: Arc::default(),
             quarantine,
             trust_prompt: Arc::default(),
+            signer_isolation: SignerIsolation::default_worker(),
         })
+    }
+
+    /// Where installed signer plugins run (default: a worker process).
+    pub fn with_signer_isolation(mut self, isolation: SignerIsolation) -> Self {
+        self.signer_isolation = isolation;
+        self
     }
 
     /// The same with another sign-in service (the app's configured
@@ -135,7 +171,25 @@ impl AppServices {
             Linter(Box<ClaimsLinter>),
         }
         let loaded = if manifest.world == JwtSignerWorld::WORLD || manifest.world == JwtSignerWorldV0_1::WORLD {
-            Loaded::Signer(JwtSigner::load(&self.engine, source, true)?.with_quarantine(self.quarantine.clone()))
+            // Every check (hash, world, imports, limits) runs here, in the
+            // host, with its typed error; the worker then runs the same
+            // bytes (the compiled code comes from the shared cache).
+            let checked = JwtSigner::load(&self.engine, source, true)?;
+            let signer = match &self.signer_isolation {
+                SignerIsolation::InProcess => checked,
+                SignerIsolation::Worker { program } => {
+                    drop(checked);
+                    let mut options = WorkerOptions::new(program.clone());
+                    options.cache_dir = self.engine.cache_dir().map(Path::to_path_buf);
+                    let worker = WorkerSigner::from_source(options, source)?;
+                    // Started now, so a worker that can't run fails the
+                    // install (the installed signer keeps serving), not the
+                    // first token.
+                    worker.start()?;
+                    JwtSigner::from_backend(Box::new(worker))
+                }
+            };
+            Loaded::Signer(signer.with_quarantine(self.quarantine.clone()))
         } else if manifest.world == ClaimsLinterWorld::WORLD {
             Loaded::Linter(Box::new(ClaimsLinter::from_plugin(self.engine.load_verified::<ClaimsLinterWorld>(source)?)))
         } else {
@@ -146,6 +200,9 @@ impl AppServices {
         };
         let mut summary = builtin_summary(&self.engine, &source.wasm, &source.manifest)?;
         summary.source = source_label.to_owned();
+        if matches!(loaded, Loaded::Signer(_)) && matches!(self.signer_isolation, SignerIsolation::Worker { .. }) {
+            summary.isolation = PluginIsolation::Worker;
+        }
         match loaded {
             Loaded::Signer(signer) => *self.signer.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(signer),
             Loaded::Linter(linter) => *self.linter.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(*linter),
@@ -188,6 +245,7 @@ fn builtin_summary(engine: &PluginEngine, wasm: &[u8], manifest: &str) -> Result
         source: "built-in".to_owned(),
         sha256: crate::runtime::component_sha256(wasm),
         quarantine: None,
+        isolation: PluginIsolation::InProcess,
         imports: inspection
             .imports
             .into_iter()

@@ -63,6 +63,13 @@ pub struct Fixture {
     _keyring_home: Option<tempfile::TempDir>,
 }
 
+impl Fixture {
+    /// The HS256 and RS256 profiles.
+    pub fn signing_profiles(&self) -> (ProfileId, ProfileId) {
+        (self.hs256, self.rs256)
+    }
+}
+
 /// Services over `data_dir` with the master key in the bench's keychain
 /// entry, and 50 profiles in it (one HS256 and one RS256 to sign with);
 /// `Err` says why the profile figures are skipped.

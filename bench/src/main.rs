@@ -10,6 +10,7 @@ mod probe;
 mod auth;
 mod jwt_app;
 mod reload;
+mod isolation;
 mod lint;
 
 use std::borrow::Cow;
@@ -311,6 +312,11 @@ fn main() {
         println!("{}", json!({ "dev_reload": reload::reload() }));
         return;
     }
+    // `TOLLGATE_BENCH_ONLY=isolation`: only the worker's cost in jwt:generate.
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("isolation") {
+        println!("{}", serde_json::to_string_pretty(&json!({ "signer_isolation": isolation::signer_isolation() })).expect("json"));
+        return;
+    }
     // `TOLLGATE_BENCH_ONLY=ct`: only the secret-compare timing figure.
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("ct") {
         println!("{}", serde_json::to_string_pretty(&json!({ "secret_compare_timing": ct::report() })).expect("json"));
@@ -344,6 +350,7 @@ fn main() {
     let auth_get_session = auth::get_session(&engine);
     let claims_linter = lint::claims_linter();
     let dev_reload = reload::reload();
+    let signer_isolation = isolation::signer_isolation();
 
     let sign_json = |b: &SignBench, target: f64| {
         json!({
@@ -380,6 +387,7 @@ fn main() {
         "auth_sign_in": auth::sign_in_latencies(),
         "claims_linter": claims_linter,
         "dev_reload": dev_reload,
+        "signer_isolation": signer_isolation,
         "secret_compare_timing": ct::report(),
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));

@@ -40,6 +40,11 @@ impl CodeCache {
         Ok(Self { dir: dir.to_path_buf(), hits: AtomicUsize::new(0), misses: AtomicUsize::new(0) })
     }
 
+    /// The cache's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Loads hits and misses since the cache was opened.
     pub fn stats(&self) -> (usize, usize) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))

@@ -111,6 +111,12 @@ impl PluginEngine {
         &self.policy
     }
 
+    /// The compiled-code cache's directory, if the engine has a cache (a
+    /// worker started for this engine's app shares it).
+    pub fn cache_dir(&self) -> Option<&std::path::Path> {
+        self.cache.as_ref().map(|c| c.dir())
+    }
+
     /// (hits, misses) of the compiled-code cache since start.
     pub fn cache_stats(&self) -> Option<(usize, usize)> {
         self.cache.as_ref().map(|c| c.stats())

@@ -56,6 +56,17 @@ pub enum PluginError {
         /// The component's.
         actual: String,
     },
+    /// A worker read a plugin file other than the one its host checked and
+    /// pinned (the file changed in between).
+    #[error("{what} is not the component the host checked: the host pinned sha256 {expected}, the file is sha256 {actual}")]
+    PinMismatch {
+        /// What was read.
+        what: String,
+        /// The host's pin.
+        expected: String,
+        /// The file's.
+        actual: String,
+    },
     /// A plugin loaded from disk by the app has no `sha256` in its manifest.
     #[error("{what} has no sha256 in its manifest; record it with `tollgate plugin hash --write` (the component is sha256 {actual})")]
     IntegrityMissing {
@@ -181,7 +192,7 @@ impl PluginError {
             Self::ImportRefused { .. } => "PLUGIN_IMPORT_REFUSED",
             Self::WorldMismatch { .. } => "PLUGIN_WORLD_MISMATCH",
             Self::Manifest(e) => e.code(),
-            Self::IntegrityMismatch { .. } => "PLUGIN_INTEGRITY_MISMATCH",
+            Self::IntegrityMismatch { .. } | Self::PinMismatch { .. } => "PLUGIN_INTEGRITY_MISMATCH",
             Self::IntegrityMissing { .. } => "PLUGIN_INTEGRITY_MISSING",
             Self::DeadlineExceeded { .. } => "PLUGIN_DEADLINE_EXCEEDED",
             Self::MemoryLimitExceeded { .. } => "PLUGIN_MEMORY_LIMIT",

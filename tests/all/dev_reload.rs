@@ -119,3 +119,88 @@ fn a_rebuilt_plugin_swaps_in_while_calls_go_on_and_a_bad_one_leaves_the_old_serv
     });
     assert!(answered.load(Ordering::Relaxed) > 0, "calls went on during the reloads");
 }
+
+/// The `tollgate-worker` children of this process: (pid, command line).
+fn worker_children() -> Vec<(u32, Vec<String>)> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // `pid (comm) state ppid …`: comm may hold spaces, so split after ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let ppid = rest.split_whitespace().nth(1);
+        if ppid != Some(me.as_str()) || !head.ends_with("(tollgate-worker") {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let args = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        found.push((pid, args));
+    }
+    found
+}
+
+fn arg_after<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+/// A signer installed from a package runs in a worker process of its own,
+/// from a private copy of the bytes the host checked, pinned to their hash:
+/// what happens to the package folder afterwards (a rebuild, a swap by
+/// another program) never reaches it, on its first start or a restart.
+#[test]
+fn an_installed_signer_runs_in_a_worker_from_a_private_pinned_copy() {
+    let app = AppHarness::new();
+    let pkg = tempfile::tempdir().expect("package dir");
+    write_package(pkg.path(), artifacts::JWT_SIGNER_WASM, None);
+    let before: Vec<u32> = worker_children().into_iter().map(|(pid, _)| pid).collect();
+    let mut package = DevPackage::new(pkg.path());
+    assert!(matches!(settle(&mut package, &app), ReloadOutcome::Reloaded(_)), "the package installs");
+
+    let list = app.ok("plugins:list", json!({}));
+    let signer = list["plugins"].as_array().expect("plugins").iter().find(|p| p["name"] == "jwt-signer").expect("the signer").clone();
+    assert_eq!(signer["isolation"], "worker", "{signer}");
+    let linter = list["plugins"].as_array().expect("plugins").iter().find(|p| p["name"] == "claims-linter").expect("the linter").clone();
+    assert_eq!(linter["isolation"], "in-process", "the built-in linter: {linter}");
+
+    let workers: Vec<_> = worker_children().into_iter().filter(|(pid, _)| !before.contains(pid)).collect();
+    assert_eq!(workers.len(), 1, "one new worker for the installed signer: {workers:?}");
+    let (pid, args) = &workers[0];
+    let plugin = arg_after(args, "--plugin").expect("the worker is told a plugin file");
+    assert!(!plugin.starts_with(&*pkg.path().to_string_lossy()), "the worker loads the package folder's file: {plugin}");
+    assert_eq!(std::fs::read(plugin).expect("the private copy"), artifacts::JWT_SIGNER_WASM, "the copy is the checked bytes");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(plugin).expect("copy").permissions()) & 0o777;
+    assert_eq!(mode, 0o600, "the private copy's mode");
+    assert_eq!(arg_after(args, "--sha256"), Some(signer["sha256"].as_str().expect("sha256")), "the worker is pinned to the hash");
+
+    let secret = "an-installed-signer-secret-0123456789";
+    let encrypted_key = app.encrypt("HS256", secret);
+    let profile = app.ok(
+        "profiles:save",
+        json!({"name": "worker", "algorithm": "HS256", "encryptedKey": encrypted_key, "payload": {"sub": "w"}, "expirationPreset": "1h"}),
+    );
+    let first = app.ok("jwt:generate", json!({"profileId": profile["id"]}));
+    let verify = |raw: &serde_json::Value| {
+        let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+        jsonwebtoken::decode::<serde_json::Value>(raw.as_str().expect("raw"), &key, &jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256))
+            .expect("the worker's token verifies");
+    };
+    verify(&first["raw"]);
+
+    // Another component in the package folder, then a worker restart.
+    std::fs::write(pkg.path().join("jwt-signer.wasm"), artifacts::MISBEHAVING_SIGNER_WASM).expect("swap");
+    rustix::process::kill_process(rustix::process::Pid::from_raw(*pid as i32).expect("pid"), rustix::process::Signal::KILL).expect("kill");
+    let mut answer = app.call("jwt:generate", &json!({"profileId": profile["id"]}));
+    if answer.result.is_err() {
+        // The call that met the dead worker fails; the next starts a new one.
+        answer = app.call("jwt:generate", &json!({"profileId": profile["id"]}));
+    }
+    let second = match answer.result {
+        Ok(tollgate::bridge::registry::Reply::Json(v)) => v,
+        other => panic!("the restarted worker does not sign: {other:?}"),
+    };
+    verify(&second["raw"]);
+    let restarted: Vec<_> = worker_children().into_iter().filter(|(p, _)| !before.contains(p) && p != pid).collect();
+    assert_eq!(restarted.len(), 1, "one restarted worker: {restarted:?}");
+    assert_eq!(arg_after(&restarted[0].1, "--plugin"), Some(plugin), "the restart loads the same private copy");
+}

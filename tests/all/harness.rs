@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tollgate::app::{AppServices, build_bridge};
+use tollgate::app::{AppServices, SignerIsolation, build_bridge};
 use tollgate::bridge::core::{Answer, Sender};
 use tollgate::bridge::envelope::build;
 use tollgate::bridge::registry::Reply;
@@ -54,7 +54,13 @@ impl AppHarness {
 
     /// The app over `data_dir` and `keychain`.
     pub fn at(data_dir: &Path, keychain: Arc<dyn Keychain>) -> Self {
-        let services = Arc::new(AppServices::with_keychain(engine(), data_dir, keychain).expect("app services"));
+        // Installed signers run in the worker cargo built beside `tollgate`
+        // (not beside this test binary, where the app would look).
+        let worker = Path::new(env!("CARGO_BIN_EXE_tollgate")).with_file_name(tollgate::worker::WORKER_PROGRAM);
+        let services = AppServices::with_keychain(engine(), data_dir, keychain)
+            .expect("app services")
+            .with_signer_isolation(SignerIsolation::Worker { program: worker });
+        let services = Arc::new(services);
         let bridge = build_bridge(&services).expect("bridge builds");
         let secret = bridge.issue_secret(WindowLabel::Main).expect("secret").to_string();
         Self { services, bridge, data_dir: data_dir.to_path_buf(), secret, seq: AtomicU64::new(0), _owned: None }

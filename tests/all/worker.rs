@@ -147,6 +147,7 @@ fn misbehaving_plugin() -> WorkerPlugin {
     WorkerPlugin {
         wasm: Some(artifacts::MISBEHAVING_SIGNER_WASM_PATH.into()),
         manifest: Some(artifacts::MISBEHAVING_SIGNER_MANIFEST_PATH.into()),
+        sha256: None,
     }
 }
 
@@ -303,4 +304,27 @@ print(s.recv(n).decode())
     // The token was not consumed by the rejected peer: the real worker still gets in.
     let mut stream = UnixStream::connect(server.socket_path()).expect("connect");
     assert_eq!(send_handshake(&mut stream, &hex, Duration::from_secs(5)).expect("reply"), HandshakeReply::HandshakeOk);
+}
+
+/// The host hashes a plugin file when it makes the worker's signer and
+/// pins the worker to that hash: a file swapped before the worker loads it
+/// is refused by the worker, which says so, and the start fails at once
+/// with the worker's own error instead of waiting out the start timeout.
+#[test]
+fn a_plugin_file_swapped_after_the_host_hashed_it_is_refused_by_the_worker() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wasm = dir.path().join("signer.wasm");
+    let manifest = dir.path().join("signer.toml");
+    std::fs::write(&wasm, artifacts::JWT_SIGNER_WASM).expect("wasm");
+    std::fs::copy(artifacts::JWT_SIGNER_MANIFEST_PATH, &manifest).expect("manifest");
+    let plugin = WorkerPlugin { wasm: Some(wasm.clone()), manifest: Some(manifest), sha256: None };
+    let backend = WorkerSigner::new(worker_options(plugin)).expect("the host reads and hashes the plugin");
+    std::fs::write(&wasm, artifacts::MISBEHAVING_SIGNER_WASM).expect("swap");
+    let started = Instant::now();
+    let err = backend.start().expect_err("the worker refuses the swapped file");
+    let message = err.to_string();
+    assert_eq!(err.code(), "WORKER_START_FAILED", "{message}");
+    assert!(message.contains("PLUGIN_INTEGRITY_MISMATCH"), "the worker's own reason reaches the host: {message}");
+    assert!(message.contains(&tollgate::runtime::component_sha256(artifacts::JWT_SIGNER_WASM)), "names the pinned hash: {message}");
+    assert!(started.elapsed() < tollgate::worker::process::WORKER_START_TIMEOUT, "the start waited out its timeout: {:?}", started.elapsed());
 }

@@ -89,7 +89,12 @@ function renderPlugin(plugin) {
   const world = h("code", "plugin-world", plugin.world);
   const source = h("code", "plugin-source", plugin.source);
   source.title = plugin.source;
-  meta.append(h("dt", "", "World"), wrapIn("dd", world), h("dt", "", "Source"), wrapIn("dd", source));
+  const runs = plugin.isolation === "worker" ? "Worker process (seccomp)" : "In the app";
+  meta.append(
+    h("dt", "", "World"), wrapIn("dd", world),
+    h("dt", "", "Source"), wrapIn("dd", source),
+    h("dt", "", "Runs"), h("dd", "plugin-isolation", runs),
+  );
 
   item.append(head, meta);
   if (plugin.quarantine) item.append(renderQuarantine(plugin, plugin.quarantine));

@@ -9,7 +9,10 @@
 //! mapped into the process that holds a key during a call.
 //!
 //! Usage (the host's `WorkerSigner` runs it; people don't):
-//! `tollgate-worker --socket PATH [--plugin WASM [--manifest TOML]] [--cache-dir DIR | --no-cache]`
+//! `tollgate-worker --socket PATH [--plugin WASM [--manifest TOML] [--sha256 HEX]] [--cache-dir DIR | --no-cache]`
+//!
+//! With `--sha256`, the plugin file must hash to it (the host's pin on
+//! the bytes it checked); anything else is refused before it is compiled.
 //!
 //! Errors go to stderr as `error: CODE: message`: exit status 2 for a usage
 //! error, 1 for anything else.
@@ -27,6 +30,7 @@ struct Args {
     socket: Option<PathBuf>,
     plugin: Option<PathBuf>,
     manifest: Option<PathBuf>,
+    sha256: Option<String>,
     cache_dir: Option<PathBuf>,
     no_cache: bool,
     version: bool,
@@ -42,6 +46,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Args, lexopt::Error
             Long("socket") => out.socket = Some(parser.value()?.into()),
             Long("plugin") => out.plugin = Some(parser.value()?.into()),
             Long("manifest") => out.manifest = Some(parser.value()?.into()),
+            Long("sha256") => out.sha256 = Some(parser.value()?.string()?),
             Long("cache-dir") => out.cache_dir = Some(parser.value()?.into()),
             Long("no-cache") => out.no_cache = true,
             Long("version") => out.version = true,
@@ -54,7 +59,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Args, lexopt::Error
 fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: USAGE: {message}");
     eprintln!(
-        "usage: tollgate-worker --socket PATH [--plugin WASM [--manifest TOML]] [--cache-dir DIR | --no-cache]"
+        "usage: tollgate-worker --socket PATH [--plugin WASM [--manifest TOML] [--sha256 HEX]] [--cache-dir DIR | --no-cache]"
     );
     ExitCode::from(2)
 }
@@ -83,6 +88,12 @@ fn main() -> ExitCode {
     if args.manifest.is_some() && args.plugin.is_none() {
         return usage("--manifest needs --plugin");
     }
+    if args.sha256.is_some() && args.plugin.is_none() {
+        return usage("--sha256 needs --plugin");
+    }
+    if args.sha256.as_deref().is_some_and(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))) {
+        return usage("--sha256 takes 64 lowercase hex digits");
+    }
     if args.no_cache && args.cache_dir.is_some() {
         return usage("--cache-dir and --no-cache exclude each other");
     }
@@ -94,6 +105,7 @@ fn main() -> ExitCode {
     let plugin = WorkerPlugin {
         wasm: args.plugin,
         manifest: args.manifest,
+        sha256: args.sha256,
     };
     match run_worker(&socket, &plugin, cache_dir) {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +133,8 @@ mod tests {
             "/p.wasm",
             "--manifest",
             "/m.toml",
+            "--sha256",
+            "ab12",
             "--no-cache",
         ])
         .expect("parse");
@@ -130,6 +144,7 @@ mod tests {
                 socket: Some("/s".into()),
                 plugin: Some("/p.wasm".into()),
                 manifest: Some("/m.toml".into()),
+                sha256: Some("ab12".into()),
                 no_cache: true,
                 ..Args::default()
             }

@@ -41,8 +41,22 @@ pub struct PluginSummary {
     pub sha256: String,
     /// Why the host refuses it keys, if it does (see `plugins:trust`).
     pub quarantine: Option<QuarantineEntry>,
+    /// Where its guest code runs.
+    pub isolation: PluginIsolation,
     /// Every import and the host's decision.
     pub imports: Vec<PluginImport>,
+}
+
+/// Where a plugin's guest code runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum PluginIsolation {
+    /// In the app's own process (the built-in plugins, compiled into the
+    /// binary).
+    InProcess,
+    /// In a `tollgate-worker` process of its own, under a seccomp filter
+    /// (an installed signer).
+    Worker,
 }
 
 /// `plugins:list` response.

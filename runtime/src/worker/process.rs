@@ -38,6 +38,42 @@ pub const REPLY_SPIN: Duration = Duration::from_micros(200);
 /// The worker program's file name.
 pub const WORKER_PROGRAM: &str = "tollgate-worker";
 
+/// How often a starting worker is checked for having stopped.
+const START_POLL: Duration = Duration::from_millis(20);
+
+/// The longest stderr line of a worker kept for an error message.
+const MAX_STDERR_LINE: usize = 1024;
+
+/// Writes `bytes` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Passes a worker's stderr on to this process's log, line by line, and
+/// keeps the last line (capped) for the error of a worker that stops.
+fn forward_stderr(stderr: std::process::ChildStderr, last: Arc<Mutex<String>>) {
+    use std::io::BufRead as _;
+    let spawned = std::thread::Builder::new().name("tollgate-worker-stderr".into()).spawn(move || {
+        for line in std::io::BufReader::new(stderr).split(b'\n') {
+            let Ok(line) = line else { return };
+            let mut text = String::from_utf8_lossy(&line).into_owned();
+            if text.len() > MAX_STDERR_LINE {
+                let cut = (0..=MAX_STDERR_LINE).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                text.truncate(cut);
+            }
+            tracing::warn!(target: "tollgate::worker", line = %text, "worker stderr");
+            *last.lock().unwrap_or_else(|p| p.into_inner()) = text;
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the worker's stderr reader");
+    }
+}
+
 /// Where the Debian package installs the worker, relative to the
 /// directory of `tollgate` (`/usr/bin` -> `/usr/libexec/tollgate`): a
 /// helper no user runs by hand stays off `PATH`.
@@ -105,6 +141,12 @@ struct State {
 /// A signer whose guest runs in a worker process.
 pub struct WorkerSigner {
     options: WorkerOptions,
+    /// The private copy of a plugin given as bytes ([`WorkerSigner::from_source`]),
+    /// removed with the signer.
+    _private_copy: Option<tempfile::TempDir>,
+    /// The last line the worker wrote to stderr (its `error: CODE: …` when
+    /// it stops before its handshake).
+    last_stderr: Arc<Mutex<String>>,
     server: HandshakeServer,
     state: Mutex<State>,
     pid: AtomicU32,
@@ -117,11 +159,13 @@ pub struct WorkerSigner {
 }
 
 impl WorkerSigner {
-    /// Binds the socket; the worker starts on the first call.
-    pub fn new(options: WorkerOptions) -> Result<Self, PluginError> {
+    /// Binds the socket; the worker starts on the first call. A plugin
+    /// named by path is read and hashed here, and the worker is told that
+    /// hash: it refuses the file if it reads otherwise when it loads it.
+    pub fn new(mut options: WorkerOptions) -> Result<Self, PluginError> {
         // The host's own reading of what the worker will load: its hash
-        // (the quarantine's key) and its deadline (the answer schedule's
-        // overrun hold).
+        // (the quarantine's key and the worker's pin) and its deadline (the
+        // answer schedule's overrun hold).
         let (sha256, deadline_ms) = match &options.plugin.wasm {
             None => (
                 crate::component_sha256(tollgate_guest_artifacts::JWT_SIGNER_WASM),
@@ -133,10 +177,41 @@ impl WorkerSigner {
                 (crate::component_sha256(&source.wasm), manifest.limits.deadline_ms)
             }
         };
+        if options.plugin.wasm.is_some() {
+            options.plugin.sha256 = Some(sha256.clone());
+        }
+        Self::bind(options, None, sha256, deadline_ms)
+    }
+
+    /// A worker for a plugin the host has already read and checked: its
+    /// exact bytes are written to a private directory (mode 0700, removed
+    /// with the signer) that the worker loads from, pinned to their hash.
+    /// Nothing that changes the plugin's own folder afterwards reaches the
+    /// worker, on its first start or any restart.
+    pub fn from_source(mut options: WorkerOptions, source: &crate::PluginSource<'_>) -> Result<Self, PluginError> {
+        let manifest = crate::Manifest::parse(&source.manifest, &crate::HostPolicy::default())?;
+        let sha256 = crate::component_sha256(&source.wasm);
+        let dir = tempfile::Builder::new()
+            .prefix("tollgate-worker-plugin-")
+            .tempdir()
+            .map_err(|e| PluginError::WorkerStart(format!("cannot make the plugin's private copy: {e}")))?;
+        let wasm = dir.path().join("plugin.wasm");
+        let manifest_path = dir.path().join("tollgate.toml");
+        for (path, bytes) in [(&wasm, source.wasm.as_ref()), (&manifest_path, source.manifest.as_bytes())] {
+            write_private(path, bytes)
+                .map_err(|e| PluginError::WorkerStart(format!("cannot write the plugin's private copy {}: {e}", path.display())))?;
+        }
+        options.plugin = WorkerPlugin { wasm: Some(wasm), manifest: Some(manifest_path), sha256: Some(sha256.clone()) };
+        Self::bind(options, Some(dir), sha256, manifest.limits.deadline_ms)
+    }
+
+    fn bind(options: WorkerOptions, private_copy: Option<tempfile::TempDir>, sha256: String, deadline_ms: u64) -> Result<Self, PluginError> {
         let server = HandshakeServer::bind(options.handshake)
             .map_err(|e| PluginError::WorkerStart(format!("cannot listen: {e}")))?;
         Ok(Self {
             options,
+            _private_copy: private_copy,
+            last_stderr: Arc::default(),
             server,
             state: Mutex::new(State::default()),
             pid: AtomicU32::new(0),
@@ -177,24 +252,44 @@ impl WorkerSigner {
         if let Some(manifest) = &self.options.plugin.manifest {
             command.arg("--manifest").arg(manifest);
         }
+        if let Some(sha256) = &self.options.plugin.sha256 {
+            command.arg("--sha256").arg(sha256);
+        }
         // Nothing of the host's environment reaches the worker but its log
         // filter: no session tokens, no display, no keychain address.
-        command.env_clear().stdin(Stdio::null());
+        command.env_clear().stdin(Stdio::null()).stderr(Stdio::piped());
         if let Some(filter) = std::env::var_os("TOLLGATE_LOG") {
             command.env("TOLLGATE_LOG", filter);
         }
         inject_handshake_token(&mut command, &token);
         self.server.expect(token);
         let mut child = command.spawn().map_err(|e| PluginError::WorkerStart(format!("cannot run {}: {e}", self.options.program.display())))?;
-        match self.server.wait_authenticated(WORKER_START_TIMEOUT) {
-            Some(stream) => {
+        if let Some(stderr) = child.stderr.take() {
+            forward_stderr(stderr, Arc::clone(&self.last_stderr));
+        }
+        // Wait for the handshake, but not for a worker that has already
+        // stopped (a plugin it refused, a missing library): its own error
+        // line says why.
+        let deadline = Instant::now() + WORKER_START_TIMEOUT;
+        loop {
+            if let Some(stream) = self.server.wait_authenticated(START_POLL) {
                 self.pid.store(child.id(), Ordering::SeqCst);
-                Ok(Live { child, stream })
+                return Ok(Live { child, stream });
             }
-            None => {
+            if let Ok(Some(status)) = child.try_wait() {
+                // The forwarding thread may still be reading the last line.
+                std::thread::sleep(START_POLL);
+                let said = self.last_stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                return Err(PluginError::WorkerStart(if said.is_empty() {
+                    format!("the worker stopped before its handshake ({status})")
+                } else {
+                    format!("the worker stopped before its handshake ({status}): {said}")
+                }));
+            }
+            if Instant::now() >= deadline {
                 let _ = child.kill();
                 let status = child.wait().ok();
-                Err(PluginError::WorkerStart(format!("the worker did not authenticate in time (exit: {status:?})")))
+                return Err(PluginError::WorkerStart(format!("the worker did not authenticate in time (exit: {status:?})")));
             }
         }
     }

@@ -61,6 +61,20 @@ pub struct WorkerPlugin {
     pub wasm: Option<PathBuf>,
     /// Its manifest.
     pub manifest: Option<PathBuf>,
+    /// The component's SHA-256 (lowercase hex) as the host hashed the
+    /// bytes it checked: the worker refuses a file that reads otherwise
+    /// (swapped between the host's check and the worker's load).
+    pub sha256: Option<String>,
+}
+
+/// The component read is the one the host pinned, when it pinned one.
+fn check_pin(source: &PluginSource<'_>, pin: Option<&str>) -> Result<(), PluginError> {
+    let Some(expected) = pin else { return Ok(()) };
+    let actual = crate::component_sha256(&source.wasm);
+    if actual == expected {
+        return Ok(());
+    }
+    Err(PluginError::PinMismatch { what: source.what.clone(), expected: expected.to_owned(), actual })
 }
 
 /// Sends a handshake with `token_hex` over `stream` and reads the reply.
@@ -93,7 +107,11 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
     let engine = PluginEngine::new(EngineOptions { cache_dir, ..Default::default() })?;
     // Either version of the signer world (the manifest picks it).
     let signer: Box<dyn SignerBackend> = match (&plugin.wasm, &plugin.manifest) {
-        (Some(wasm), manifest) => load_signer_backend(&engine, &PluginSource::from_files(wasm, manifest.as_deref())?, false)?,
+        (Some(wasm), manifest) => {
+            let source = PluginSource::from_files(wasm, manifest.as_deref())?;
+            check_pin(&source, plugin.sha256.as_deref())?;
+            load_signer_backend(&engine, &source, false)?
+        }
         (None, _) => load_signer_backend(&engine, &PluginSource {
             wasm: Cow::Borrowed(guest_artifacts::JWT_SIGNER_WASM),
             manifest: Cow::Borrowed(guest_artifacts::JWT_SIGNER_MANIFEST),
