@@ -18,9 +18,14 @@ fn main() -> ExitCode {
         eprintln!("error: LOG_FILE: {message}");
         return ExitCode::from(2);
     }
-    // Before anything starts a thread (it sets WebKit's sandbox variable),
-    // and only where a web process will run: the window, and the audit's
-    // page cases, which must meet the renderer as users get it.
+    // Before anything starts a thread (these set environment variables),
+    // and only where a window and its web process will run: the window,
+    // and the audit's page cases, which must meet them as users get them.
+    if (args.opens_window() || args.runs_audit())
+        && let Err(why) = tollgate::app::platform::guard_against_a_hung_session_bus()
+    {
+        tracing::warn!(event = "session_bus_hung", reason = %why, "{why}");
+    }
     if args.no_renderer_sandbox && args.opens_window() {
         tracing::warn!(event = "renderer_sandbox", enabled = false, reason = "--no-renderer-sandbox", "web processes run unsandboxed: --no-renderer-sandbox");
     } else if args.opens_window() || args.runs_audit() {

@@ -22,6 +22,7 @@ mod profiles;
 mod scaffold;
 mod secrets;
 mod signing;
+mod startup;
 mod traps;
 mod versions;
 mod webdriver;

@@ -72,10 +72,179 @@ pub fn renderer_sandbox_available() -> Result<(), String> {
 /// environment variable.
 pub fn enable_renderer_sandbox() -> Result<(), String> {
     renderer_sandbox_available()?;
-    #[expect(unsafe_code, reason = "std::env::set_var is unsafe in edition 2024; called before any thread is spawned")]
-    // SAFETY: no other thread exists yet to read the environment.
+    #[expect(unsafe_code, reason = "std::env::set_var is unsafe in edition 2024; called before any thread that reads the environment is spawned")]
+    // SAFETY: no other thread that reads the environment exists yet (at
+    // most the session bus probe, which does socket I/O only).
     unsafe {
         std::env::set_var(SANDBOX_ENV, "1");
     }
     Ok(())
+}
+
+/// How long start-up waits for the session bus to say anything before it
+/// treats the bus as hung. A working dbus-daemon answers in well under a
+/// millisecond.
+pub const SESSION_BUS_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// The bus address a run with a hung session bus uses instead: a path that
+/// is not a socket, so every D-Bus client in the process fails at once
+/// rather than waiting on the hung bus.
+pub const NO_SESSION_BUS: &str = "unix:path=/dev/null";
+
+/// What GTK 3 reads to leave its accessibility bridge (at-spi) off.
+pub const NO_AT_BRIDGE_ENV: &str = "NO_AT_BRIDGE";
+
+/// GTK registers the application on the session bus while the window
+/// starts (`g_application_register`), and its accessibility bridge
+/// (at-spi) registers too, both in blocking calls with no timeout: a bus
+/// that accepts the connection and never answers (a hung dbus-daemon or
+/// broker) would hold the window before its first frame, forever. Before
+/// GTK starts, this sends the bus the first line of D-Bus authentication
+/// and waits [`SESSION_BUS_PROBE_TIMEOUT`] for any answer. When none
+/// comes, this run does without the session bus: its address becomes
+/// [`NO_SESSION_BUS`] and the accessibility bridge is off. The window then
+/// starts as it does on a machine with no bus (the keychain answers
+/// `KEYCHAIN_UNAVAILABLE` instead of hanging; with that bus hung, nothing
+/// could have reached it anyway), and the reason is returned for the log.
+/// No bus, or one that refuses the connection, is left alone: clients
+/// give up on those at once.
+///
+/// Call first thing in `main`: it may set an environment variable. The
+/// probe's own thread is given the address and never reads the
+/// environment.
+pub fn guard_against_a_hung_session_bus() -> Result<(), String> {
+    let Some(path) = std::env::var("DBUS_SESSION_BUS_ADDRESS").ok().as_deref().and_then(unix_socket_of) else {
+        return Ok(());
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let probe = std::thread::Builder::new().name("tollgate-bus-probe".into()).spawn(move || {
+        let _ = tx.send(probe_bus(&path));
+    });
+    if probe.is_err() {
+        return Ok(());
+    }
+    match rx.recv_timeout(SESSION_BUS_PROBE_TIMEOUT) {
+        Ok(BusProbe::Answered | BusProbe::Unreachable) => Ok(()),
+        Ok(BusProbe::Silent) | Err(_) => {
+            #[expect(unsafe_code, reason = "std::env::set_var is unsafe in edition 2024; the one other thread never reads the environment")]
+            // SAFETY: the only other thread is the probe, which was handed
+            // the address and does socket I/O only.
+            unsafe {
+                std::env::set_var("DBUS_SESSION_BUS_ADDRESS", NO_SESSION_BUS);
+                std::env::set_var(NO_AT_BRIDGE_ENV, "1");
+            }
+            Err(format!(
+                "the session bus accepted a connection and did not answer within {} ms: this run does without it (no accessibility bridge, no keychain, no desktop portal), since GTK would wait on it forever",
+                SESSION_BUS_PROBE_TIMEOUT.as_millis()
+            ))
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum BusProbe {
+    /// The bus said something.
+    Answered,
+    /// No bus there (nothing waits on it).
+    Unreachable,
+    /// Connected, then closed or silent.
+    Silent,
+}
+
+/// Where a unix-socket bus address points: `unix:path=…` or
+/// `unix:abstract=…` (the first of `;`-separated addresses), with D-Bus's
+/// `%XX` escapes undone. Other transports are not probed.
+fn unix_socket_of(address: &str) -> Option<BusSocket> {
+    let first = address.split(';').next()?;
+    let params = first.strip_prefix("unix:")?;
+    for pair in params.split(',') {
+        let (key, value) = pair.split_once('=')?;
+        let value = unescape(value)?;
+        match key {
+            "path" => return Some(BusSocket::Path(value.into())),
+            "abstract" => return Some(BusSocket::Abstract(value.into_bytes())),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn unescape(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum BusSocket {
+    Path(std::path::PathBuf),
+    Abstract(Vec<u8>),
+}
+
+fn probe_bus(socket: &BusSocket) -> BusProbe {
+    use std::io::{Read as _, Write as _};
+    use std::os::linux::net::SocketAddrExt as _;
+    use std::os::unix::net::{SocketAddr, UnixStream};
+    let stream = match socket {
+        BusSocket::Path(path) => UnixStream::connect(path),
+        BusSocket::Abstract(name) => SocketAddr::from_abstract_name(name).and_then(|addr| UnixStream::connect_addr(&addr)),
+    };
+    let Ok(mut stream) = stream else { return BusProbe::Unreachable };
+    // The credentials byte, then an AUTH with no mechanism: a dbus-daemon
+    // answers with the mechanisms it supports.
+    if stream.write_all(b"\0AUTH\r\n").is_err() {
+        return BusProbe::Silent;
+    }
+    let _ = stream.set_read_timeout(Some(SESSION_BUS_PROBE_TIMEOUT));
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(1) => BusProbe::Answered,
+        _ => BusProbe::Silent,
+    }
+}
+
+#[cfg(test)]
+mod bus_tests {
+    use super::*;
+
+    #[test]
+    fn bus_addresses_name_their_socket() {
+        assert_eq!(unix_socket_of("unix:path=/run/user/1000/bus"), Some(BusSocket::Path("/run/user/1000/bus".into())));
+        assert_eq!(unix_socket_of("unix:abstract=/tmp/dbus-AbC,guid=0123"), Some(BusSocket::Abstract(b"/tmp/dbus-AbC".to_vec())));
+        assert_eq!(unix_socket_of("unix:guid=9,path=/tmp/a%20b;tcp:host=x"), Some(BusSocket::Path("/tmp/a b".into())));
+        assert_eq!(unix_socket_of("tcp:host=localhost,port=1"), None);
+        assert_eq!(unix_socket_of("unix:path=/tmp/%zz"), None);
+        assert_eq!(unix_socket_of(""), None);
+    }
+
+    #[test]
+    fn a_silent_listener_an_answering_one_and_none_are_told_apart() {
+        let dir = tempfile::tempdir().expect("dir");
+        let silent = dir.path().join("silent");
+        let _held = std::os::unix::net::UnixListener::bind(&silent).expect("bind");
+        assert_eq!(probe_bus(&BusSocket::Path(silent)), BusProbe::Silent);
+
+        let answering = dir.path().join("answering");
+        let listener = std::os::unix::net::UnixListener::bind(&answering).expect("bind");
+        let server = std::thread::spawn(move || {
+            use std::io::Write as _;
+            let (mut conn, _) = listener.accept().expect("accept");
+            conn.write_all(b"REJECTED EXTERNAL\r\n").expect("answer");
+        });
+        assert_eq!(probe_bus(&BusSocket::Path(answering)), BusProbe::Answered);
+        server.join().expect("server");
+
+        assert_eq!(probe_bus(&BusSocket::Path(dir.path().join("nothing"))), BusProbe::Unreachable);
+    }
 }
