@@ -356,6 +356,12 @@ fn jwt_decode_goes_through_the_guest() {
     assert_eq!(decoded["signature"], b64("sig"));
     let answer = app.call("jwt:decode", r#"{"token":"not-a-token"}"#);
     assert_eq!(code(&answer), ErrorCode::InvalidToken);
+    // An encrypted token (JWE) is named as one, not called malformed.
+    let jwe = format!("{}.a2V5.aXY.Y2lwaGVy.dGFn", b64(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM"}"#));
+    let answer = app.call("jwt:decode", &json!({ "token": jwe }).to_string());
+    assert_eq!(code(&answer), ErrorCode::InvalidToken);
+    let message = answer.result.expect_err("a JWE is not decoded").message;
+    assert!(message.contains("encrypted token (JWE") && message.contains("`A256GCM`"), "{message}");
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
@@ -135,6 +137,9 @@ impl Channel for VerifyToken {
 pub fn register_decode(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
     let s = Arc::clone(services);
     registry.register::<DecodeJwt, _>(move |_, req: JwtDecodeRequest| {
+        if let Some(why) = jwe_explanation(&req.token) {
+            return Err(invalid_token(&why));
+        }
         let decoded = s.signer().decode(&req.token).map_err(decode_error)?;
         let header: Value = serde_json::from_str(&decoded.header).map_err(|_| invalid_token("the header is not JSON"))?;
         let payload: Value = serde_json::from_str(&decoded.payload).map_err(|_| invalid_token("the payload is not JSON"))?;
@@ -156,6 +161,9 @@ pub fn register_tokens(registry: &mut ChannelRegistry, services: &Arc<AppService
     let s = Arc::clone(services);
     registry.register::<VerifyToken, _>(move |_, req: VerifyRequest| {
         let profile = s.profiles().get(req.profile_id).map_err(store_error)?;
+        if let Some(why) = jwe_explanation(&req.token) {
+            return Ok(Verification { valid: false, reason: Some(tokens::InvalidReason::Malformed), message: Some(why) });
+        }
         tokens::verify(&s.signer(), s.secrets(), &profile, &req.token).map_err(token_error)
     })?;
     Ok(())
@@ -173,6 +181,31 @@ fn check_token_field(token: &str) -> Result<(), BridgeError> {
     Ok(())
 }
 
+/// A compact JWE (RFC 7516: five segments, a protected header that names
+/// `enc`), explained in a sentence; `None` for anything else. Tollgate
+/// signs, decodes and verifies signed tokens (JWS); it does not decrypt,
+/// and says so instead of calling five segments malformed. The header's
+/// values are untrusted: only their first 32 characters of
+/// `[A-Za-z0-9+._-]` are shown.
+fn jwe_explanation(token: &str) -> Option<String> {
+    let segments: Vec<&str> = token.split('.').collect();
+    let [header, ..] = segments.as_slice() else { return None };
+    if segments.len() != 5 {
+        return None;
+    }
+    let header: Map<String, Value> = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    let enc = header.get("enc")?.as_str()?;
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let shown = |v: &str| -> String { v.chars().filter(|c| c.is_ascii_alphanumeric() || "+._-".contains(*c)).take(32).collect() };
+    Some(format!(
+        "this is an encrypted token (JWE, RFC 7516; key management `{}`, content encryption `{}`): its claims are encrypted \
+         for the recipient's key, so there is nothing to show or verify here. Tollgate decodes and verifies signed tokens \
+         (JWS, three segments) and does not decrypt",
+        shown(alg),
+        shown(enc)
+    ))
+}
+
 fn invalid_token(message: &str) -> BridgeError {
     BridgeError::new(ErrorCode::InvalidToken, message)
 }
@@ -186,5 +219,43 @@ fn decode_error(e: JwtError) -> BridgeError {
             tracing::warn!(error = %e, "jwt:decode failed in the plugin");
             BridgeError::new(ErrorCode::PluginError, "the jwt-signer plugin could not decode the token")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn a_compact_jwe_is_recognised_and_explained() {
+        let jwe = format!("{}.a2V5.aXY.Y2lwaGVy.dGFn", segment(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k1"}"#));
+        let why = jwe_explanation(&jwe).expect("a JWE");
+        assert!(why.contains("JWE") && why.contains("`RSA-OAEP-256`") && why.contains("`A256GCM`"), "{why}");
+        // Direct encryption leaves the key segment empty.
+        let direct = format!("{}..aXY.Y2lwaGVy.dGFn", segment(r#"{"alg":"dir","enc":"A128CBC-HS256"}"#));
+        assert!(jwe_explanation(&direct).expect("a JWE").contains("`dir`"));
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_signer() {
+        let header = segment(r#"{"alg":"HS256","enc":"A256GCM"}"#);
+        assert_eq!(jwe_explanation(&format!("{header}.e30.c2ln")), None, "three segments are a JWS");
+        assert_eq!(jwe_explanation(&format!("{}.a.b.c.d", segment(r#"{"alg":"HS256"}"#))), None, "no enc");
+        assert_eq!(jwe_explanation("not base64!.a.b.c.d"), None);
+        assert_eq!(jwe_explanation(&format!("{}.a.b.c.d", segment("[1]"))), None, "not an object");
+        assert_eq!(jwe_explanation(&format!("{}.a.b.c.d", segment(r#"{"enc":7}"#))), None, "enc not a string");
+    }
+
+    #[test]
+    fn the_headers_values_are_shown_only_as_safe_characters() {
+        let hostile = format!("{}.a.b.c.d", segment(r#"{"alg":"<img src=x onerror=alert(1)>\u202e","enc":"A256GCM`; rm -rf /"}"#));
+        let why = jwe_explanation(&hostile).expect("a JWE");
+        assert!(why.contains("`imgsrcxonerroralert1`"), "{why}");
+        assert!(why.contains("`A256GCMrm-rf`"), "{why}");
+        assert!(!why.contains('<') && !why.contains('\u{202e}'), "{why}");
     }
 }

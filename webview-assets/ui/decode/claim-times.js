@@ -7,7 +7,7 @@
  * shown as its JSON and marked as such.
  */
 import { h } from "../dom.js";
-import { formatDuration } from "../time-format.js";
+import { formatDuration, formatLocal } from "../time-format.js";
 /** @import { Tone } from "../dom.js" */
 
 /** Largest |milliseconds| a JavaScript Date can hold (ECMA-262 §21.4.1.1). */
@@ -76,7 +76,8 @@ export function renderTimes(payload, list, validity) {
     } else {
       usable[claim] = value;
       const relative = describeRelative(claim, value - now);
-      row.append(h("span", "time-absolute", utc), " ", toneChip("(", relative.text, ")", relative.tone));
+      const local = formatLocal(new Date(value * 1000).toISOString());
+      row.append(h("span", "time-absolute", utc), " ", h("span", "time-local", `${local} local`), " ", toneChip("(", relative.text, ")", relative.tone));
     }
     rows.push(row);
   }
