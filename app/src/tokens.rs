@@ -106,6 +106,61 @@ impl TokenError {
     }
 }
 
+/// Time claims a profile's payload (or a call's overrides) may give
+/// relative to the moment of signing: the string `now`, or a sign, a whole
+/// number and a unit, `s`, `m`, `h` or `d` (`"+15m"`, `"-30s"`, `"+1d"`).
+/// They are resolved to NumericDates (seconds since the epoch) when the
+/// token is made. `iat` and `exp` are not among them: the host sets both
+/// (the time of signing, and the profile's expiration).
+pub const RELATIVE_TIME_CLAIMS: &[&str] = &["nbf", "auth_time"];
+
+/// The furthest a relative time may point, either way: ten years.
+pub const MAX_RELATIVE_SECONDS: i64 = 10 * 365 * 86_400;
+
+/// `now` or `+15m`-style text as seconds from the moment of signing;
+/// `None` for anything else (or beyond [`MAX_RELATIVE_SECONDS`]).
+pub fn relative_seconds(text: &str) -> Option<i64> {
+    if text == "now" {
+        return Some(0);
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let unit = match rest.as_bytes().last()? {
+        b's' => 1,
+        b'm' => 60,
+        b'h' => 3600,
+        b'd' => 86_400,
+        _ => return None,
+    };
+    let digits = &rest[..rest.len() - 1];
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds = digits.parse::<i64>().ok()?.checked_mul(unit)?;
+    (seconds <= MAX_RELATIVE_SECONDS).then_some(sign * seconds)
+}
+
+/// Replaces each relative time claim of `claims` by its NumericDate at
+/// `iat`. A string that is not a relative time is refused, naming the
+/// claim (the signer would refuse it anyway, less clearly).
+fn resolve_relative_times(claims: &mut Map<String, Value>, iat: i64) -> Result<(), TokenError> {
+    for name in RELATIVE_TIME_CLAIMS {
+        let Some(Value::String(text)) = claims.get(*name) else { continue };
+        let Some(offset) = relative_seconds(text) else {
+            let shown: String = text.chars().take(32).collect();
+            return Err(TokenError::InvalidClaims(format!(
+                "`{name}` is \"{shown}\": a time claim is a number of seconds since the epoch, \"now\", or a time relative \
+                 to signing such as \"+15m\" or \"-30s\" (units s, m, h, d; at most 10 years)"
+            )));
+        };
+        claims.insert((*name).to_owned(), Value::from(iat.saturating_add(offset)));
+    }
+    Ok(())
+}
+
 /// The profile's key, opened, as a checked signing key. Dropping it wipes
 /// the bytes.
 fn signing_key(secrets: &Secrets, profile: &Profile) -> Result<SigningKey, TokenError> {
@@ -130,6 +185,7 @@ pub fn generate(
     };
     let mut claims = profile.payload.clone();
     claims.extend(overrides.unwrap_or_default());
+    resolve_relative_times(&mut claims, iat)?;
     claims.insert("iat".into(), Value::from(iat));
     claims.insert("exp".into(), Value::from(exp));
 
@@ -201,4 +257,40 @@ pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &
         _ => error.to_string(),
     };
     Ok(Verification { valid: false, reason: Some(reason), message: Some(message) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_as_a_user_writes_them() {
+        assert_eq!(relative_seconds("now"), Some(0));
+        assert_eq!(relative_seconds("+15m"), Some(900));
+        assert_eq!(relative_seconds("-30s"), Some(-30));
+        assert_eq!(relative_seconds("+2h"), Some(7200));
+        assert_eq!(relative_seconds("+1d"), Some(86_400));
+        assert_eq!(relative_seconds("+3650d"), Some(MAX_RELATIVE_SECONDS));
+        for refused in ["", "+", "+m", "15m", "+15", "+15w", "+1.5h", "+ 5m", "+-5m", "+3651d", "+999999999d", "NOW", "+１m"] {
+            assert_eq!(relative_seconds(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn relative_claims_resolve_at_signing_and_other_text_is_refused_by_name() {
+        let mut claims = Map::new();
+        claims.insert("nbf".into(), Value::from("now"));
+        claims.insert("auth_time".into(), Value::from("-5m"));
+        claims.insert("note".into(), Value::from("+1h"));
+        resolve_relative_times(&mut claims, 1_000_000).expect("resolves");
+        assert_eq!(claims["nbf"], 1_000_000);
+        assert_eq!(claims["auth_time"], 1_000_000 - 300);
+        assert_eq!(claims["note"], "+1h", "only the time claims are read as times");
+
+        let mut bad = Map::new();
+        bad.insert("nbf".into(), Value::from("tomorrow"));
+        let err = resolve_relative_times(&mut bad, 0).expect_err("refused");
+        assert!(err.to_string().contains("`nbf` is \"tomorrow\""), "{err}");
+        assert_eq!(err.code(), "VALIDATION_ERROR");
+    }
 }

@@ -433,3 +433,26 @@ fn killing_a_process_mid_save_leaves_every_file_old_or_new() {
     );
     assert!(last_acked > KILL_ROUNDS as u64, "the child saved between kills");
 }
+
+/// `nbf` and `auth_time` written relative to signing in the payload (and
+/// in a call's overrides) are signed as NumericDates from the same clock
+/// as `iat`; other text there is refused, naming the claim.
+#[test]
+fn relative_time_claims_are_signed_as_numeric_dates() {
+    let app = AppHarness::new();
+    let input = with(profile_input(&app, "relative"), "payload", json!({ "sub": "r", "nbf": "now", "auth_time": "-5m" }));
+    let id = app.ok("profiles:save", input)["id"].clone();
+    let token = app.ok("jwt:generate", json!({ "profileId": id }));
+    let claims = &token["payload"];
+    let iat = claims["iat"].as_i64().expect("iat");
+    assert_eq!(claims["nbf"].as_i64(), Some(iat), "{claims}");
+    assert_eq!(claims["auth_time"].as_i64(), Some(iat - 300), "{claims}");
+
+    let overridden = app.ok("jwt:generate", json!({ "profileId": id, "overrides": { "nbf": "+15m" } }));
+    let iat = overridden["payload"]["iat"].as_i64().expect("iat");
+    assert_eq!(overridden["payload"]["nbf"].as_i64(), Some(iat + 900));
+
+    let refused = app.err("jwt:generate", json!({ "profileId": id, "overrides": { "nbf": "tomorrow" } }));
+    assert_eq!(refused.code, ErrorCode::ValidationError);
+    assert!(refused.message.contains("`nbf` is \"tomorrow\""), "{}", refused.message);
+}
