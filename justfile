@@ -54,20 +54,21 @@ demo: build
     echo "verified by the guest and re-verified by the host:" >&2
     target/release/tollgate jwt verify "$token" --key-file "$dir/secret" --alg HS256
 
-# The whole test suite: lints, unit tests, integration tests (guests built from source).
+# The whole test suite: lints, unit tests, integration tests (guests built
+# from source), coverage, the package, the fuzz targets.
 # The window tests drive the real window through WebKitWebDriver, so the
 # suite builds with the test-only `automation` feature and runs where a
 # window can open (Xvfb when there is no display).
-# Clippy runs inside the test build: scripts/clippy-rustc compiles the
-# workspace's crates (lib, bins, tests; the workspace has no examples or
-# benches) with clippy's lints on and every warning an error, so a lint
-# fails the build before a test runs. `just lint` is the same check alone.
+# scripts/test-and-cover is the one build and run of the tests: the
+# workspace's crates are compiled through scripts/ci-rustc, clippy's driver
+# with every warning an error and coverage instrumentation of our code, so
+# a lint fails the build before a test runs and the same run enforces the
+# contracts' coverage floors. `just lint` is the lint alone.
 test:
     scripts/check-crate-deps
     cargo deny check licenses bans sources
     cd webview-assets && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . --noEmit
-    RUSTC_WORKSPACE_WRAPPER="{{justfile_directory()}}/scripts/clippy-rustc" scripts/with-display cargo test --locked --workspace --features tollgate-host/automation
-    TOLLGATE_BIN=target/debug/tollgate scripts/verify-ipc-handshake
+    scripts/test-and-cover
     just package-check
     just fuzz-smoke
 
@@ -131,20 +132,12 @@ fuzz target='' seconds='300' sanitizer='none':
     done
 
 # Coverage of the parts the IPC and handshake contracts name (the bridge,
-# the channel handlers, the worker handshake), from an instrumented build
-# (cargo-llvm-cov, its own target directory): the bridge's and the
-# runtime's own tests, then the integration tests that drive the channels
-# and the worker. Prints scripts/coverage-report's JSON; fails under the
-# floors written there. About 20 minutes cold on two cores.
+# the channel handlers, the worker handshake): `just test`'s own test step
+# (scripts/test-and-cover), which builds our crates instrumented, runs every
+# test and prints scripts/coverage-report's JSON; fails under the floors
+# written there. The report is also left in target/coverage.json.
 coverage:
-    cargo llvm-cov clean --workspace
-    cargo llvm-cov --no-report --locked -p tollgate-bridge
-    cargo llvm-cov --no-report --locked -p tollgate-runtime --lib
-    # The worker binary the integration tests start (instrumented too).
-    cargo llvm-cov --no-report --locked -p tollgate-worker
-    scripts/with-display cargo llvm-cov --no-report --locked -p tollgate-host --features automation --test all -- bridge:: profiles:: auth:: worker:: settings:: lint:: crypto:: window::page_script_reaches_every_json_channel
-    cargo llvm-cov report --json --summary-only --output-path target/coverage.json
-    scripts/coverage-report target/coverage.json
+    scripts/test-and-cover
 
 # Everything deny.toml checks, advisories included: needs the RustSec
 # database from GitHub, which `just test` (run where only the package

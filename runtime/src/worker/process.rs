@@ -256,10 +256,14 @@ impl WorkerSigner {
             command.arg("--sha256").arg(sha256);
         }
         // Nothing of the host's environment reaches the worker but its log
-        // filter: no session tokens, no display, no keychain address.
+        // filter and, in an instrumented test build, where coverage
+        // profiles go (a path, else the worker writes one into its working
+        // directory): no session tokens, no display, no keychain address.
         command.env_clear().stdin(Stdio::null()).stderr(Stdio::piped());
-        if let Some(filter) = std::env::var_os("TOLLGATE_LOG") {
-            command.env("TOLLGATE_LOG", filter);
+        for name in ["TOLLGATE_LOG", "LLVM_PROFILE_FILE"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
         }
         inject_handshake_token(&mut command, &token);
         self.server.expect(token);
