@@ -580,3 +580,71 @@ mod through_the_reference_backend {
         assert!(s.rig.stored().is_none());
     }
 }
+
+
+/// The page's side of the bridge in a test: every event delivered, as
+/// (window, name, JSON payload).
+#[derive(Default)]
+struct RecordingSink(std::sync::Mutex<Vec<(tollgate::bridge::WindowLabel, &'static str, String)>>);
+
+impl tollgate::bridge::events::EventSink for RecordingSink {
+    fn deliver(&self, window: tollgate::bridge::WindowLabel, event: &'static str, payload_json: &str) -> bool {
+        self.0.lock().expect("sink").push((window, event, payload_json.to_owned()));
+        true
+    }
+}
+
+impl RecordingSink {
+    fn names(&self) -> Vec<&'static str> {
+        self.0.lock().expect("sink").iter().map(|(_, n, _)| *n).collect()
+    }
+
+    fn wait_for(&self, name: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !self.names().contains(&name) {
+            assert!(std::time::Instant::now() < deadline, "no {name} reached the page: {:?}", self.names());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Every `auth:*` channel as the page calls it, through the bridge, against
+/// the scripted backend: sign in, the session, choosing an installation,
+/// the offline status, signing out; and the service's events reach the
+/// subscribed page through the bridge's event hub, with no token in them.
+#[test]
+fn the_sign_in_channels_answer_through_the_bridge_and_their_events_reach_the_page() {
+    let backend = happy_backend(Duration::ZERO);
+    let rig = Rig::new("bridge", &backend.url(), Duration::from_secs(5));
+    let app = crate::harness::AppHarness::with_auth(rig.auth);
+    let sink = Arc::new(RecordingSink::default());
+    app.bridge.events().set_sink(sink.clone());
+    for event in ["auth:user-code", "auth:login-success", "auth:installation-token-cached", "auth:logout-success"] {
+        app.bridge.events().subscribe(tollgate::bridge::WindowLabel::Main, event).expect("subscribe");
+    }
+
+    assert_eq!(app.ok("auth:get-session", json!({})), Value::Null, "signed out at first");
+    let started = app.ok("auth:github-login", json!({}));
+    assert!(started["attempt"].as_u64().is_some(), "{started}");
+    sink.wait_for("auth:login-success");
+    assert!(sink.names().contains(&"auth:user-code"), "{:?}", sink.names());
+
+    let session = app.ok("auth:get-session", json!({}));
+    assert_eq!(session["user"]["login"], "octocat", "{session}");
+    let selected = app.ok("auth:select-installation", json!({ "installationId": 11 }));
+    assert_eq!(selected["installationId"], 11, "{selected}");
+    let refused = app.err("auth:select-installation", json!({ "installationId": 99 }));
+    assert_ne!(refused.code, tollgate::bridge::ErrorCode::InternalError, "an installation the user lacks: {refused:?}");
+    let status = app.ok("auth:check-offline-status", json!({}));
+    assert_eq!(status["isOffline"], false, "{status}");
+    let out = app.ok("auth:logout", json!({}));
+    assert_eq!(out["success"], true, "{out}");
+    sink.wait_for("auth:logout-success");
+    assert_eq!(app.ok("auth:get-session", json!({})), Value::Null, "signed out again");
+
+    let delivered = sink.0.lock().expect("sink").clone();
+    for (window, name, payload) in &delivered {
+        assert_eq!(*window, tollgate::bridge::WindowLabel::Main);
+        assert!(!payload.contains("SECRET"), "{name} carries a token or code the page must not see: {payload}");
+    }
+}

@@ -52,15 +52,31 @@ impl AppHarness {
         app
     }
 
+    /// A fresh data directory, this run's keychain entry, and `auth` as
+    /// the sign-in service (a test's backend, clock and browser).
+    pub fn with_auth(auth: tollgate::auth::AuthService) -> Self {
+        let dir = tempfile::tempdir().expect("data dir");
+        let mut app = Self::build(dir.path(), real_keychain(), Some(auth));
+        app._owned = Some(dir);
+        app
+    }
+
     /// The app over `data_dir` and `keychain`.
     pub fn at(data_dir: &Path, keychain: Arc<dyn Keychain>) -> Self {
+        Self::build(data_dir, keychain, None)
+    }
+
+    fn build(data_dir: &Path, keychain: Arc<dyn Keychain>, auth: Option<tollgate::auth::AuthService>) -> Self {
         // Installed signers run in the worker cargo built beside `tollgate`
         // (not beside this test binary, where the app would look).
         let worker = Path::new(env!("CARGO_BIN_EXE_tollgate")).with_file_name(tollgate::worker::WORKER_PROGRAM);
         let services = AppServices::with_keychain(engine(), data_dir, keychain)
             .expect("app services")
             .with_signer_isolation(SignerIsolation::Worker { program: worker });
-        let services = Arc::new(services);
+        let services = Arc::new(match auth {
+            Some(auth) => services.with_auth(auth),
+            None => services,
+        });
         let bridge = build_bridge(&services).expect("bridge builds");
         let secret = bridge.issue_secret(WindowLabel::Main).expect("secret").to_string();
         Self { services, bridge, data_dir: data_dir.to_path_buf(), secret, seq: AtomicU64::new(0), _owned: None }
