@@ -106,3 +106,54 @@ impl Limits {
         self.security_log.get(window.index()).is_some_and(|l| l.check().is_ok())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> ChannelRegistry {
+        let mut registry = ChannelRegistry::new();
+        crate::channels::register(&mut registry).expect("the bridge's own channels");
+        registry
+    }
+
+    #[test]
+    fn the_global_ceiling_refuses_once_spent_and_counts_it_apart() {
+        let registry = registry();
+        assert!(registry.len() >= 2, "two channels to spread calls over");
+        let limits = Limits::new(&registry, Quota { per_second: 1, burst: 3 });
+        assert_eq!(limits.check(WindowLabel::Main, 0), Ok(()));
+        assert_eq!(limits.check(WindowLabel::Main, 1), Ok(()));
+        assert_eq!(limits.check(WindowLabel::About, 0), Ok(()));
+        assert_eq!(limits.check(WindowLabel::Main, 1), Err(Limited::Global), "three calls spent the ceiling, whatever their channel or window");
+        assert_eq!(limits.global_refused(), 1);
+        assert_eq!(limits.refused(WindowLabel::Main, 1), 0, "a refusal by the ceiling is not the channel's");
+    }
+
+    #[test]
+    fn a_channel_over_its_own_quota_does_not_spend_the_ceiling() {
+        let registry = registry();
+        let (flooded, quota) =
+            registry.channels().iter().enumerate().map(|(i, c)| (i, c.spec.quota)).min_by_key(|(_, q)| q.per_second).expect("a channel");
+        let other = usize::from(flooded == 0);
+        // As many calls as the ceiling holds, all on one channel: its own
+        // quota refuses most of them, and those must leave the ceiling
+        // alone, so another channel still gets through after.
+        let calls = quota.burst * 4 + 100;
+        let limits = Limits::new(&registry, Quota { per_second: 1, burst: calls });
+        let refused = (0..calls).filter(|_| limits.check(WindowLabel::Main, flooded) == Err(Limited::Channel)).count() as u64;
+        assert!(refused > 0, "the channel's own quota refused nothing");
+        assert_eq!(limits.refused(WindowLabel::Main, flooded), refused);
+        assert_eq!(limits.global_refused(), 0);
+        assert_eq!(limits.check(WindowLabel::Main, other), Ok(()), "the refused calls spent the ceiling");
+    }
+
+    #[test]
+    fn an_index_outside_the_registry_is_refused_not_wrapped() {
+        let registry = registry();
+        let limits = Limits::new(&registry, GLOBAL_QUOTA);
+        let beyond = registry.len() * WindowLabel::ALL.len() + 7;
+        assert_eq!(limits.check(WindowLabel::Main, beyond), Err(Limited::Channel));
+        assert_eq!(limits.refused(WindowLabel::Main, beyond), 0);
+    }
+}
