@@ -79,6 +79,17 @@ fn scaffold_build_and_test(name: &str, world: &str, calls: usize) -> Built {
     }
     let built = build.output().expect("run cargo");
     assert!(built.status.success(), "the scaffold does not build:\n{}", text(&built));
+    // What a plugin author starts from passes clippy with warnings denied.
+    let mut lint = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    lint.current_dir(&crate_dir)
+        .args(["clippy", "--release", "--target", "wasm32-wasip2", "--offline", "--target-dir"])
+        .arg(guest_target())
+        .args(["--", "-D", "warnings"]);
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER"] {
+        lint.env_remove(var);
+    }
+    let linted = lint.output().expect("run cargo clippy");
+    assert!(linted.status.success(), "the scaffold has clippy warnings:\n{}", text(&linted));
 
     let wasm = guest_target().join(format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_")));
     let package = dir.path().join("package");

@@ -124,17 +124,17 @@ fn check_times(claims: &serde_json::Value, now: i64, leeway: i64) -> Result<(), 
     if exp.saturating_add(leeway) <= now {
         return Err(JwtError::Expired);
     }
-    if let Some(nbf) = claims.get("nbf") {
-        if numeric_date("nbf", nbf)?.saturating_sub(leeway) > now {
-            return Err(JwtError::NotYetValid);
-        }
+    if let Some(nbf) = claims.get("nbf")
+        && numeric_date("nbf", nbf)?.saturating_sub(leeway) > now
+    {
+        return Err(JwtError::NotYetValid);
     }
     // A token issued in the future (past the leeway) was made by a clock
     // that is wrong or a forger: not valid yet, like an `nbf` ahead.
-    if let Some(iat) = claims.get("iat") {
-        if numeric_date("iat", iat)?.saturating_sub(leeway) > now {
-            return Err(JwtError::NotYetValid);
-        }
+    if let Some(iat) = claims.get("iat")
+        && numeric_date("iat", iat)?.saturating_sub(leeway) > now
+    {
+        return Err(JwtError::NotYetValid);
     }
     Ok(())
 }
