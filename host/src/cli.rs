@@ -563,15 +563,12 @@ fn doctor(data_dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
 }
 
 fn keys_generate(alg: &str, rsa_bits: Option<usize>, out: &Path) -> Result<(), CliError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
     let alg: Algorithm = alg.parse()?;
     let material = tollgate::jwt::generate(alg, rsa_bits)?;
     let key = SigningKey::new(alg, Zeroizing::new(material.to_vec()))?;
     let public = key.public_key(None)?;
     let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot write {}: {e}", out.display()), exit_status: 1 };
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out).map_err(io)?;
-    file.write_all(&material).and_then(|()| file.sync_all()).map_err(io)?;
+    tollgate::runtime::write_new_private_file(out, &material).map_err(io)?;
     if let Some(public) = public {
         println!("{}", serde_json::to_string_pretty(&public.jwk).unwrap_or_default());
     }

@@ -40,6 +40,17 @@ pub use manifest::{Limits, Manifest, ManifestError, Quota};
 pub use plugin::{InstanceReuse, Plugin, PluginSource, WorldBindings, component_sha256};
 pub use policy::HostPolicy;
 
+/// Writes `bytes` to a new file at `path` that only its owner can read
+/// (mode 0600; refused if the path exists), flushed to disk: a key the
+/// CLI generates, the private copy of a plugin a worker loads.
+pub fn write_new_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// The generated world types callers name (e.g. `Plugin<JwtSignerWorld>`).
 pub mod worlds {
     pub use super::bindings::JwtSigner as JwtSignerWorld;

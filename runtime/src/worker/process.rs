@@ -44,13 +44,12 @@ const START_POLL: Duration = Duration::from_millis(20);
 /// The longest stderr line of a worker kept for an error message.
 const MAX_STDERR_LINE: usize = 1024;
 
-/// Writes `bytes` to a new file only its owner can read.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+/// The host's own reading of a plugin the worker will load: its SHA-256
+/// (the quarantine's key and the worker's pin) and its manifest's deadline
+/// (the answer schedule's overrun hold).
+fn identity(source: &crate::PluginSource<'_>) -> Result<(String, u64), PluginError> {
+    let manifest = crate::Manifest::parse(&source.manifest, &crate::HostPolicy::default())?;
+    Ok((crate::component_sha256(&source.wasm), manifest.limits.deadline_ms))
 }
 
 /// Passes a worker's stderr on to this process's log, line by line, and
@@ -163,19 +162,13 @@ impl WorkerSigner {
     /// named by path is read and hashed here, and the worker is told that
     /// hash: it refuses the file if it reads otherwise when it loads it.
     pub fn new(mut options: WorkerOptions) -> Result<Self, PluginError> {
-        // The host's own reading of what the worker will load: its hash
-        // (the quarantine's key and the worker's pin) and its deadline (the
-        // answer schedule's overrun hold).
         let (sha256, deadline_ms) = match &options.plugin.wasm {
-            None => (
-                crate::component_sha256(tollgate_guest_artifacts::JWT_SIGNER_WASM),
-                crate::Manifest::parse(tollgate_guest_artifacts::JWT_SIGNER_MANIFEST, &crate::HostPolicy::default())?.limits.deadline_ms,
-            ),
-            Some(path) => {
-                let source = crate::PluginSource::from_files(path, options.plugin.manifest.as_deref())?;
-                let manifest = crate::Manifest::parse(&source.manifest, &crate::HostPolicy::default())?;
-                (crate::component_sha256(&source.wasm), manifest.limits.deadline_ms)
-            }
+            None => identity(&crate::PluginSource {
+                wasm: std::borrow::Cow::Borrowed(tollgate_guest_artifacts::JWT_SIGNER_WASM),
+                manifest: std::borrow::Cow::Borrowed(tollgate_guest_artifacts::JWT_SIGNER_MANIFEST),
+                what: "built-in jwt-signer".into(),
+            })?,
+            Some(path) => identity(&crate::PluginSource::from_files(path, options.plugin.manifest.as_deref())?)?,
         };
         if options.plugin.wasm.is_some() {
             options.plugin.sha256 = Some(sha256.clone());
@@ -189,8 +182,7 @@ impl WorkerSigner {
     /// Nothing that changes the plugin's own folder afterwards reaches the
     /// worker, on its first start or any restart.
     pub fn from_source(mut options: WorkerOptions, source: &crate::PluginSource<'_>) -> Result<Self, PluginError> {
-        let manifest = crate::Manifest::parse(&source.manifest, &crate::HostPolicy::default())?;
-        let sha256 = crate::component_sha256(&source.wasm);
+        let (sha256, deadline_ms) = identity(source)?;
         let dir = tempfile::Builder::new()
             .prefix("tollgate-worker-plugin-")
             .tempdir()
@@ -198,11 +190,11 @@ impl WorkerSigner {
         let wasm = dir.path().join("plugin.wasm");
         let manifest_path = dir.path().join("tollgate.toml");
         for (path, bytes) in [(&wasm, source.wasm.as_ref()), (&manifest_path, source.manifest.as_bytes())] {
-            write_private(path, bytes)
+            crate::write_new_private_file(path, bytes)
                 .map_err(|e| PluginError::WorkerStart(format!("cannot write the plugin's private copy {}: {e}", path.display())))?;
         }
         options.plugin = WorkerPlugin { wasm: Some(wasm), manifest: Some(manifest_path), sha256: Some(sha256.clone()) };
-        Self::bind(options, Some(dir), sha256, manifest.limits.deadline_ms)
+        Self::bind(options, Some(dir), sha256, deadline_ms)
     }
 
     fn bind(options: WorkerOptions, private_copy: Option<tempfile::TempDir>, sha256: String, deadline_ms: u64) -> Result<Self, PluginError> {
@@ -268,6 +260,8 @@ impl WorkerSigner {
         inject_handshake_token(&mut command, &token);
         self.server.expect(token);
         let mut child = command.spawn().map_err(|e| PluginError::WorkerStart(format!("cannot run {}: {e}", self.options.program.display())))?;
+        // A restart's error must not quote the worker before it.
+        self.last_stderr.lock().unwrap_or_else(|p| p.into_inner()).clear();
         if let Some(stderr) = child.stderr.take() {
             forward_stderr(stderr, Arc::clone(&self.last_stderr));
         }
