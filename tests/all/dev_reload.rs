@@ -120,24 +120,18 @@ fn a_rebuilt_plugin_swaps_in_while_calls_go_on_and_a_bad_one_leaves_the_old_serv
     assert!(answered.load(Ordering::Relaxed) > 0, "calls went on during the reloads");
 }
 
-/// The `tollgate-worker` children of this process: (pid, command line).
-fn worker_children() -> Vec<(u32, Vec<String>)> {
-    let me = std::process::id().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        // `pid (comm) state ppid …`: comm may hold spaces, so split after ')'.
-        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
-        let ppid = rest.split_whitespace().nth(1);
-        if ppid != Some(me.as_str()) || !head.ends_with("(tollgate-worker") {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let args = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-        found.push((pid, args));
-    }
-    found
+/// The command line of `pid`, which must be a `tollgate-worker` child of
+/// this process (other tests start workers too, so the installed signer
+/// names its own).
+fn worker_child(pid: u32) -> Vec<String> {
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).expect("the worker is running");
+    // `pid (comm) state ppid …`: comm may hold spaces, so split after ')'.
+    let (head, rest) = stat.rsplit_once(')').expect("stat");
+    assert!(head.ends_with("(tollgate-worker"), "pid {pid} is not a tollgate-worker: {stat}");
+    assert_eq!(rest.split_whitespace().nth(1), Some(std::process::id().to_string().as_str()), "pid {pid} is not this process's child");
+    let cmdline = std::fs::read(proc_dir.join("cmdline")).expect("cmdline");
+    cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
 }
 
 fn arg_after<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
@@ -153,7 +147,6 @@ fn an_installed_signer_runs_in_a_worker_from_a_private_pinned_copy() {
     let app = AppHarness::new();
     let pkg = tempfile::tempdir().expect("package dir");
     write_package(pkg.path(), artifacts::JWT_SIGNER_WASM, None);
-    let before: Vec<u32> = worker_children().into_iter().map(|(pid, _)| pid).collect();
     let mut package = DevPackage::new(pkg.path());
     assert!(matches!(settle(&mut package, &app), ReloadOutcome::Reloaded(_)), "the package installs");
 
@@ -163,15 +156,15 @@ fn an_installed_signer_runs_in_a_worker_from_a_private_pinned_copy() {
     let linter = list["plugins"].as_array().expect("plugins").iter().find(|p| p["name"] == "claims-linter").expect("the linter").clone();
     assert_eq!(linter["isolation"], "in-process", "the built-in linter: {linter}");
 
-    let workers: Vec<_> = worker_children().into_iter().filter(|(pid, _)| !before.contains(pid)).collect();
-    assert_eq!(workers.len(), 1, "one new worker for the installed signer: {workers:?}");
-    let (pid, args) = &workers[0];
-    let plugin = arg_after(args, "--plugin").expect("the worker is told a plugin file");
+    let pid = app.services.signer().worker_pid().expect("the installed signer's worker is up");
+    assert_ne!(pid, std::process::id());
+    let args = worker_child(pid);
+    let plugin = arg_after(&args, "--plugin").expect("the worker is told a plugin file");
     assert!(!plugin.starts_with(&*pkg.path().to_string_lossy()), "the worker loads the package folder's file: {plugin}");
     assert_eq!(std::fs::read(plugin).expect("the private copy"), artifacts::JWT_SIGNER_WASM, "the copy is the checked bytes");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(plugin).expect("copy").permissions()) & 0o777;
     assert_eq!(mode, 0o600, "the private copy's mode");
-    assert_eq!(arg_after(args, "--sha256"), Some(signer["sha256"].as_str().expect("sha256")), "the worker is pinned to the hash");
+    assert_eq!(arg_after(&args, "--sha256"), Some(signer["sha256"].as_str().expect("sha256")), "the worker is pinned to the hash");
 
     let secret = "an-installed-signer-secret-0123456789";
     let encrypted_key = app.encrypt("HS256", secret);
@@ -189,7 +182,7 @@ fn an_installed_signer_runs_in_a_worker_from_a_private_pinned_copy() {
 
     // Another component in the package folder, then a worker restart.
     std::fs::write(pkg.path().join("jwt-signer.wasm"), artifacts::MISBEHAVING_SIGNER_WASM).expect("swap");
-    rustix::process::kill_process(rustix::process::Pid::from_raw(*pid as i32).expect("pid"), rustix::process::Signal::KILL).expect("kill");
+    rustix::process::kill_process(rustix::process::Pid::from_raw(pid as i32).expect("pid"), rustix::process::Signal::KILL).expect("kill");
     let mut answer = app.call("jwt:generate", &json!({"profileId": profile["id"]}));
     if answer.result.is_err() {
         // The call that met the dead worker fails; the next starts a new one.
@@ -200,7 +193,7 @@ fn an_installed_signer_runs_in_a_worker_from_a_private_pinned_copy() {
         other => panic!("the restarted worker does not sign: {other:?}"),
     };
     verify(&second["raw"]);
-    let restarted: Vec<_> = worker_children().into_iter().filter(|(p, _)| !before.contains(p) && p != pid).collect();
-    assert_eq!(restarted.len(), 1, "one restarted worker: {restarted:?}");
-    assert_eq!(arg_after(&restarted[0].1, "--plugin"), Some(plugin), "the restart loads the same private copy");
+    let restarted = app.services.signer().worker_pid().expect("a restarted worker is up");
+    assert_ne!(restarted, pid, "the killed worker still answers");
+    assert_eq!(arg_after(&worker_child(restarted), "--plugin"), Some(plugin), "the restart loads the same private copy");
 }

@@ -86,6 +86,11 @@ pub trait SignerBackend: Send + Sync {
     fn deadline(&self) -> std::time::Duration {
         std::time::Duration::from_millis(crate::policy::HostPolicy::default().max_deadline_ms)
     }
+    /// The process the guest runs in, when it runs in a worker that is up
+    /// now; `None` in this process.
+    fn worker_pid(&self) -> Option<u32> {
+        None
+    }
     /// Gets ready to take a call (a worker backend starts its process), so
     /// that start-up is not counted in a call's time.
     fn prepare(&self) -> Result<(), crate::PluginError> {
@@ -110,6 +115,9 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
     }
     fn prepare(&self) -> Result<(), crate::PluginError> {
         (**self).prepare()
+    }
+    fn worker_pid(&self) -> Option<u32> {
+        (**self).worker_pid()
     }
     fn deadline(&self) -> std::time::Duration {
         (**self).deadline()

@@ -188,6 +188,11 @@ impl JwtSigner {
         self.backend.plugin_sha256()
     }
 
+    /// The worker process the guest runs in, if it runs in one that is up.
+    pub fn worker_pid(&self) -> Option<u32> {
+        self.backend.worker_pid()
+    }
+
     /// The quarantine list this signer consults.
     pub fn quarantine(&self) -> &PluginQuarantine {
         &self.quarantine

@@ -403,6 +403,10 @@ impl SignerBackend for WorkerSigner {
         self.start()
     }
 
+    fn worker_pid(&self) -> Option<u32> {
+        WorkerSigner::worker_pid(self)
+    }
+
     fn deadline(&self) -> Duration {
         self.deadline
     }
