@@ -4,9 +4,14 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # The release binaries, `tollgate` and `tollgate-worker` (builds the guests
-# on the way, see guest-artifacts/build.rs).
+# on the way, see guest-artifacts/build.rs). Every release build here
+# selects the whole workspace and names the binaries it wants: cargo
+# resolves dependency features over the selected packages, so the tests
+# (scripts/test-and-cover), this build, the bench and the fuzz targets
+# (scripts/fuzz-smoke) all link one set of compiled dependencies instead
+# of rebuilding wasmtime and the rest for each (issue 16: CI time).
 build:
-    cargo build --release --locked -p tollgate-host -p tollgate-worker
+    cargo build --release --locked --workspace --bin tollgate --bin tollgate-worker
 
 # The Debian package: target/package/tollgate_<version>-<revision>_<arch>.deb
 # (cargo-deb; docs/packaging.md): both release binaries, the desktop entry,
@@ -79,28 +84,15 @@ test:
 # machine busy with other work.
 fuzz_input_timeout := '60'
 
-# The fuzz targets (fuzz/, cargo fuzz + libFuzzer, docs/security.md
-# "Fuzzing"): build them all, then run each for `seconds` from its seeds
-# (fuzz/seeds/<target>/) and what earlier runs kept (fuzz/corpus/, not
-# checked in). No sanitizer (`-s none`): the targets are safe Rust over
-# wasmtime, a panic or a failed check is what they look for, and without
-# ASan cargo fuzz needs no nightly toolchain nor a second build of the
-# guests and the host under it. A crash leaves its input in
-# fuzz/artifacts/<target>/ and fails the recipe.
+# The fuzz targets (fuzz/, libFuzzer, docs/security.md "Fuzzing"): build
+# them all with our crates instrumented (scripts/fuzz-rustc; the build
+# reuses the release build's dependencies), then run each for `seconds`
+# from its seeds (fuzz/seeds/<target>/) and what earlier runs kept
+# (fuzz/corpus/, not checked in). No sanitizer: the targets are safe Rust
+# over wasmtime, a panic or a failed check is what they look for. A crash
+# leaves its input in fuzz/artifacts/<target>/ and fails the recipe.
 fuzz-smoke seconds='20':
-    #!/usr/bin/env bash
-    set -euo pipefail
-    cd fuzz
-    cargo fuzz build -s none --codegen-units 16
-    targets="$(cargo fuzz list)"
-    # An empty list would make this recipe pass having fuzzed nothing.
-    [ -n "$targets" ] || { echo "cargo fuzz list found no fuzz targets" >&2; exit 1; }
-    for target in $targets; do
-        mkdir -p "corpus/$target"
-        echo "fuzzing $target for {{seconds}} s" >&2
-        cargo fuzz run -s none --codegen-units 16 "$target" "corpus/$target" "seeds/$target" -- \
-            -max_total_time={{seconds}} -timeout={{fuzz_input_timeout}} -print_final_stats=1
-    done
+    scripts/fuzz-smoke {{seconds}} {{fuzz_input_timeout}}
 
 # Clippy over every target of the workspace, warnings as errors, without
 # building or running the tests (`just test` lints inside its test build).
@@ -113,6 +105,9 @@ lint:
 fuzz target='' seconds='300' sanitizer='none':
     #!/usr/bin/env bash
     set -euo pipefail
+    # cargo fuzz instruments every crate, dependencies included; it is
+    # not part of the set-up (`just test` builds the targets itself).
+    command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
     cd fuzz
     cargo=(cargo)
     if [ "{{sanitizer}}" != none ]; then
@@ -170,8 +165,8 @@ auth-backend-fake:
 
 # Benchmarks: one JSON object on stdout.
 bench: build
-    cargo build --release --locked -p tollgate-bench --bins
-    scripts/with-display cargo run --release --locked -p tollgate-bench
+    cargo build --release --locked --workspace --bin tollgate-bench --bin bare-window
+    scripts/with-display target/release/tollgate-bench
 
 # A plugin crate under guest-plugins/ (`tollgate plugin new <name>` makes
 # one): build it, pack it into target/plugins/<name>/ (the component and
