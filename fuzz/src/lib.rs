@@ -55,8 +55,8 @@ impl BrowserOpener for NoBrowser {
 
 /// The engine options of the targets that load components: the host's
 /// defaults, with compiled code cached under `fuzz/target/` so a run after
-/// the first skips compiling the guests (seconds each, with the fuzzing
-/// instrumentation in cranelift).
+/// the first skips compiling the guests (seconds each when cargo fuzz has
+/// instrumented cranelift too, `just fuzz`).
 pub fn engine_options() -> EngineOptions {
     EngineOptions {
         cache_dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("wasmtime-cache")),
