@@ -573,6 +573,81 @@ mod tests {
     }
 
     #[test]
+    fn versions_are_major_minor_and_never_go_down() {
+        let mut bad = sample();
+        bad.version = "1".into();
+        assert!(check_versioning(&sample(), &bad).expect_err("no minor").contains("must be major.minor"));
+        bad.version = "1.x".into();
+        assert!(check_versioning(&sample(), &bad).expect_err("not a number").contains("must be major.minor"));
+        let mut old = sample();
+        old.version = "1.3".into();
+        let mut new = sample();
+        new.version = "1.2".into();
+        assert!(check_versioning(&old, &new).expect_err("down").contains("went down from 1.3 to 1.2"));
+        let mut malformed = deprecated_at("1.1", "soon");
+        assert!(check_versioning(&sample(), &malformed).expect_err("since").contains("is not major.minor"));
+        malformed.channels[0].deprecated = None;
+        assert!(check_versioning(&sample(), &malformed).expect_err("half").contains("needs both"));
+    }
+
+    #[test]
+    fn narrowing_a_channel_is_breaking() {
+        let mut old = sample();
+        old.channels[0].windows.push("about".into());
+        let mut new = old.clone();
+        new.version = "1.1".into();
+        new.channels[0].windows = vec!["main".into()];
+        assert!(check_versioning(&old, &new).expect_err("window").contains("a:b no longer allows a window it allowed"));
+        let mut smaller = old.clone();
+        smaller.version = "1.1".into();
+        smaller.channels[0].max_payload_bytes = 9;
+        assert!(check_versioning(&old, &smaller).expect_err("cap").contains("a:b lowered its payload cap"));
+        let mut larger = old.clone();
+        larger.version = "1.1".into();
+        larger.channels[0].max_payload_bytes = 11;
+        check_versioning(&old, &larger).expect("a higher cap is an addition");
+        let mut body = old.clone();
+        body.version = "1.1".into();
+        body.channels[0].body = "binary".into();
+        assert!(check_versioning(&old, &body).expect_err("body").contains("a:b changed its request, response or body"));
+    }
+
+    #[test]
+    fn events_may_not_vanish_change_their_payload_or_reach_fewer_windows() {
+        let mut old = sample();
+        old.events.push(EventContract {
+            name: "a:happened".into(),
+            summary: "s".into(),
+            windows: vec!["main".into(), "about".into()],
+            payload: "Req".into(),
+            since: "1.0".into(),
+        });
+        let mut gone = old.clone();
+        gone.version = "1.1".into();
+        gone.events.clear();
+        assert!(check_versioning(&old, &gone).expect_err("gone").contains("event a:happened was removed"));
+        let mut retyped = old.clone();
+        retyped.version = "1.1".into();
+        retyped.events[0].payload = "Res".into();
+        assert!(check_versioning(&old, &retyped).expect_err("payload").contains("event a:happened changed its payload"));
+        let mut narrower = old.clone();
+        narrower.version = "1.1".into();
+        narrower.events[0].windows = vec!["main".into()];
+        let e = check_versioning(&old, &narrower).expect_err("windows");
+        assert!(e.contains("event a:happened no longer reaches a window it reached"), "{e}");
+        for breaking in [gone, retyped, narrower] {
+            let mut major = breaking;
+            major.version = "2.0".into();
+            check_versioning(&old, &major).expect("a major bump allows it");
+        }
+    }
+
+    #[test]
+    fn quotas_read_as_the_docs_write_them() {
+        assert_eq!(quota_text(Quota { per_second: 20, burst: 40 }), "20/s, burst 40");
+    }
+
+    #[test]
     fn removing_an_error_code_is_breaking() {
         let old = sample();
         let mut new = sample();

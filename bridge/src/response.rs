@@ -52,11 +52,6 @@ impl BridgeResponse {
         }
     }
 
-    /// The error code, if this is a failure.
-    pub fn code(&self) -> Option<ErrorCode> {
-        self.error.as_ref().map(|e| e.code)
-    }
-
     /// The JSON text sent to the page.
     pub fn to_json(&self) -> String {
         // Serializing plain data with string keys cannot fail.

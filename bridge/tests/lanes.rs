@@ -182,3 +182,39 @@ fn a_slow_channel_gets_fewer_places_than_a_fast_one() {
         assert!(rig.next_answer().result.is_ok());
     }
 }
+
+#[test]
+fn once_the_event_loop_is_gone_queued_calls_are_dropped_unrun_and_give_their_backlog_back() {
+    let mut registry = ChannelRegistry::new();
+    let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let r = Arc::clone(&ran);
+    registry
+        .register::<Light, _>(move |_, _: Empty| {
+            r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Empty {})
+        })
+        .expect("declared");
+    let bridge = Arc::new(Bridge::new(registry, Arc::new(EventHub::new())));
+    let secret = bridge.issue_secret(WindowLabel::Main).expect("secret").to_string();
+    // The window adapter answers false when the event loop has ended.
+    let pool = HandlerPool::start(Arc::new(|_, _| false));
+    assert!(format!("{pool:?}").starts_with("HandlerPool"), "{pool:?}");
+    let drained = |what: &str| {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while bridge.pending(WindowLabel::Main, "test:light").unwrap_or(0) != 0 {
+            assert!(std::time::Instant::now() < deadline, "{what}: the backlog never drained");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    for i in 0..4 {
+        let message = build(&secret, &format!("r{i}"), "test:light", "{}");
+        match bridge.handle_message(Sender { window: WindowLabel::Main, page_url: PAGE }, &message) {
+            Dispatch::Deferred(call) => pool.submit(call),
+            Dispatch::Ready(answer) => panic!("call {i} was answered at once: {:?}", answer.result),
+        }
+        drained(&format!("call {i}"));
+    }
+    // The first call ran and found the event loop gone; its lane ended
+    // there, so the three after it were dropped without running.
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -377,6 +377,20 @@ fn a_quarantined_signer_is_refused_keys_and_the_page_alone_cannot_trust_it() {
 
     // The user's yes, as the window adapter's dialog gives it.
     app.services.trust_prompt().connect(|_, answer| answer.send(true).is_ok());
+    // First with a list that can't be saved (a directory where the file is
+    // renamed to, which refuses even root): the trust is refused and takes
+    // no effect, since the next start would read the plugin as quarantined.
+    let list = app.data_dir.join(plugin_quarantine::QUARANTINE_FILE);
+    let saved = std::fs::read(&list).expect("the list");
+    std::fs::remove_file(&list).expect("remove");
+    std::fs::create_dir(&list).expect("a directory in its place");
+    std::fs::write(list.join("keep"), b"x").expect("not empty");
+    let failed = app.err("plugins:trust", json!({ "sha256": sha256 }));
+    assert_eq!(failed.code, ErrorCode::SaveFailed, "{failed:?}");
+    assert!(failed.message.contains(plugin_quarantine::QUARANTINE_FILE), "says which file: {failed:?}");
+    assert_eq!(app.err("jwt:generate", json!({ "profileId": p["id"] })).code, ErrorCode::PluginQuarantined, "still quarantined");
+    std::fs::remove_dir_all(&list).expect("remove the directory");
+    std::fs::write(&list, saved).expect("put the list back");
     let answer = app.ok("plugins:trust", json!({ "sha256": sha256 }));
     assert_eq!(answer["trusted"], true);
     assert!(answer["plugins"].as_array().is_some_and(|p| p.iter().all(|p| p["quarantine"].is_null())), "{answer}");

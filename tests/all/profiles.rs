@@ -243,6 +243,29 @@ fn deleting_the_last_selected_profile_clears_the_setting() {
     assert_eq!(file["schemaVersion"], 1);
 }
 
+/// The delete is what the user asked for; clearing the setting after it is
+/// housekeeping. When settings.json can't be written (a directory where the
+/// new file is renamed to, which refuses even root), the profile is deleted
+/// all the same, the answer says the setting was not cleared, and
+/// `settings:get` still never names the profile that is gone.
+#[test]
+fn deleting_the_selected_profile_when_the_settings_cannot_be_saved_still_deletes_it() {
+    let app = AppHarness::new();
+    let a = app.ok("profiles:save", profile_input(&app, "A"));
+    app.ok("settings:save", json!({ "lastSelectedProfileId": a["id"] }));
+    let settings = app.data_dir.join(SETTINGS_FILE);
+    std::fs::remove_file(&settings).expect("remove");
+    std::fs::create_dir(&settings).expect("a directory in its place");
+    std::fs::write(settings.join("keep"), b"x").expect("not empty");
+    let deleted = app.ok("profiles:delete", json!({ "id": a["id"] }));
+    assert_eq!(deleted["deletedId"], a["id"]);
+    assert_eq!(deleted["lastSelectedCleared"], false, "the setting could not be cleared");
+    assert_eq!(app.err("profiles:get", json!({ "id": a["id"] })).code, ErrorCode::NotFound);
+    assert_eq!(app.ok("settings:get", json!({}))["lastSelectedProfileId"], Value::Null, "the gone id is never answered");
+    let on_disk = std::fs::read_to_string(app.data_dir.join(PROFILES_FILE)).expect("profiles.json");
+    assert!(!on_disk.contains(a["id"].as_str().expect("an id")), "deleted on disk: {on_disk}");
+}
+
 #[test]
 fn settings_are_saved_field_by_field_and_bad_values_refused() {
     let app = AppHarness::new();

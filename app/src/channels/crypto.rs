@@ -118,3 +118,21 @@ fn decode_base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
         .find_map(|engine| engine.decode(text).ok())
         .map(Zeroizing::new)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request is `Debug` (the bridge's error paths and a developer's
+    /// `dbg!` may print it); the key in it must never be.
+    #[test]
+    fn a_key_in_a_request_never_prints() {
+        let secret = "s3cr3t-hmac-key-that-must-not-print-0123456789";
+        let body = format!(r#"{{"algorithm":"HS256","key":"{secret}","encoding":"text"}}"#);
+        let req: EncryptKeyRequest = serde_json::from_str(&body).expect("a valid request");
+        let printed = format!("{req:?} {req:#?} {:?}", req.key);
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(!printed.contains("s3cr3t"), "no part of it either: {printed}");
+        assert!(printed.contains("SecretText([redacted])"), "{printed}");
+    }
+}

@@ -141,8 +141,14 @@ pub fn register_decode(registry: &mut ChannelRegistry, services: &Arc<AppService
             return Err(invalid_token(&why));
         }
         let decoded = s.signer().decode(&req.token).map_err(decode_error)?;
-        let header: Value = serde_json::from_str(&decoded.header).map_err(|_| invalid_token("the header is not JSON"))?;
-        let payload: Value = serde_json::from_str(&decoded.payload).map_err(|_| invalid_token("the payload is not JSON"))?;
+        // The runtime admits only JSON-object parts (and checks the guest's
+        // against its own); parsed again here for the page's view.
+        let Ok(header) = serde_json::from_str::<Value>(&decoded.header) else {
+            return Err(invalid_token("the header is not JSON"));
+        };
+        let Ok(payload) = serde_json::from_str::<Value>(&decoded.payload) else {
+            return Err(invalid_token("the payload is not JSON"));
+        };
         let algorithm = header.get("alg").and_then(Value::as_str).map(str::to_owned);
         Ok(DecodedJwt { header, payload, signature: decoded.signature, algorithm })
     })?;

@@ -152,7 +152,11 @@ fn save_profile(s: &AppServices, input: ProfileInput) -> Result<Profile, BridgeE
     let create = input.id.is_none();
     let id = match input.id {
         Some(id) => id,
-        None => ProfileId::random().map_err(|_| BridgeError::internal())?,
+        // The OS's random source failing is not the page's doing.
+        None => match ProfileId::random() {
+            Ok(id) => id,
+            Err(_) => return Err(BridgeError::internal()),
+        },
     };
     let existing = if create { None } else { Some(s.profiles().get(id).map_err(store_error)?) };
     check_encrypted_key(&input.encrypted_key).map_err(store_error)?;

@@ -141,22 +141,25 @@ impl PluginQuarantine {
     }
 
     /// Clears every entry whose hash is `sha256_or_name` or whose plugin
-    /// name is it; returns what was cleared.
+    /// name is it, saves the list, and returns what was cleared. When the
+    /// list can't be saved nothing is cleared: a trust the next start would
+    /// forget (the file still quarantines the plugin) must not take effect
+    /// now either, and the caller is told it failed.
     pub fn trust(&self, sha256_or_name: &str) -> Result<Vec<QuarantineEntry>, QuarantineSaveError> {
-        let (cleared, snapshot) = {
-            let mut entries = self.entries();
-            let keys: Vec<String> = entries
-                .values()
-                .filter(|e| e.sha256 == sha256_or_name || e.plugin == sha256_or_name)
-                .map(|e| e.sha256.clone())
-                .collect();
-            let cleared: Vec<_> = keys.iter().filter_map(|k| entries.remove(k)).collect();
-            (cleared, entries.values().cloned().collect::<Vec<_>>())
-        };
-        if !cleared.is_empty() {
-            self.save(snapshot)?;
+        let mut entries = self.entries();
+        let keys: Vec<String> = entries
+            .values()
+            .filter(|e| e.sha256 == sha256_or_name || e.plugin == sha256_or_name)
+            .map(|e| e.sha256.clone())
+            .collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(cleared)
+        let remaining = entries.values().filter(|e| !keys.contains(&e.sha256)).cloned().collect();
+        // Saved under the lock, so a concurrent `add` can't be overwritten
+        // by this older snapshot.
+        self.save(remaining)?;
+        Ok(keys.iter().filter_map(|k| entries.remove(k)).collect())
     }
 
     fn save(&self, entries: Vec<QuarantineEntry>) -> Result<(), QuarantineSaveError> {
@@ -251,6 +254,21 @@ mod tests {
         );
         assert!(q.add(entry("aa", "one", 1)).is_err());
         assert!(q.get("aa").is_some(), "quarantined in memory all the same");
+    }
+
+    #[test]
+    fn a_trust_that_could_not_be_saved_clears_nothing() {
+        let q = PluginQuarantine::with_store(
+            vec![entry("aa", "one", 1)],
+            Some(Box::new(Recorder {
+                fail: true,
+                ..Recorder::default()
+            })),
+        );
+        let e = q.trust("aa").expect_err("the save failed");
+        assert!(e.0.contains("disk full"), "{e:?}");
+        assert!(q.get("aa").is_some(), "still quarantined: the file still says so");
+        assert!(q.trust("nobody").expect("nothing to clear, nothing to save").is_empty());
     }
 
     #[test]
