@@ -161,6 +161,21 @@ fn resolve_relative_times(claims: &mut Map<String, Value>, iat: i64) -> Result<(
     Ok(())
 }
 
+/// `claims` as they would be signed at `iat`: each relative time claim
+/// that is a valid relative time replaced by its NumericDate. A string that
+/// is not one is left as it is (signing refuses it; a linter flags it as not
+/// a number). What `lint:claims` checks, so its findings are about the
+/// token the user will get, not about the relative notation.
+pub fn claims_as_signed_at(claims: &Map<String, Value>, iat: i64) -> Map<String, Value> {
+    let mut resolved = claims.clone();
+    for name in RELATIVE_TIME_CLAIMS {
+        if let Some(offset) = resolved.get(*name).and_then(Value::as_str).and_then(relative_seconds) {
+            resolved.insert((*name).to_owned(), Value::from(iat.saturating_add(offset)));
+        }
+    }
+    resolved
+}
+
 /// The profile's key, opened, as a checked signing key. Dropping it wipes
 /// the bytes.
 fn signing_key(secrets: &Secrets, profile: &Profile) -> Result<SigningKey, TokenError> {
@@ -262,6 +277,18 @@ pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_linter_sees_relative_times_as_they_will_be_signed() {
+        let claims = serde_json::json!({ "nbf": "-30s", "auth_time": "now", "note": "+5m", "sub": "x" });
+        let Value::Object(claims) = claims else { unreachable!("an object literal") };
+        let seen = claims_as_signed_at(&claims, 1_000_000);
+        assert_eq!(seen["nbf"], 999_970);
+        assert_eq!(seen["auth_time"], 1_000_000);
+        assert_eq!(seen["note"], "+5m", "only the time claims are resolved");
+        let Value::Object(bad) = serde_json::json!({ "nbf": "+15x" }) else { unreachable!("an object literal") };
+        assert_eq!(claims_as_signed_at(&bad, 1_000_000)["nbf"], "+15x", "left for the linter to flag");
+    }
 
     #[test]
     fn relative_times_read_as_a_user_writes_them() {

@@ -532,3 +532,74 @@ fn a_user_generates_a_key_in_the_host_and_the_page_only_ever_holds_its_public_ha
     assert_eq!(user.hidden("#key-made"), json!(true), "an RS256 key is not offered for ES256");
     assert_eq!(app.run("return document.querySelector('#profile-key').disabled;", &[]), json!(false));
 }
+
+/// Issue 19: relative times in the claims are shown resolved before the
+/// user generates, a value the host would refuse is marked as such, and
+/// the token carries the times the preview showed (to the seconds that
+/// pass between looking and pressing Generate).
+#[test]
+fn relative_times_in_the_claims_are_shown_resolved_before_generating() {
+    ensure_secret_service();
+    let app = App::launch();
+    let user = User { app: &app };
+    user.click("#profile-new");
+    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    user.type_into("#profile-name", "Relative times");
+    user.type_into("#profile-key", HS256_SECRET);
+    user.type_into("#profile-claims", r#"{"sub": "later", "aud": "tollgate-e2e", "nbf": "+15x", "auth_time": "now", "note": "+5m"}"#);
+    let rows = || {
+        app.run(
+            "return Array.from(document.querySelectorAll('#profile-claims-times li'), (li) => ({ claim: li.dataset.claim, state: li.dataset.state, seconds: li.dataset.seconds ?? null, text: li.textContent }));",
+            &[],
+        )
+    };
+    // Only the claims the host resolves: `note` is a string like any other.
+    let shown = rows();
+    let shown = shown.as_array().expect("a list");
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert_eq!((&shown[0]["claim"], &shown[0]["state"]), (&json!("nbf"), &json!("refused")), "{shown:?}");
+    assert!(shown[0]["text"].as_str().unwrap_or_default().contains("not a time Tollgate can resolve"), "{shown:?}");
+    assert_eq!((&shown[1]["claim"], &shown[1]["state"]), (&json!("auth_time"), &json!("resolved")), "{shown:?}");
+    assert!(user.is_shown("#profile-claims-times"));
+
+    user.clear("#profile-claims");
+    user.type_into("#profile-claims", r#"{"sub": "later", "aud": "tollgate-e2e", "nbf": "-30s", "auth_time": "now"}"#);
+    let shown = rows();
+    let resolved = |claim: &str| -> i64 {
+        let row = shown.as_array().and_then(|rows| rows.iter().find(|r| r["claim"] == claim)).unwrap_or_else(|| panic!("{claim} shown: {shown}"));
+        assert_eq!(row["state"], "resolved", "{row}");
+        row["seconds"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{claim} resolved to a time: {row}"))
+    };
+    let (nbf, auth_time) = (resolved("nbf"), resolved("auth_time"));
+    assert_eq!(auth_time - nbf, 30, "nbf is 30 s before now");
+    let text = shown.to_string();
+    assert!(text.contains(" UTC") && text.contains("local") && text.contains("if generated now"), "{text}");
+    // The claims checks see what will be signed: a valid relative time is
+    // not "not a number" to them.
+    wait_until(
+        &app,
+        "the claims checked",
+        "return !document.querySelector('#profile-lint-box').hasAttribute('aria-busy') && document.querySelectorAll('#profile-lint li[data-code]').length > 0;",
+    );
+    let findings = app.run(
+        "return Array.from(document.querySelectorAll('#profile-lint li[data-code]'), (li) => [li.dataset.code, li.querySelector('.lint-path')?.textContent ?? '']);",
+        &[],
+    );
+    let about_times = findings.as_array().into_iter().flatten().filter(|f| f[1] == "nbf" || f[1] == "auth_time").count();
+    assert_eq!(about_times, 0, "findings about the relative times: {findings}");
+    // Scrolled to the preview, and painted (two frames) before the picture.
+    app.run(
+        "document.querySelector('#profile-claims-times').scrollIntoView({ block: 'center', behavior: 'instant' }); await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); await new Promise((r) => setTimeout(r, 300)); return true;",
+        &[],
+    );
+    screenshot(&app, "relative-times.png");
+
+    user.click("#profile-save");
+    user.wait_editing("Relative times");
+    let token = user.generate(None);
+    let claims = verify_natively(&token, Algorithm::HS256, &DecodingKey::from_secret(HS256_SECRET.as_bytes()), "tollgate-e2e");
+    let signed = |claim: &str| claims[claim].as_i64().unwrap_or_else(|| panic!("{claim} signed as a NumericDate: {claims}"));
+    assert_eq!(signed("auth_time"), signed("iat"), "now is the signing time");
+    assert_eq!(signed("iat") - signed("nbf"), 30);
+    assert!((0..=60).contains(&(signed("auth_time") - auth_time)), "the preview showed {auth_time}, the token says {}", signed("auth_time"));
+}

@@ -21,6 +21,7 @@ import { onGenerate, onVerify, openGeneratedInDecoder } from "./profiles/generat
 import { scheduleLint } from "./profiles/lint.js";
 import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "./profiles/list.js";
 import { onCopyJwks, showStoredPublicKey } from "./profiles/public-key.js";
+import { showResolvedTimes } from "./profiles/relative-times.js";
 import { onDelete, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
@@ -96,6 +97,7 @@ export function wireProfileEvents() {
   pdom.key.addEventListener("input", () => setFieldError("key", null));
   pdom.claims.addEventListener("input", () => {
     validateClaims();
+    showResolvedTimes();
     scheduleLint();
   });
   pdom.algorithm.addEventListener("change", () => {

@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 use ts_rs::TS;
 
 use crate::services::AppServices;
+use crate::store::timestamp;
+use crate::tokens;
 use crate::bridge::channels::MAIN_ONLY;
 use crate::bridge::registry::{Body, Channel, ChannelRegistry, ChannelSpec, Direction, Execution, Quota, RegistryError};
 use crate::bridge::{BridgeError, ErrorCode};
@@ -91,7 +93,10 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
     registry.register::<LintClaims, _>(move |_, req: LintClaimsRequest| {
         let linter = s.linter();
         let policy = linter.policy(req.max_lifetime_seconds.unwrap_or(DEFAULT_MAX_LIFETIME_SECONDS));
-        let findings = linter.lint(&req.claims, policy).map_err(lint_error)?;
+        // The claims as they would be signed now: `"nbf": "-30s"` is
+        // checked as the NumericDate it becomes, not flagged as text.
+        let claims = tokens::claims_as_signed_at(&req.claims, timestamp::unix_seconds(timestamp::now()));
+        let findings = linter.lint(&claims, policy).map_err(lint_error)?;
         Ok(LintReport { findings })
     })?;
     Ok(())

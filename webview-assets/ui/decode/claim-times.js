@@ -22,7 +22,7 @@ const MAX_DATE_MS = 8.64e15;
  * "2026-11-23 13:00:00 UTC", or null when the value is no usable date.
  * @param {number} seconds
  */
-function formatUtc(seconds) {
+export function formatUtc(seconds) {
   const ms = seconds * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) return null;
   const iso = new Date(ms).toISOString(); // e.g. 2026-11-23T13:00:00.000Z
@@ -97,7 +97,7 @@ export function renderTimes(payload, list, validity) {
  * @param {string} close
  * @param {Tone} tone
  */
-function toneChip(open, text, close, tone) {
+export function toneChip(open, text, close, tone) {
   const chip = h("span", "chip chip-small time-relative");
   chip.dataset.tone = tone;
   chip.append(h("span", "visually-hidden", open), text, h("span", "visually-hidden", close));

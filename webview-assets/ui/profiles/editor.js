@@ -19,6 +19,7 @@ import {
   validateClaims,
 } from "./form.js";
 import { scheduleLint } from "./lint.js";
+import { showResolvedTimes } from "./relative-times.js";
 import { showStoredPublicKey } from "./public-key.js";
 import { profileState } from "./state.js";
 
@@ -71,6 +72,7 @@ export function editProfile(profile) {
   void showStoredPublicKey(profile);
   syncExpiry();
   validateClaims();
+  showResolvedTimes();
   scheduleLint();
   updateDirty();
 }

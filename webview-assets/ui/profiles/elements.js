@@ -49,6 +49,7 @@ export const pdom = {
   keyPublicPem: byId("key-public-pem", HTMLElement),
   claims: byId("profile-claims", HTMLTextAreaElement),
   claimsStatus: byId("claims-status", HTMLElement),
+  claimsTimes: byId("profile-claims-times", HTMLUListElement),
   lintBox: byId("profile-lint-box", HTMLDivElement),
   lint: byId("profile-lint", HTMLUListElement),
   lintStatus: byId("profile-lint-status", HTMLElement),
