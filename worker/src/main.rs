@@ -71,6 +71,8 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // A pipe to the host, which reads each line's level word.
+        .with_ansi(false)
         .with_env_filter(filter)
         .init();
 

@@ -52,6 +52,26 @@ fn identity(source: &crate::PluginSource<'_>) -> Result<(String, u64), PluginErr
     Ok((crate::component_sha256(&source.wasm), manifest.limits.deadline_ms))
 }
 
+/// The level a line of a worker's stderr was written at, so the host logs
+/// it at that level rather than all at one: the worker's log lines are
+/// `<time> <LEVEL> <target>: …` (tracing's plain text format, no colour),
+/// and its last words before it exits are `error: CODE: message`. Anything
+/// else is a warning. A plugin's own output can't choose a level: the
+/// worker logs it as a field of its own line, after the level, one line
+/// per line.
+fn stderr_level(line: &str) -> tracing::Level {
+    if line.starts_with("error: ") {
+        return tracing::Level::ERROR;
+    }
+    match line.split_whitespace().nth(1) {
+        Some("ERROR") => tracing::Level::ERROR,
+        Some("INFO") => tracing::Level::INFO,
+        Some("DEBUG") => tracing::Level::DEBUG,
+        Some("TRACE") => tracing::Level::TRACE,
+        _ => tracing::Level::WARN,
+    }
+}
+
 /// Passes a worker's stderr on to this process's log, line by line, and
 /// keeps the last line (capped) for the error of a worker that stops.
 fn forward_stderr(stderr: std::process::ChildStderr, last: Arc<Mutex<String>>) {
@@ -64,7 +84,13 @@ fn forward_stderr(stderr: std::process::ChildStderr, last: Arc<Mutex<String>>) {
                 let cut = (0..=MAX_STDERR_LINE).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
                 text.truncate(cut);
             }
-            tracing::warn!(target: "tollgate::worker", line = %text, "worker stderr");
+            match stderr_level(&text) {
+                tracing::Level::ERROR => tracing::error!(target: "tollgate::worker", line = %text, "worker stderr"),
+                tracing::Level::WARN => tracing::warn!(target: "tollgate::worker", line = %text, "worker stderr"),
+                tracing::Level::INFO => tracing::info!(target: "tollgate::worker", line = %text, "worker stderr"),
+                tracing::Level::DEBUG => tracing::debug!(target: "tollgate::worker", line = %text, "worker stderr"),
+                _ => tracing::trace!(target: "tollgate::worker", line = %text, "worker stderr"),
+            }
             *last.lock().unwrap_or_else(|p| p.into_inner()) = text;
         }
     });
@@ -440,5 +466,54 @@ impl SignerBackend for WorkerSigner {
             allowed: allowed.iter().map(|a| a.name().to_owned()).collect(),
             leeway,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::Level;
+
+    use super::stderr_level;
+
+    /// Lines written by the worker's own subscriber (tollgate-worker's
+    /// main: tracing's fmt layer, no colour) are read back at the level
+    /// they were written at, whatever a plugin's text inside them says.
+    #[test]
+    fn a_worker_line_is_logged_at_the_level_it_was_written_at() {
+        let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let writer = Arc::clone(&buffer);
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Writer(Arc::clone(&writer)))
+            .with_ansi(false)
+            .with_max_level(Level::TRACE)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "tollgate::worker", "one");
+            tracing::warn!(target: "tollgate::security", "two");
+            tracing::info!(line = "  TRACE a plugin's own text", "three");
+            tracing::debug!("four");
+            tracing::trace!("five");
+        });
+        let text = String::from_utf8(buffer.lock().expect("buffer").clone()).expect("utf-8");
+        let read: Vec<Level> = text.lines().map(stderr_level).collect();
+        assert_eq!(read, [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE], "{text}");
+        assert_eq!(stderr_level("error: PLUGIN_INTEGRITY_MISMATCH: the plugin file changed"), Level::ERROR);
+        assert_eq!(stderr_level("something else entirely"), Level::WARN);
+        assert_eq!(stderr_level(""), Level::WARN);
+    }
+
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }
