@@ -137,12 +137,18 @@ enum Unexplained {
 impl JwtSigner {
     /// Loads the first-party signer embedded in this binary.
     pub fn builtin(engine: &PluginEngine) -> Result<Self, PluginError> {
-        let source = PluginSource {
+        Ok(Self::from_plugin(engine.load(&Self::builtin_source())?))
+    }
+
+    /// The first-party signer embedded in this binary, as a plugin source:
+    /// what [`JwtSigner::builtin`] loads, and what the worker loads and its
+    /// host identifies when no plugin file is named.
+    pub fn builtin_source() -> PluginSource<'static> {
+        PluginSource {
             wasm: Cow::Borrowed(guest_artifacts::JWT_SIGNER_WASM),
             manifest: Cow::Borrowed(guest_artifacts::JWT_SIGNER_MANIFEST),
             what: "built-in jwt-signer".into(),
-        };
-        Ok(Self::from_plugin(engine.load(&source)?))
+        }
     }
 
     /// Loads a signer plugin built against any served version of the signer

@@ -189,11 +189,7 @@ impl WorkerSigner {
     /// hash: it refuses the file if it reads otherwise when it loads it.
     pub fn new(mut options: WorkerOptions) -> Result<Self, PluginError> {
         let (sha256, deadline_ms) = match &options.plugin.wasm {
-            None => identity(&crate::PluginSource {
-                wasm: std::borrow::Cow::Borrowed(tollgate_guest_artifacts::JWT_SIGNER_WASM),
-                manifest: std::borrow::Cow::Borrowed(tollgate_guest_artifacts::JWT_SIGNER_MANIFEST),
-                what: "built-in jwt-signer".into(),
-            })?,
+            None => identity(&crate::jwt::JwtSigner::builtin_source())?,
             Some(path) => identity(&crate::PluginSource::from_files(path, options.plugin.manifest.as_deref())?)?,
         };
         if options.plugin.wasm.is_some() {

@@ -2,7 +2,6 @@
 //! itself with the token, then makes the guest calls it is sent. It holds
 //! no keys between calls, no keychain session, no window.
 
-use std::borrow::Cow;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -10,8 +9,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use tollgate_guest_artifacts as guest_artifacts;
-use crate::jwt::Algorithm;
+use crate::jwt::{Algorithm, JwtSigner};
 use crate::jwt::backend::{GuestAnswer, SignerBackend, load_signer_backend};
 use crate::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use crate::worker::frame::{FrameError, MAX_FRAME_BYTES, MAX_HANDSHAKE_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
@@ -112,11 +110,7 @@ pub fn run_worker(socket: &Path, plugin: &WorkerPlugin, cache_dir: Option<PathBu
             check_pin(&source, plugin.sha256.as_deref())?;
             load_signer_backend(&engine, &source, false)?
         }
-        (None, _) => load_signer_backend(&engine, &PluginSource {
-            wasm: Cow::Borrowed(guest_artifacts::JWT_SIGNER_WASM),
-            manifest: Cow::Borrowed(guest_artifacts::JWT_SIGNER_MANIFEST),
-            what: "built-in jwt-signer".into(),
-        }, false)?,
+        (None, _) => load_signer_backend(&engine, &JwtSigner::builtin_source(), false)?,
     };
     let mut stream = UnixStream::connect(socket)?;
     match send_handshake(&mut stream, &token.to_hex(), HANDSHAKE_REPLY_TIMEOUT) {
