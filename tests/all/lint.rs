@@ -356,11 +356,10 @@ fn shown_codes(app: &crate::window::App) -> Value {
 
 #[test]
 fn the_profiles_editor_shows_findings_under_the_claims_as_the_user_types() {
-    use crate::window_profiles::{screenshot, wait_until};
+    use crate::window_profiles::{screenshot, start_new_profile, wait_until};
     crate::harness::ensure_secret_service();
     let app = crate::window::App::launch();
-    app.click("#profile-new");
-    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    start_new_profile(&app);
     assert_eq!(app.run("return document.querySelector('#profile-lint-box').hidden;", &[]), json!(true), "nothing typed, nothing shown");
 
     let claims = app.find("#profile-claims");

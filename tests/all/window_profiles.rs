@@ -46,6 +46,12 @@ pub(crate) fn wait_until(app: &App, what: &str, check: &str) {
     panic!("{what} did not happen within {UI_TIMEOUT:?} (last answer: {last})\n{}", app.diagnosis());
 }
 
+/// Clicks "New profile" and waits for the blank editor.
+pub(crate) fn start_new_profile(app: &App) {
+    app.click("#profile-new");
+    wait_until(app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+}
+
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
@@ -152,8 +158,7 @@ impl User<'_> {
 
     /// Fills in a new profile and creates it; waits until it is listed and in the editor.
     fn create_profile(&self, name: &str, algorithm: &str, key: &str, claims: &str) {
-        self.click("#profile-new");
-        wait_until(self.app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+        start_new_profile(self.app);
         self.type_into("#profile-name", name);
         self.choose("#profile-algorithm", algorithm);
         if key.contains('\n') {
@@ -484,8 +489,7 @@ fn a_user_generates_a_key_in_the_host_and_the_page_only_ever_holds_its_public_ha
     ensure_secret_service();
     let app = App::launch();
     let user = User { app: &app };
-    user.click("#profile-new");
-    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    start_new_profile(&app);
     user.type_into("#profile-name", "Host-made ES256");
     user.choose("#profile-algorithm", "ES256");
     user.click("#key-make");
@@ -523,8 +527,7 @@ fn a_user_generates_a_key_in_the_host_and_the_page_only_ever_holds_its_public_ha
     verify_natively(&token, Algorithm::ES256, &DecodingKey::from_jwk(jwk).expect("a key from the JWK"), "tollgate-e2e");
     user.clear("#token-input");
     // Switching the algorithm drops the generated key: it was made for ES256.
-    user.click("#profile-new");
-    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    start_new_profile(&app);
     user.choose("#profile-algorithm", "RS256");
     user.click("#key-make");
     wait_until(&app, "an RSA key made", "return document.querySelector('#key-public-pem').textContent.length > 0;");
@@ -542,8 +545,7 @@ fn relative_times_in_the_claims_are_shown_resolved_before_generating() {
     ensure_secret_service();
     let app = App::launch();
     let user = User { app: &app };
-    user.click("#profile-new");
-    wait_until(&app, "a blank editor", "return document.querySelector('#editor-title').textContent === 'New profile';");
+    start_new_profile(&app);
     user.type_into("#profile-name", "Relative times");
     user.type_into("#profile-key", HS256_SECRET);
     user.type_into("#profile-claims", r#"{"sub": "later", "aud": "tollgate-e2e", "nbf": "+15x", "auth_time": "now", "note": "+5m"}"#);
