@@ -3,14 +3,17 @@
 //! web process), whose page posts one message as soon as its script runs.
 //! Prints `first-message` on stdout when the host receives it, then exits.
 //! Nothing of Tollgate runs here: no plugin engine, no bridge, no sandbox,
-//! no custom scheme.
+//! no custom scheme. The window has the app window's default size, so the
+//! two first frames paint the same area.
 
 use std::process::ExitCode;
 
 use tao::event::Event;
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::platform::unix::WindowExtUnix;
+use tao::dpi::PhysicalSize;
 use tao::window::WindowBuilder;
+use tollgate::app::window_state::DEFAULT_SIZE;
 use wry::{WebViewBuilder, WebViewBuilderExtUnix};
 
 const PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>bare</title></head>\
@@ -18,7 +21,10 @@ const PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>bare</
 
 fn main() -> ExitCode {
     let event_loop = EventLoopBuilder::<()>::with_user_event().build();
-    let window = match WindowBuilder::new().with_title("bare window").build(&event_loop) {
+    let window = match WindowBuilder::new()
+        .with_title("bare window")
+        .with_inner_size(PhysicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1))
+        .build(&event_loop) {
         Ok(window) => window,
         Err(e) => {
             eprintln!("error: no window: {e}");
