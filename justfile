@@ -166,6 +166,9 @@ auth-backend-fake:
 # Benchmarks: one JSON object on stdout.
 bench: build
     cargo build --release --locked --workspace --bin tollgate-bench --bin bare-window
+    # The raw wry transfer floor, a workspace of its own (its wry has the
+    # linux-body feature, which must not reach the app's).
+    cargo build --release --locked --manifest-path bench/wry-floor/Cargo.toml --target-dir target/wry-floor
     scripts/with-display target/release/tollgate-bench
 
 # A plugin crate under guest-plugins/ (`tollgate plugin new <name>` makes

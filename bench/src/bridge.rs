@@ -190,6 +190,11 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
     let mib_per_s = |ms: Option<f64>| ms.map(|ms| round2(1000.0 / ms));
     let up = mib_per_s(result["upload_ms_per_mib"].as_f64());
     let down = mib_per_s(result["download_ms_per_mib"].as_f64());
+    let floor = wry_transfer_floor();
+    let floor_up = mib_per_s(floor["upload_ms_per_mib"].as_f64());
+    let floor_down = mib_per_s(floor["download_ms_per_mib"].as_f64());
+    let ratio_of = |bridge: Option<f64>, floor: Option<f64>| bridge.zip(floor).map(|(b, f)| round2(b / f));
+    let (up_ratio, down_ratio) = (ratio_of(up, floor_up), ratio_of(down, floor_down));
     let bridge_figures = json!({
         "round_trip_bridge": stats(bridge_rt),
         "round_trip_raw_wry_floor": stats(raw_rt),
@@ -204,9 +209,51 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         "download_1mib_mib_per_s": down,
         "download_target_min": 300.0,
         "meets_download_target": down.is_some_and(|v| v >= 300.0),
+        "raw_wry_transfer_floor": floor,
+        "upload_1mib_raw_wry_mib_per_s": floor_up,
+        "download_1mib_raw_wry_mib_per_s": floor_down,
+        "upload_ratio_bridge_to_raw_wry": up_ratio,
+        "download_ratio_bridge_to_raw_wry": down_ratio,
+        "target_transfer_ratio_min": 2.0,
+        "meets_upload_ratio_target": up_ratio.is_some_and(|r| r >= 2.0),
+        "meets_download_ratio_target": down_ratio.is_some_and(|r| r >= 2.0),
         "timing": "round trips are gaps between consecutive arrivals at the host; transfers are page-timed over 20 MiB",
     });
     (bridge_figures, jwt)
+}
+
+/// Runs of the raw wry transfer floor per bench run.
+const FLOOR_RUNS: usize = 3;
+
+/// The raw wry transfer floor (bench/wry-floor, its own workspace so that
+/// wry's `linux-body` feature stays out of the app): 1 MiB up and down
+/// wry's own custom protocol, page-timed like the bridge's transfers; the
+/// median of [`FLOOR_RUNS`] starts, each direction.
+fn wry_transfer_floor() -> Value {
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wry-floor/release/tollgate-wry-floor");
+    if !program.exists() {
+        return json!({"skipped": format!("{} not built (just bench builds it)", program.display())});
+    }
+    let (mut up, mut down) = (Vec::new(), Vec::new());
+    for _ in 0..FLOOR_RUNS {
+        let out = match std::process::Command::new(&program).stderr(std::process::Stdio::null()).output() {
+            Ok(out) => out,
+            Err(e) => return json!({"error": format!("could not start the floor: {e}")}),
+        };
+        let line: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        match (line["upload_ms_per_mib"].as_f64(), line["download_ms_per_mib"].as_f64()) {
+            (Some(u), Some(d)) => {
+                up.push(u);
+                down.push(d);
+            }
+            _ => return json!({"error": format!("the floor answered {}", String::from_utf8_lossy(&out.stdout).trim())}),
+        }
+    }
+    json!({
+        "runs": FLOOR_RUNS,
+        "upload_ms_per_mib": round2(median(up)),
+        "download_ms_per_mib": round2(median(down)),
+    })
 }
 
 /// Process start to the first answered request, with a warm plugin cache:

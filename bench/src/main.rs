@@ -328,6 +328,13 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&json!({ "bridge_cold_start_to_first_answer": bridge::cold_start() })).expect("json"));
         return;
     }
+    // `TOLLGATE_BENCH_ONLY=window`: only the figures from the real window
+    // (round trips and transfers with their raw wry floors, the JWT app).
+    if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("window") {
+        let (bridge_in_window, jwt_app_in_window) = bridge::window(&engine);
+        println!("{}", serde_json::to_string_pretty(&json!({ "bridge_in_window": bridge_in_window, "jwt_app_in_window": jwt_app_in_window })).expect("json"));
+        return;
+    }
     // `TOLLGATE_BENCH_ONLY=auth`: only the sign-in figures.
     if std::env::var("TOLLGATE_BENCH_ONLY").as_deref() == Ok("auth") {
         println!("{}", serde_json::to_string_pretty(&json!({ "auth_get_session_host_side": auth::get_session(&engine), "auth_sign_in": auth::sign_in_latencies() })).expect("json"));
