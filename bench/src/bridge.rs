@@ -97,6 +97,8 @@ fn has_display() -> bool {
 const PAGE_CALLS: usize = 1000;
 /// 1 MiB transfers per direction.
 const TRANSFERS: usize = 20;
+/// The hostile body the page sends (issue 17's finding: 1.5 GiB).
+const HOSTILE_MIB: usize = 1536;
 
 /// The page script: round trips, transfers, then the JWT app's calls when
 /// there are profiles to call with (`jwt_app::page_script`).
@@ -128,7 +130,28 @@ fn page_script(jwt: Option<&Fixture>) -> String {
     }}
     const downMs = (performance.now() - t0) / {TRANSFERS};
 {jwt_app}
-    post("bench:result\n" + JSON.stringify({{ upload_ms_per_mib: upMs, download_ms_per_mib: downMs, jwt_error: jwt.error ?? null, jwt_frame_timeouts: jwt.frameTimeouts ?? 0 }}));
+    // A hostile body (issue 17): {HOSTILE_MIB} MiB POSTed with no secret,
+    // to an asset path and then to the binary path, while app:ping is timed.
+    const huge = new Uint8Array({HOSTILE_MIB} * mib);
+    post("bench:mark\nhostile-start");
+    const statusOf = (p) => p.then((r) => r.status, (e) => "error: " + e);
+    let sending = true;
+    const hostile = (async () => {{
+      const asset = await statusOf(fetch("tollgate://localhost/index.html", {{ method: "POST", body: huge }}));
+      const noSecret = await statusOf(fetch("tollgate://localhost/__bridge/diag:upload", {{ method: "POST", body: huge, headers: {{ "x-tollgate-request-id": "bench-hostile-1" }} }}));
+      sending = false;
+      return {{ asset, noSecret }};
+    }})();
+    const pings = [];
+    while (sending) {{
+      const t = performance.now();
+      await tollgate.invoke("app:ping", {{}});
+      pings.push(performance.now() - t);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }}
+    const hostileStatus = await hostile;
+    post("bench:mark\nhostile-end");
+    post("bench:result\n" + JSON.stringify({{ upload_ms_per_mib: upMs, download_ms_per_mib: downMs, jwt_error: jwt.error ?? null, jwt_frame_timeouts: jwt.frameTimeouts ?? 0, hostile_pings_ms: pings, hostile_status: hostileStatus }}));
   }} catch (e) {{
     post("bench:result\n" + JSON.stringify({{ error: String((e && (e.message || e.code)) || e) }}));
   }}
@@ -157,7 +180,10 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         trust_prompt: None,
         observer: Some(Arc::clone(&probe) as Arc<dyn tollgate::app::driver::Observer>),
     };
-    if let Err(e) = tollgate::app::window::run(bridge, options) {
+    let rss = RssSampler::start(Arc::clone(&probe));
+    let ran = tollgate::app::window::run(bridge, options);
+    let (rss_samples, lags) = rss.stop();
+    if let Err(e) = ran {
         let error = json!({"error": e.to_string()});
         return (error.clone(), error);
     }
@@ -195,6 +221,7 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
     let floor_down = mib_per_s(floor["download_ms_per_mib"].as_f64());
     let ratio_of = |bridge: Option<f64>, floor: Option<f64>| bridge.zip(floor).map(|(b, f)| round2(b / f));
     let (up_ratio, down_ratio) = (ratio_of(up, floor_up), ratio_of(down, floor_down));
+    let hostile = hostile_body_figures(&probe.marks(), &rss_samples, &lags, &result);
     let bridge_figures = json!({
         "round_trip_bridge": stats(bridge_rt),
         "round_trip_raw_wry_floor": stats(raw_rt),
@@ -217,9 +244,119 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         "target_transfer_ratio_min": 2.0,
         "meets_upload_ratio_target": up_ratio.is_some_and(|r| r >= 2.0),
         "meets_download_ratio_target": down_ratio.is_some_and(|r| r >= 2.0),
+        "hostile_body": hostile,
         "timing": "round trips are gaps between consecutive arrivals at the host; transfers are page-timed over 20 MiB",
     });
     (bridge_figures, jwt)
+}
+
+/// This process's resident memory (VmRSS) in KiB: the bench runs the
+/// window in its own process, so this is the host's UI process.
+fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Samples this process's RSS every 2 ms on a thread of its own while the
+/// window runs, and, on another, how long a no-op round trip through the
+/// host's main loop takes (the driver's window count: WebKit's web process
+/// is not involved), every 10 ms: a stall of the host, as opposed to one of
+/// the page's own thread.
+struct RssSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    rss: std::thread::JoinHandle<Vec<(Instant, u64)>>,
+    lag: std::thread::JoinHandle<Vec<(Instant, f64)>>,
+}
+
+/// A sample of the host's main loop: when the round trip started, and its
+/// milliseconds.
+type LagSample = (Instant, f64);
+
+impl RssSampler {
+    fn start(probe: Arc<BenchProbe>) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let rss = std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !flag.load(Relaxed) {
+                if let Some(kib) = resident_kib() {
+                    samples.push((Instant::now(), kib));
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            samples
+        });
+        let flag = Arc::clone(&stop);
+        let lag = std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !flag.load(Relaxed) {
+                if let Some(driver) = probe.driver() {
+                    let started = Instant::now();
+                    if driver.windows(Duration::from_secs(60)).is_ok() {
+                        samples.push((started, started.elapsed().as_secs_f64() * 1e3));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            samples
+        });
+        Self { stop, rss, lag }
+    }
+
+    fn stop(self) -> (Vec<(Instant, u64)>, Vec<LagSample>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (self.rss.join().unwrap_or_default(), self.lag.join().unwrap_or_default())
+    }
+}
+
+/// The hostile body's figures: the host's RSS just before the page sent
+/// it (idle) and its peak until the page had both answers, and `app:ping`
+/// from the same page meanwhile.
+fn hostile_body_figures(marks: &[(String, Instant)], rss: &[(Instant, u64)], lags: &[LagSample], result: &Value) -> Value {
+    let at = |label: &str| marks.iter().find(|(l, _)| l == label).map(|(_, t)| *t);
+    let (Some(start), Some(end)) = (at("hostile-start"), at("hostile-end")) else {
+        return json!({"error": "the page did not mark the hostile body's start and end"});
+    };
+    let mib = |kib: u64| round2(kib as f64 / 1024.0);
+    let Some(idle) = rss.iter().rev().find(|(t, _)| *t <= start).map(|(_, k)| *k) else {
+        return json!({"error": "no RSS sample before the hostile body"});
+    };
+    let peak = rss.iter().filter(|(t, _)| *t >= start && *t <= end).map(|(_, k)| *k).max().unwrap_or(idle);
+    let mut pings: Vec<f64> = result["hostile_pings_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    pings.sort_by(f64::total_cmp);
+    let p99 = if pings.is_empty() { f64::NAN } else { percentile(&pings, 0.99) };
+    let over = mib(peak.saturating_sub(idle));
+    let mut lag: Vec<f64> = lags.iter().filter(|(t, _)| *t >= start && *t <= end).map(|(_, ms)| *ms).collect();
+    lag.sort_by(f64::total_cmp);
+    let lag_stat = |q: f64| if lag.is_empty() { Value::Null } else { json!(round2(percentile(&lag, q))) };
+    json!({
+        "body_mib": HOSTILE_MIB,
+        "statuses": result["hostile_status"],
+        "seconds_to_both_answers": round2(end.duration_since(start).as_secs_f64()),
+        "host_rss_idle_mib": mib(idle),
+        "host_rss_peak_mib": mib(peak),
+        "host_rss_over_idle_mib": over,
+        "target_over_idle_max_mib": 64.0,
+        "meets_rss_target": over <= 64.0,
+        "app_ping_meanwhile": {
+            "n": pings.len(),
+            "p50_ms": if pings.is_empty() { Value::Null } else { json!(round2(percentile(&pings, 0.5))) },
+            "p99_ms": if pings.is_empty() { Value::Null } else { json!(round2(p99)) },
+            "max_ms": pings.last().map(|m| round2(*m)),
+        },
+        "host_main_loop_meanwhile": {
+            "what": "a no-op round trip through the host's main loop every 10 ms (no web process involved)",
+            "n": lag.len(),
+            "p50_ms": lag_stat(0.5),
+            "p99_ms": lag_stat(0.99),
+            "max_ms": lag.last().map(|m| round2(*m)),
+            "over_50_ms": lag.iter().filter(|ms| **ms > 50.0).map(|ms| round2(*ms)).collect::<Vec<_>>(),
+        },
+        "target_ping_p99_max_ms": 50.0,
+        "meets_ping_target": p99 < 50.0,
+    })
 }
 
 /// Runs of the raw wry transfer floor per bench run.

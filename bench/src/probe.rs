@@ -61,6 +61,11 @@ impl BenchProbe {
             .collect()
     }
 
+    /// The window's driver, once the window has started.
+    pub fn driver(&self) -> Option<tollgate::app::driver::Driver> {
+        self.driver.lock().ok().and_then(|d| d.clone())
+    }
+
     /// The page's marks, in arrival order: the label and when the host got it.
     /// Spans between marks are timed on the host clock, like round trips.
     pub fn marks(&self) -> Vec<(String, Instant)> {
