@@ -56,7 +56,7 @@ impl Answer {
     pub fn into_response(self) -> BridgeResponse {
         match self.result {
             Ok(Reply::Json(data)) => BridgeResponse::ok(self.request_id, data),
-            Ok(Reply::Bytes(_)) => BridgeResponse::err(self.request_id, BridgeError::internal()),
+            Ok(Reply::Bytes(_) | Reply::Stream(_)) => BridgeResponse::err(self.request_id, BridgeError::internal()),
             Err(e) => BridgeResponse::err(self.request_id, e),
         }
     }

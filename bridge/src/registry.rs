@@ -166,6 +166,48 @@ pub enum Reply {
     Json(Value),
     /// Raw bytes (binary download).
     Bytes(Vec<u8>),
+    /// Raw bytes made while they cross (a streamed binary download).
+    Stream(ByteStream),
+}
+
+/// One piece of a streamed download, or why the stream stopped early.
+pub type StreamChunk = Result<Vec<u8>, BridgeError>;
+
+/// A download made while it is sent: chunks pulled one at a time by the
+/// window adapter, on a thread of its own, as fast as WebKit takes them
+/// (so the host never holds the whole answer), and the total length when
+/// it is known. An `Err` chunk ends the stream as a failed transfer (the
+/// page's download rejects); a stream that ends short of a declared length
+/// fails the same way.
+pub struct ByteStream {
+    length: Option<u64>,
+    chunks: Box<dyn Iterator<Item = StreamChunk> + Send>,
+}
+
+impl ByteStream {
+    /// A stream of `chunks`, `length` bytes in all when known (`None`: the
+    /// page learns the end when it comes).
+    pub fn new(length: Option<u64>, chunks: impl Iterator<Item = StreamChunk> + Send + 'static) -> Self {
+        Self { length, chunks: Box::new(chunks) }
+    }
+
+    /// The declared length, if any.
+    pub fn length(&self) -> Option<u64> {
+        self.length
+    }
+}
+
+impl Iterator for ByteStream {
+    type Item = StreamChunk;
+    fn next(&mut self) -> Option<StreamChunk> {
+        self.chunks.next()
+    }
+}
+
+impl std::fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ByteStream").field("length", &self.length).finish_non_exhaustive()
+    }
 }
 
 /// A decoded, validated request bound to its handler, ready to run.
@@ -324,13 +366,26 @@ impl ChannelRegistry {
         debug_assert_eq!(C::SPEC.body, Body::BinaryDownload);
         let handler = Arc::new(handler);
         self.push::<C>(Box::new(move |payload| {
-            let Payload::Bytes(bytes) = payload else {
-                return Err(BridgeError::validation(format!("{} answers raw bytes on the binary path", C::SPEC.name)));
-            };
-            let text = std::str::from_utf8(&bytes).map_err(|_| BridgeError::validation("request is not UTF-8 JSON"))?;
-            let request = decode_request::<C>(text)?;
+            let request = decode_download_request::<C>(payload)?;
             let handler = Arc::clone(&handler);
             Ok(Box::new(move |ctx: &HandlerContext| handler(ctx, request).map(Reply::Bytes)))
+        }))
+    }
+
+    /// Registers a streamed binary download channel: JSON in, raw bytes
+    /// out, made while they cross ([`ByteStream`]). The handler only sets
+    /// the stream up; its chunks are pulled off the main thread.
+    pub fn register_download_stream<C, H>(&mut self, handler: H) -> Result<(), RegistryError>
+    where
+        C: Channel<Response = DownloadBody>,
+        H: Fn(&HandlerContext, C::Request) -> Result<ByteStream, BridgeError> + Send + Sync + 'static,
+    {
+        debug_assert_eq!(C::SPEC.body, Body::BinaryDownload);
+        let handler = Arc::new(handler);
+        self.push::<C>(Box::new(move |payload| {
+            let request = decode_download_request::<C>(payload)?;
+            let handler = Arc::clone(&handler);
+            Ok(Box::new(move |ctx: &HandlerContext| handler(ctx, request).map(Reply::Stream)))
         }))
     }
 
@@ -353,6 +408,16 @@ impl ChannelRegistry {
     pub fn is_empty(&self) -> bool {
         self.channels.is_empty()
     }
+}
+
+/// A download channel's request: JSON text that came as the binary path's
+/// body.
+fn decode_download_request<C: Channel>(payload: Payload<'_>) -> Result<C::Request, BridgeError> {
+    let Payload::Bytes(bytes) = payload else {
+        return Err(BridgeError::validation(format!("{} answers raw bytes on the binary path", C::SPEC.name)));
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| BridgeError::validation("request is not UTF-8 JSON"))?;
+    decode_request::<C>(text)
 }
 
 fn decode_request<C: Channel>(text: &str) -> Result<C::Request, BridgeError> {

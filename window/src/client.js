@@ -111,7 +111,15 @@
     const init = { __proto__: null, method: "POST", headers, body, cache: "no-store", credentials: "omit", mode: "same-origin", redirect: "error", referrerPolicy: "no-referrer" };
     const response = await apply(nativeFetch, window, [ORIGIN + "/__bridge/" + channel, init]);
     const kind = apply(headersGet, response.headers, ["Content-Type"]);
-    if (kind === "application/octet-stream") return { bytes: await apply(responseArrayBuffer, response, []), id };
+    if (kind === "application/octet-stream") {
+      // A streamed answer the host had to cut short (a failed piece, or
+      // fewer bytes than it declared) fails the read: never a short buffer.
+      try {
+        return { bytes: await apply(responseArrayBuffer, response, []), id };
+      } catch {
+        throw makeError("INTERNAL_ERROR", "the download stopped before its end", null, id);
+      }
+    }
     const envelope = await apply(responseJson, response, []);
     if (!envelope.success) throw makeError(envelope.error.code, envelope.error.message, envelope.error.details, envelope.requestId);
     return { data: envelope.data, id };

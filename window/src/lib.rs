@@ -19,6 +19,7 @@ pub mod assets;
 pub mod driver;
 pub mod platform;
 mod scheme;
+mod stream;
 pub mod window;
 pub mod window_state;
 

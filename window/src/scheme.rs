@@ -19,7 +19,9 @@
 //!   [`BODY_CHUNK`]-byte reads on the main loop (which keeps running
 //!   between them), and reading stops at the channel's cap + 1 byte;
 //! - a response body is handed to WebKit without a copy (`glib::Bytes`
-//!   over the answer's own buffer).
+//!   over the answer's own buffer), and a streamed download
+//!   ([`Reply::Stream`]) as a stream the host feeds from a thread of its
+//!   own ([`crate::stream`]), with or without a length.
 //!
 //! Everything here runs on the GTK main thread; a deferred call runs on a
 //! thread of its own and its answer comes back through the event loop
@@ -37,7 +39,12 @@ use webkit2gtk::{URISchemeRequest, URISchemeRequestExt, URISchemeResponse, URISc
 use wry::http::Response;
 
 use crate::bridge::core::{Answer, Dispatch, Sender};
-use crate::bridge::{APP_ORIGIN, Bridge, ErrorCode, WindowLabel};
+use crate::bridge::registry::Reply;
+use crate::bridge::{APP_ORIGIN, Bridge, BridgeError, ErrorCode, WindowLabel};
+use crate::stream::{ChunkStream, MAX_STREAMS, Slot};
+
+/// When a download refused for [`MAX_STREAMS`] may be tried again.
+const STREAM_RETRY_AFTER_MS: u64 = 100;
 
 /// Path prefix of the binary path on the app scheme.
 pub(crate) const BINARY_PREFIX: &str = "/__bridge/";
@@ -182,7 +189,7 @@ impl Scheme {
         let request_id = header("x-tollgate-request-id");
         let declared = header("content-length").parse::<u64>().ok();
         match self.bridge.check_binary_head(sender, &secret, &request_id, channel, declared) {
-            Err(answer) => finish(request, (self.answer)(answer)),
+            Err(answer) => self.respond(request, answer),
             Ok(cap) => {
                 let call = BinaryCall {
                     request: request.clone(),
@@ -207,7 +214,7 @@ impl Scheme {
     fn dispatch(&self, call: BinaryCall, body: Vec<u8>) {
         let sender = Sender { window: call.window, page_url: &call.page_url };
         match self.bridge.handle_binary(sender, &call.secret, &call.request_id, &call.channel, body) {
-            Dispatch::Ready(answer) => finish(&call.request, (self.answer)(answer)),
+            Dispatch::Ready(answer) => self.respond(&call.request, answer),
             Dispatch::Deferred(deferred) => {
                 let id = self.next_id.get();
                 self.next_id.set(id.wrapping_add(1));
@@ -230,7 +237,34 @@ impl Scheme {
     /// A deferred call's answer, back on the main thread.
     pub(crate) fn answered(&self, (id, answer): SchemeAnswer) {
         if let Some(request) = self.pending.borrow_mut().remove(&id) {
-            finish(&request, (self.answer)(answer));
+            self.respond(&request, answer);
+        }
+    }
+
+    /// Answers a binary call: bytes or an error through the window's
+    /// response builders; a stream as a stream, when one of the
+    /// [`MAX_STREAMS`] places is free.
+    fn respond(&self, request: &URISchemeRequest, answer: Answer) {
+        let Answer { request_id, result } = answer;
+        let stream = match result {
+            Ok(Reply::Stream(stream)) => stream,
+            result => return finish(request, (self.answer)(Answer { request_id, result })),
+        };
+        let Some(slot) = Slot::take() else {
+            let busy = BridgeError::new(ErrorCode::RateLimited, format!("{MAX_STREAMS} downloads are running; try again when one has ended"))
+                .with_details(serde_json::json!({ "retryAfterMs": STREAM_RETRY_AFTER_MS }));
+            return finish(request, (self.answer)(Answer { request_id, result: Err(busy) }));
+        };
+        // The headers a byte answer gets (type, security headers), over
+        // the stream.
+        let (parts, _) = (self.answer)(Answer { request_id, result: Ok(Reply::Bytes(Vec::new())) }).into_parts();
+        let length = stream.length().and_then(|n| i64::try_from(n).ok()).unwrap_or(-1);
+        match ChunkStream::start(stream, slot) {
+            Ok(input) => finish_with(request, &parts, glib::object::Cast::upcast_ref(&input), length),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start a thread for a streamed download");
+                finish(request, (self.plain)(500, "the host could not run the call"));
+            }
         }
     }
 }
@@ -277,7 +311,13 @@ fn finish(request: &URISchemeRequest, response: HttpResponse) {
     };
     let length = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let stream = gio::MemoryInputStream::from_bytes(&bytes);
-    let answer = URISchemeResponse::new(&stream, length);
+    finish_with(request, &parts, glib::object::Cast::upcast_ref(&stream), length);
+}
+
+/// Hands WebKit a response with `parts`' status and headers over `stream`
+/// (`length` bytes, or -1 when unknown).
+fn finish_with(request: &URISchemeRequest, parts: &wry::http::response::Parts, stream: &gio::InputStream, length: i64) {
+    let answer = URISchemeResponse::new(stream, length);
     answer.set_status(u32::from(parts.status.as_u16()), None);
     if let Some(content_type) = parts.headers.get(wry::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         answer.set_content_type(content_type);

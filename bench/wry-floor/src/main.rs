@@ -4,6 +4,11 @@
 //! caps. wry reads an upload whole (its `linux-body` feature) before the
 //! handler sees it, and copies a download into WebKit's memory stream.
 //!
+//! Its handlers do the same work as the bridge's diagnostics channels, so
+//! the comparison is of the transports: an upload is answered with its
+//! size and SHA-256 (`diag:upload`), a download is the same 1 MiB pattern,
+//! made per request (`diag:download`).
+//!
 //! The page times its transfers the way the bench's bridge page does (one
 //! of each to warm up, then `TRANSFERS` of each, page-timed) and posts one
 //! JSON line, which this prints on stdout before it exits:
@@ -37,7 +42,7 @@ const PAGE: &str = r#"<!doctype html><html><head><meta charset="utf-8"><title>wr
     for (let i = 0; i < mib; i++) up[i] = i & 255;
     const upload = async () => {
       const r = await fetch("floor://localhost/upload", { method: "POST", body: up });
-      const n = Number(await r.text());
+      const n = Number((await r.text()).split(" ")[0]);
       if (n !== mib) throw new Error("upload answered " + n + " bytes");
     };
     const download = async () => {
@@ -76,12 +81,16 @@ fn main() -> ExitCode {
         eprintln!("error: the window has no GTK container");
         return ExitCode::from(1);
     };
-    let download: &'static [u8] = Box::leak(vec![7u8; MIB].into_boxed_slice());
     let built = WebViewBuilder::new()
         .with_custom_protocol("floor".into(), move |_id, request| {
             let (content_type, body): (&str, Cow<'static, [u8]>) = match request.uri().path() {
-                "/upload" => ("text/plain", Cow::Owned(request.body().len().to_string().into_bytes())),
-                "/download" => ("application/octet-stream", Cow::Borrowed(download)),
+                "/upload" => {
+                    use sha2::Digest as _;
+                    let digest = sha2::Sha256::digest(request.body());
+                    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                    ("text/plain", Cow::Owned(format!("{} {hex}", request.body().len()).into_bytes()))
+                }
+                "/download" => ("application/octet-stream", Cow::Owned((0..MIB).map(|i| (i % 251) as u8).collect())),
                 _ => ("text/html", Cow::Borrowed(PAGE.as_bytes())),
             };
             Response::builder()
