@@ -883,7 +883,7 @@ interface TollgateUploadChannels {
 }
 
 interface TollgateDownloadChannels {
-  /** Sends the number of bytes asked for (diagnostics, benchmarks). */
+  /** Sends the number of bytes asked for, streamed as they are made (diagnostics, benchmarks). */
   "diag:download": { request: DownloadRequest };
 }
 

@@ -458,3 +458,22 @@ pub struct UploadBody;
 #[derive(Debug, Serialize, TS)]
 #[ts(type = "ArrayBuffer")]
 pub struct DownloadBody;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_stream_yields_its_chunks_and_prints_only_its_length() {
+        let stream = ByteStream::new(Some(3), vec![Ok(vec![1, 2]), Ok(vec![3])].into_iter());
+        assert_eq!(stream.length(), Some(3));
+        let printed = format!("{:?}", Reply::Stream(stream));
+        assert!(printed.contains("length: Some(3)") && !printed.contains("[1, 2]"), "{printed}");
+        let unknown = ByteStream::new(None, vec![Ok(vec![7]), Err(BridgeError::internal())].into_iter());
+        assert_eq!(unknown.length(), None);
+        let chunks: Vec<_> = unknown.collect();
+        assert_eq!(chunks.len(), 2);
+        assert!(matches!(&chunks[0], Ok(c) if c == &vec![7]));
+        assert!(chunks[1].is_err());
+    }
+}

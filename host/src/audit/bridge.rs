@@ -90,7 +90,7 @@ impl AuditApp {
     pub(crate) fn json(&self, channel: &str, payload: &serde_json::Value) -> Result<serde_json::Value, (ErrorCode, String)> {
         match self.call(channel, &payload.to_string()).result {
             Ok(Reply::Json(v)) => Ok(v),
-            Ok(Reply::Bytes(_)) => Err((ErrorCode::InternalError, "bytes from a JSON channel".into())),
+            Ok(Reply::Bytes(_) | Reply::Stream(_)) => Err((ErrorCode::InternalError, "bytes from a JSON channel".into())),
             Err(e) => Err((e.code, e.message)),
         }
     }
@@ -116,6 +116,9 @@ impl AuditApp {
         self.record.heard(match &answer.result {
             Ok(Reply::Json(data)) => data.to_string(),
             Ok(Reply::Bytes(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+            // The message path never answers with a stream (a download
+            // channel called there is refused before its handler runs).
+            Ok(Reply::Stream(_)) => "a stream on the message path".to_owned(),
             Err(e) => format!("{}: {} {}", e.code.as_str(), e.message, e.details.as_ref().map(|d| d.to_string()).unwrap_or_default()),
         });
         answer
