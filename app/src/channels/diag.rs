@@ -11,10 +11,7 @@ use crate::channels::{MAX_DIAG_BYTES, READ};
 use crate::services::AppServices;
 use crate::bridge::channels::Empty;
 use crate::bridge::events::Event;
-use crate::bridge::registry::{Body, ByteStream, Channel, ChannelRegistry, ChannelSpec, DownloadBody, Execution, Quota, RegistryError, UploadBody};
-
-/// The piece `diag:download` makes at a time.
-const DOWNLOAD_CHUNK: usize = 256 * 1024;
+use crate::bridge::registry::{Body, Channel, ChannelRegistry, ChannelSpec, DownloadBody, Execution, Quota, RegistryError, UploadBody};
 use crate::bridge::BridgeError;
 
 /// `diag:emit` request.
@@ -98,7 +95,7 @@ impl Channel for DiagDownload {
     type Response = DownloadBody;
     const SPEC: ChannelSpec = ChannelSpec {
         name: "diag:download",
-        summary: "Sends the number of bytes asked for, streamed as they are made (diagnostics, benchmarks).",
+        summary: "Sends the number of bytes asked for (diagnostics, benchmarks).",
         max_payload_bytes: 256,
         quota: Quota { per_second: 200, burst: 200 },
         body: Body::BinaryDownload,
@@ -126,14 +123,11 @@ pub fn register(registry: &mut ChannelRegistry, _services: &Arc<AppServices>) ->
     registry.register_upload::<DiagUpload, _>(|_, bytes| {
         Ok(UploadReceipt { bytes: u32::try_from(bytes.len()).unwrap_or(u32::MAX), sha256: hex::encode(Sha256::digest(&bytes)) })
     })?;
-    registry.register_download_stream::<DiagDownload, _>(|_, req: DownloadRequest| {
-        // Streamed: made 256 KiB at a time while WebKit takes it.
-        let total = req.bytes as usize;
-        let chunks = (0..total).step_by(DOWNLOAD_CHUNK).map(move |start| {
-            let end = (start + DOWNLOAD_CHUNK).min(total);
-            Ok((start..end).map(|i| (i % 251) as u8).collect())
-        });
-        Ok(ByteStream::new(Some(u64::from(req.bytes)), chunks))
+    // Whole, not streamed: at most 8 MiB, and WebKit takes a buffer it can
+    // read without a thread (a stream costs one per 8 KiB read:
+    // docs/benchmarks.md).
+    registry.register_download::<DiagDownload, _>(|_, req: DownloadRequest| {
+        Ok((0..req.bytes).map(|i| (i % 251) as u8).collect())
     })?;
     Ok(())
 }
