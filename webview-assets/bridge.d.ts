@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.8.
+// Bridge contract version 1.9.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -262,6 +262,32 @@ type KeySet = {
  */
 keys: Array<Record<string, string>>, };
 
+type KeySetInvalidReason = "no-matching-key" | "expired" | "not-yet-valid" | "bad-signature" | "wrong-algorithm" | "invalid-claims" | "malformed";
+
+type KeySetVerification = { 
+/**
+ * Whether a key of the set verifies the signature and the token is
+ * in date.
+ */
+valid: boolean, 
+/**
+ * Why not, when not.
+ */
+reason: KeySetInvalidReason | null, 
+/**
+ * The same in a sentence, when not.
+ */
+message: string | null, 
+/**
+ * The key whose signature check passed (also when the token is out
+ * of date).
+ */
+key: MatchedKey | null, 
+/**
+ * How many keys of the set were tried.
+ */
+keysTried: number, };
+
 type LintClaimsRequest = { 
 /**
  * The claims as the editor has them: a JSON object.
@@ -331,6 +357,20 @@ type LogoutSuccess = {
  * Whether a session existed.
  */
 wasSignedIn: boolean, };
+
+type MatchedKey = { 
+/**
+ * Its `kid`, when it has one.
+ */
+kid: string | null, 
+/**
+ * Its RFC 7638 SHA-256 thumbprint, base64url.
+ */
+thumbprint: string, 
+/**
+ * The algorithm it verified (the token's, allowed by the key).
+ */
+algorithm: string, };
 
 type OfflineModeDisabled = { 
 /**
@@ -792,6 +832,16 @@ reason: InvalidReason | null,
  */
 message: string | null, };
 
+type VerifyKeySetRequest = { 
+/**
+ * The token (compact JWS).
+ */
+token: string, 
+/**
+ * A JSON Web Key Set (`{"keys": [...]}`), as text: public keys only.
+ */
+keySet: string, };
+
 type VerifyRequest = { 
 /**
  * The token (compact JWS).
@@ -853,6 +903,8 @@ interface TollgateChannels {
   "jwt:generate": { request: GenerateRequest, response: GeneratedToken };
   /** Verifies a token under a profile's key and algorithm: valid, or why not. */
   "jwt:verify": { request: VerifyRequest, response: Verification };
+  /** Verifies a token against a JSON Web Key Set: the token's kid picks the key, the key its algorithm; says which key matched. */
+  "jwt:verify-key-set": { request: VerifyKeySetRequest, response: KeySetVerification };
   /** The app's settings (defaults when none are saved). */
   "settings:get": { request: Empty, response: Settings };
   /** Changes the settings sent (absent fields keep their value); answers them all. */
@@ -883,7 +935,7 @@ interface TollgateUploadChannels {
 }
 
 interface TollgateDownloadChannels {
-  /** Sends the number of bytes asked for, streamed as they are made (diagnostics, benchmarks). */
+  /** Sends the number of bytes asked for (diagnostics, benchmarks). */
   "diag:download": { request: DownloadRequest };
 }
 

@@ -23,8 +23,9 @@
  * - ui/plugins.js: the plugins card (plugins:list, plugins:trust, dev
  *   reload notes).
  * - ui/decode.js: the decoder card (jwt:decode as you type); with
- *   ui/decode/claim-times.js (exp, nbf, iat and the time window) and
- *   ui/decode/sample-token.js (Try a sample).
+ *   ui/decode/claim-times.js (exp, nbf, iat and the time window),
+ *   ui/decode/sample-token.js (Try a sample) and ui/decode/key-set.js
+ *   (Verify against a key set: jwt:verify-key-set).
  * - ui/json-view.js: pretty-printed, highlighted JSON.
  * - ui/time-format.js: durations, local dates, the relative-time refresh.
  * - ui/error-banner.js: the error banners with advice.

@@ -156,6 +156,7 @@ pub(crate) fn token_error(e: TokenError) -> BridgeError {
         TokenError::KeyUnusable(_) | TokenError::Signing(_) => BridgeError::new(ErrorCode::SigningFailed, e.to_string()),
         TokenError::Plugin(_) => BridgeError::new(ErrorCode::PluginError, e.to_string()),
         TokenError::Quarantined(_) => BridgeError::new(ErrorCode::PluginQuarantined, e.to_string()),
+        TokenError::KeySet(_) => BridgeError::new(ErrorCode::InvalidInput, e.to_string()),
     }
 }
 

@@ -91,6 +91,9 @@ pub enum TokenError {
     /// The signer plugin is quarantined: it gets no key.
     #[error("{0}")]
     Quarantined(String),
+    /// A key set could not be read (the reason says which key and why).
+    #[error("{0}")]
+    KeySet(String),
 }
 
 impl TokenError {
@@ -102,6 +105,7 @@ impl TokenError {
             Self::KeyUnusable(_) | Self::Signing(_) => "SIGNING_FAILED",
             Self::Plugin(_) => "PLUGIN_ERROR",
             Self::Quarantined(_) => "PLUGIN_QUARANTINED",
+            Self::KeySet(_) => "INVALID_INPUT",
         }
     }
 }
@@ -272,6 +276,152 @@ pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &
         _ => error.to_string(),
     };
     Ok(Verification { valid: false, reason: Some(reason), message: Some(message) })
+}
+
+/// Why a token does not verify against a key set, in words a page can
+/// branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySetInvalidReason {
+    /// No key of the set can have signed it: none has the token's `kid`,
+    /// or (without a `kid`) none verifies the token's `alg`.
+    NoMatchingKey,
+    /// `exp` has passed (the signature verified).
+    Expired,
+    /// `nbf` or `iat` is in the future (the signature verified).
+    NotYetValid,
+    /// No key it could be verified with verifies the signature.
+    BadSignature,
+    /// The token's `alg` is not one its key verifies (or is `none`).
+    WrongAlgorithm,
+    /// `exp` is missing, or a time claim is not a number.
+    InvalidClaims,
+    /// Not three base64url segments of JSON, or an encrypted token.
+    Malformed,
+}
+
+/// The key of a set a token verified under.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchedKey {
+    /// Its `kid`, when it has one.
+    pub kid: Option<String>,
+    /// Its RFC 7638 SHA-256 thumbprint, base64url.
+    pub thumbprint: String,
+    /// The algorithm it verified (the token's, allowed by the key).
+    pub algorithm: String,
+}
+
+/// `jwt:verify-key-set`'s answer.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySetVerification {
+    /// Whether a key of the set verifies the signature and the token is
+    /// in date.
+    pub valid: bool,
+    /// Why not, when not.
+    pub reason: Option<KeySetInvalidReason>,
+    /// The same in a sentence, when not.
+    pub message: Option<String>,
+    /// The key whose signature check passed (also when the token is out
+    /// of date).
+    pub key: Option<MatchedKey>,
+    /// How many keys of the set were tried.
+    pub keys_tried: u32,
+}
+
+/// The longest `kid` quoted back in a message.
+const QUOTED_KID_CHARS: usize = 64;
+
+/// Verifies `token` against the signature keys of a JSON Web Key Set
+/// (`key_set_text`): the token's `kid` picks the key (without a `kid`,
+/// every key that verifies the token's `alg` is tried); the algorithm is
+/// the key's (its own `alg`, or one of its key type's), never the token's
+/// header alone. Each try runs the signer guest and the host's own check,
+/// as `jwt:verify` does, with `leeway` seconds of clock skew allowed for
+/// the time claims (the channel allows none). A key set that can't be read is an error
+/// (`JwtError::InvalidKey` with the reason); a token that does not verify
+/// is an answer.
+pub fn verify_with_key_set(signer: &JwtSigner, token: &str, key_set_text: &str, leeway: u32) -> Result<KeySetVerification, TokenError> {
+    let keys = crate::jwt::key_set(key_set_text).map_err(|e| TokenError::KeySet(e.to_string()))?;
+    let answer = |reason: KeySetInvalidReason, message: String, key: Option<MatchedKey>, tried: u32| KeySetVerification {
+        valid: false,
+        reason: Some(reason),
+        message: Some(message),
+        key,
+        keys_tried: tried,
+    };
+    let header = match token_header(token) {
+        Ok(header) => header,
+        Err(why) => return Ok(answer(KeySetInvalidReason::Malformed, why, None, 0)),
+    };
+    let kid = header.get("kid").and_then(Value::as_str);
+    let alg = header.get("alg").and_then(Value::as_str).and_then(|a| a.parse::<Algorithm>().ok());
+    let candidates: Vec<_> = match kid {
+        Some(kid) => keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect(),
+        None => keys.iter().filter(|k| alg.is_some_and(|a| k.algorithms.contains(&a))).collect(),
+    };
+    if candidates.is_empty() {
+        let message = match kid {
+            Some(kid) => format!("no key in the set has kid \"{}\"", kid.chars().take(QUOTED_KID_CHARS).collect::<String>()),
+            None => "the token has no kid, and no key in the set verifies its alg".to_owned(),
+        };
+        return Ok(answer(KeySetInvalidReason::NoMatchingKey, message, None, 0));
+    }
+    let mut tried = 0u32;
+    let mut last = None;
+    for key in candidates {
+        tried += 1;
+        let matched = || MatchedKey {
+            kid: key.kid.clone(),
+            thumbprint: key.thumbprint.clone(),
+            algorithm: alg.map(|a| a.to_string()).unwrap_or_default(),
+        };
+        let error = match signer.verify(token, key.pem.as_bytes(), &key.algorithms, leeway) {
+            Ok(_) => return Ok(KeySetVerification { valid: true, reason: None, message: None, key: Some(matched()), keys_tried: tried }),
+            Err(e) => e,
+        };
+        let reason = match &error {
+            // The signature verified: this is the key, and the answer.
+            JwtError::Expired => return Ok(answer(KeySetInvalidReason::Expired, error.to_string(), Some(matched()), tried)),
+            JwtError::NotYetValid => return Ok(answer(KeySetInvalidReason::NotYetValid, error.to_string(), Some(matched()), tried)),
+            JwtError::MissingClaim(_) | JwtError::InvalidClaimType(_) => {
+                return Ok(answer(KeySetInvalidReason::InvalidClaims, error.to_string(), Some(matched()), tried));
+            }
+            JwtError::InvalidSignature => KeySetInvalidReason::BadSignature,
+            JwtError::AlgorithmNotAllowed(_) | JwtError::AlgorithmNone | JwtError::UnknownAlgorithm(_) => {
+                KeySetInvalidReason::WrongAlgorithm
+            }
+            JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => {
+                return Ok(answer(KeySetInvalidReason::Malformed, error.to_string(), None, tried));
+            }
+            JwtError::Plugin(q @ PluginError::Quarantined { .. }) => return Err(TokenError::Quarantined(q.to_string())),
+            _ => {
+                tracing::warn!(code = error.code(), "jwt:verify-key-set: the signer failed");
+                return Err(TokenError::Plugin(error.to_string()));
+            }
+        };
+        let message = match reason {
+            KeySetInvalidReason::WrongAlgorithm => {
+                let allowed: Vec<String> = key.algorithms.iter().map(ToString::to_string).collect();
+                format!("{error} (the key verifies {})", allowed.join(", "))
+            }
+            _ => error.to_string(),
+        };
+        last = Some((reason, message));
+    }
+    let (reason, message) = last.unwrap_or((KeySetInvalidReason::BadSignature, "no key verified the signature".to_owned()));
+    Ok(answer(reason, message, None, tried))
+}
+
+/// The token's protected header, parsed (`Err` says why it can't be).
+fn token_header(token: &str) -> Result<Map<String, Value>, String> {
+    let segment = token.split('.').next().unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| "the header is not unpadded base64url".to_owned())?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(header)) => Ok(header),
+        _ => Err("the header is not a JSON object".to_owned()),
+    }
 }
 
 #[cfg(test)]

@@ -324,16 +324,21 @@ enum JwtCommand {
         /// The compact token.
         token: String,
     },
-    /// Verify a token's signature and times; prints its claims.
+    /// Verify a token's signature and times; prints its claims, or, with
+    /// --jwks, the verdict and the key that matched.
     Verify {
         /// The compact token.
         token: String,
         /// HMAC: the raw secret. Others: a PEM public (or private) key.
-        #[arg(long)]
-        key_file: PathBuf,
+        #[arg(long, required_unless_present = "jwks", conflicts_with = "jwks")]
+        key_file: Option<PathBuf>,
         /// Allowed algorithms (repeat or comma-separate).
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',', required_unless_present = "jwks", conflicts_with = "jwks")]
         alg: Vec<String>,
+        /// A JSON Web Key Set file instead: the token's kid picks the key,
+        /// and the key (not the token) its algorithm.
+        #[arg(long)]
+        jwks: Option<PathBuf>,
         /// Seconds of clock skew tolerated for exp and nbf.
         #[arg(long, default_value_t = 0)]
         leeway: u32,
@@ -481,7 +486,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
             keys_export(&engine, &data_dir, profile.as_deref(), pem)
         }
-        Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway }) => {
+        Command::Jwt(JwtCommand::Verify { token, jwks: Some(jwks), leeway, .. }) => {
+            let text = read_key_set_file(&jwks)?;
+            let signer = builtin(&engine)?;
+            let verdict = tollgate::app::tokens::verify_with_key_set(&signer, token.trim(), &text, leeway).map_err(|e| CliError {
+                code: e.code(),
+                message: e.to_string(),
+                exit_status: 1,
+            })?;
+            println!("{}", serde_json::to_string_pretty(&verdict).unwrap_or_default());
+            if verdict.valid {
+                Ok(())
+            } else {
+                Err(CliError { code: "INVALID_TOKEN", message: verdict.message.unwrap_or_default(), exit_status: 1 })
+            }
+        }
+        Command::Jwt(JwtCommand::Verify { token, key_file, alg, leeway, .. }) => {
+            let key_file = key_file.ok_or_else(|| usage("INVALID_ARGS", "give --key-file and --alg, or --jwks"))?;
             let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
             let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
             let key = read_key_file(&key_file, first)?;
@@ -785,6 +806,23 @@ fn read_key_file(path: &Path, alg: Algorithm) -> Result<Zeroizing<Vec<u8>>, CliE
         bytes.truncate(keep);
     }
     Ok(bytes)
+}
+
+/// A JSON Web Key Set file, read up to the key set's cap (one byte more
+/// is enough to refuse it).
+fn read_key_set_file(path: &Path) -> Result<String, CliError> {
+    let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot read key set {}: {e}", path.display()), exit_status: 1 };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut text = String::new();
+    file.take(tollgate::jwt::MAX_KEY_SET_BYTES as u64 + 1).read_to_string(&mut text).map_err(io)?;
+    if text.len() > tollgate::jwt::MAX_KEY_SET_BYTES {
+        return Err(CliError {
+            code: "INVALID_INPUT",
+            message: format!("the key set {} is over {} bytes", path.display(), tollgate::jwt::MAX_KEY_SET_BYTES),
+            exit_status: 1,
+        });
+    }
+    Ok(text)
 }
 
 fn scaffold_error(e: scaffold::ScaffoldError) -> CliError {

@@ -13,7 +13,7 @@ mod verify_output;
 
 pub use algorithm::Algorithm;
 pub use error::JwtError;
-pub use generate::{PublicKey, generate, jwks, public_key};
+pub use generate::{KeySetKey, MAX_KEY_SET_BYTES, PublicKey, generate, jwks, key_set, public_key};
 pub use key::SigningKey;
 pub use signer::{AnswerSchedule, DecodedToken, JwtSigner, SignRequest};
 pub use verify_output::{NOT_CANONICAL, verify_signer_output};

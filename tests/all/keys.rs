@@ -124,6 +124,111 @@ fn the_jwks_holds_every_asymmetric_profile_and_a_verifier_picks_the_key_by_kid()
     }
 }
 
+/// A token signed natively with the RSA fixture key, `kid` in its header
+/// when given, valid for ten minutes.
+pub(crate) fn fixture_token(kid: Option<&str>) -> String {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys");
+    let pem = std::fs::read(fixtures.join("rsa2048.pem")).expect("fixture");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = kid.map(str::to_owned);
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
+    jsonwebtoken::encode(&header, &json!({ "sub": "fixture", "exp": exp }), &jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("key")).expect("signs")
+}
+
+/// The RSA fixture key's public half as a JWK under `kid`.
+pub(crate) fn fixture_public(kid: &str) -> tollgate::jwt::PublicKey {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys");
+    let pem = std::fs::read(fixtures.join("rsa2048.pem")).expect("fixture");
+    tollgate::jwt::public_key(tollgate::jwt::Algorithm::RS256, &pem, Some(kid)).expect("derives").expect("asymmetric")
+}
+
+/// `jwt:verify-key-set` (contract 1.9): a token against a JSON Web Key
+/// Set, the kid picking the key and the key the algorithm.
+#[test]
+fn a_token_verifies_against_a_key_set_by_its_kid_and_says_which_key_matched() {
+    let app = AppHarness::new();
+    // The app's own tokens (no kid in their header yet) against the app's
+    // own JWKS: each found by its alg, the key that signed it named.
+    let mut made = Vec::new();
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let key = app.ok("keys:generate", json!({ "algorithm": alg }));
+        let profile = save(&app, &format!("set {alg}"), alg, key["encryptedKey"].as_str().expect("sealed"));
+        let token = app.ok("jwt:generate", json!({ "profileId": profile["id"] }))["raw"].as_str().expect("raw").to_owned();
+        made.push((alg, token, key["publicKey"]["thumbprint"].as_str().expect("thumbprint").to_owned()));
+    }
+    let jwks = app.ok("keys:jwks", json!({}));
+    for (alg, token, thumbprint) in &made {
+        let verdict = app.ok("jwt:verify-key-set", json!({ "token": token, "keySet": jwks.to_string() }));
+        assert_eq!(verdict["valid"], true, "{alg}: {verdict}");
+        assert_eq!(verdict["key"]["thumbprint"], json!(thumbprint), "{alg}: the key that signed it: {verdict}");
+        assert_eq!(verdict["key"]["algorithm"], json!(alg));
+        assert_eq!(verdict["keysTried"], 1, "one key of the set verifies {alg}: {verdict}");
+    }
+    let app_keys = jwks["keys"].as_array().expect("keys").clone();
+    let set = |extra: Vec<Value>| json!({ "keys": app_keys.iter().cloned().chain(extra).collect::<Vec<_>>() }).to_string();
+    let fixture = fixture_public("fixture-rsa");
+    let with_kid = fixture_token(Some("fixture-rsa"));
+    // The kid picks the fixture key among four, and only it is tried.
+    let verdict = app.ok("jwt:verify-key-set", json!({ "token": with_kid, "keySet": set(vec![fixture.jwk.clone()]) }));
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!((verdict["key"]["kid"].clone(), verdict["key"]["thumbprint"].clone()), (json!("fixture-rsa"), json!(fixture.thumbprint)), "{verdict}");
+    assert_eq!(verdict["keysTried"], 1, "{verdict}");
+    // The signing key left out: no key has its kid (the app's RSA key,
+    // which would verify RS256, is not tried).
+    let verdict = app.ok("jwt:verify-key-set", json!({ "token": with_kid, "keySet": set(vec![]) }));
+    assert_eq!((verdict["valid"].clone(), verdict["reason"].clone(), verdict["keysTried"].clone()), (json!(false), json!("no-matching-key"), json!(0)), "{verdict}");
+    assert!(verdict["message"].as_str().is_some_and(|m| m.contains("fixture-rsa")), "{verdict}");
+    // Another RSA key under the same kid: a bad signature, no key named.
+    let mut impostor = app_keys.iter().find(|k| k["kty"] == "RSA").cloned().expect("the app's RSA key");
+    impostor["kid"] = "fixture-rsa".into();
+    let verdict = app.ok("jwt:verify-key-set", json!({ "token": with_kid, "keySet": json!({ "keys": [impostor] }).to_string() }));
+    assert_eq!((verdict["valid"].clone(), verdict["reason"].clone(), verdict["key"].clone()), (json!(false), json!("bad-signature"), Value::Null), "{verdict}");
+    // The key's alg decides: the same key marked PS256 refuses an RS256 token.
+    let mut pinned = fixture.jwk.clone();
+    pinned["alg"] = "PS256".into();
+    let verdict = app.ok("jwt:verify-key-set", json!({ "token": with_kid, "keySet": json!({ "keys": [pinned] }).to_string() }));
+    assert_eq!((verdict["valid"].clone(), verdict["reason"].clone()), (json!(false), json!("wrong-algorithm")), "{verdict}");
+    assert!(verdict["message"].as_str().is_some_and(|m| m.contains("PS256")), "{verdict}");
+    // Without a kid: each key that verifies the token's alg is tried, in
+    // the set's order, until one verifies it.
+    let verdict = app.ok("jwt:verify-key-set", json!({ "token": fixture_token(None), "keySet": set(vec![fixture.jwk.clone()]) }));
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["keysTried"], 2, "the app's RSA key first, then the fixture's: {verdict}");
+    assert_eq!(verdict["key"]["thumbprint"], json!(fixture.thumbprint), "{verdict}");
+    // A key set that can't be read is an error that names why.
+    for (key_set, says) in [("[]", "no \"keys\" array"), ("{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}]}", "public keys only")] {
+        let e = app.err("jwt:verify-key-set", json!({ "token": with_kid, "keySet": key_set }));
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{key_set}: {e:?}");
+        assert!(e.message.contains(says), "{key_set}: {}", e.message);
+    }
+    let e = app.err("jwt:verify-key-set", json!({ "token": with_kid, "keySet": " " }));
+    assert_eq!(e.code, ErrorCode::ValidationError, "{e:?}");
+}
+
+/// `tollgate jwt verify --jwks FILE`: the same verdict headless, and a
+/// non-zero exit when no key of the set verifies the token.
+#[test]
+fn the_cli_verifies_a_token_against_a_key_set_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let tollgate = || Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    let set = dir.path().join("jwks.json");
+    std::fs::write(&set, json!({ "keys": [fixture_public("fixture-rsa").jwk] }).to_string()).expect("write");
+    let out = tollgate().args(["--no-cache", "jwt", "verify", "--jwks"]).arg(&set).arg(fixture_token(Some("fixture-rsa"))).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let verdict: Value = serde_json::from_slice(&out.stdout).expect("the verdict on stdout");
+    assert_eq!((verdict["valid"].clone(), verdict["key"]["kid"].clone()), (json!(true), json!("fixture-rsa")), "{verdict}");
+
+    let out = tollgate().args(["--no-cache", "jwt", "verify", "--jwks"]).arg(&set).arg(fixture_token(Some("another"))).output().expect("run");
+    assert!(!out.status.success(), "a token no key of the set verifies exits non-zero");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("INVALID_TOKEN") && stderr.contains("no key in the set has kid \"another\""), "{stderr}");
+    // --jwks and --key-file exclude each other; one of them is needed.
+    let both = tollgate().args(["jwt", "verify", "--alg", "RS256", "--key-file", "k.pem", "--jwks"]).arg(&set).arg("t").output().expect("run");
+    assert!(!both.status.success());
+    let neither = tollgate().args(["jwt", "verify", "t"]).output().expect("run");
+    assert!(!neither.status.success());
+}
+
 #[test]
 fn generate_refuses_what_it_cannot_make_and_says_why() {
     let app = AppHarness::new();

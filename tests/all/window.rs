@@ -401,6 +401,62 @@ fn a_user_decodes_a_typed_token_and_sees_its_claims() {
     }
 }
 
+/// Pastes `text` over the key set field (one `input` event, as a paste).
+fn paste_key_set(app: &App, text: &str) {
+    app.run(
+        "const e = document.querySelector('#keyset-input'); e.focus(); e.value = args[0]; e.dispatchEvent(new Event('input', { bubbles: true })); return true;",
+        &[json!(text)],
+    );
+}
+
+/// Waits until `css`'s rendered text is neither empty nor `busy`.
+fn wait_for_verdict(app: &App, css: &str, busy: &str) -> String {
+    let started = Instant::now();
+    while started.elapsed() < SCRIPT_TIMEOUT {
+        let text = app.inner_text(css);
+        if !text.trim().is_empty() && text != busy {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{css} showed no verdict within {SCRIPT_TIMEOUT:?}");
+}
+
+/// The decoder's "Verify against a key set" (jwt:verify-key-set): a
+/// pasted token against a pasted JWKS says which key matched, and a set
+/// without the token's key says so.
+#[test]
+fn a_user_verifies_a_decoded_token_against_a_pasted_key_set() {
+    let app = App::launch();
+    let token = crate::keys::fixture_token(Some("fixture-rsa"));
+    let jwks = json!({ "keys": [crate::keys::fixture_public("fixture-rsa").jwk] }).to_string();
+    app.session.send_keys(&app.find("#token-input"), &token).expect("type the token");
+    app.click("#decode-button");
+    app.wait_for_text("#decoded-payload");
+    app.click("#keyset > summary");
+    paste_key_set(&app, &jwks);
+    app.click("#keyset-verify");
+    assert_eq!(wait_for_verdict(&app, "#keyset-result", "Verifying…"), "Verified");
+    let detail = app.inner_text("#keyset-detail");
+    assert!(detail.contains("fixture-rsa") && detail.contains("RS256"), "{detail}");
+    app.run("document.querySelector('#keyset').scrollIntoView({ block: 'center', behavior: 'instant' }); await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));", &[]);
+    let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/window-key-set.png");
+    app.session.screenshot(&screenshot).expect("save a screenshot");
+    if std::env::var("TOLLGATE_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::copy(&screenshot, docs.join("key-set.png")).expect("copy the screenshot to docs/screenshots/key-set.png");
+    }
+
+    // A set without the token's key: the verdict says so, and editing the
+    // set cleared the last one first.
+    paste_key_set(&app, "");
+    assert!(!app.session.is_displayed(&app.find("#keyset-result")).expect("displayed"), "the old verdict stays after an edit");
+    paste_key_set(&app, &json!({ "keys": [crate::keys::fixture_public("someone-else").jwk] }).to_string());
+    app.click("#keyset-verify");
+    assert_eq!(wait_for_verdict(&app, "#keyset-result", "Verifying…"), "No matching key");
+    assert!(app.inner_text("#keyset-detail").contains("no key in the set has kid \"fixture-rsa\""));
+}
+
 #[test]
 fn a_malformed_token_shows_invalid_token() {
     let app = App::launch();

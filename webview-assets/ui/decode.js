@@ -9,6 +9,7 @@
  */
 import { asShownError, bridge } from "./bridge.js";
 import { renderTimes } from "./decode/claim-times.js";
+import { resetKeySet, wireKeySet } from "./decode/key-set.js";
 import { sampleToken } from "./decode/sample-token.js";
 import { byId, h, icon, ICON_ALERT } from "./dom.js";
 import { renderJson } from "./json-view.js";
@@ -126,6 +127,8 @@ function onTokenInput() {
 /** Decodes the input now, whatever its shape. */
 async function decode() {
   clearTimeout(debounceTimer);
+  // A verdict against a key set was for the token as it was.
+  resetKeySet();
   const token = tokenFrom(dom.tokenInput.value);
   if (token === "") {
     dom.tokenInput.focus();
@@ -237,6 +240,8 @@ function renderDecodeError(error) {
 /** Wires the token field and the decoder's buttons. */
 export function wireDecodeEvents() {
   dom.tokenInput.addEventListener("input", onTokenInput);
+  dom.tokenInput.addEventListener("input", resetKeySet);
+  wireKeySet(() => tokenFrom(dom.tokenInput.value));
   dom.tokenInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();

@@ -13,10 +13,10 @@ use ts_rs::TS;
 use crate::channels::{MAX_TOKEN_BYTES, READ};
 use crate::channels::{BASE, store_error, token_error};
 use crate::services::AppServices;
-use crate::tokens::{self, GeneratedToken, Verification};
+use crate::tokens::{self, GeneratedToken, KeySetInvalidReason, KeySetVerification, Verification};
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
 use crate::bridge::{BridgeError, ErrorCode};
-use crate::jwt::JwtError;
+use crate::jwt::{JwtError, MAX_KEY_SET_BYTES};
 use crate::store::profiles::MAX_PAYLOAD_BYTES;
 use crate::store::{ProfileId, timestamp};
 
@@ -132,6 +132,48 @@ impl Channel for VerifyToken {
     }
 }
 
+/// `jwt:verify-key-set` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyKeySetRequest {
+    /// The token (compact JWS).
+    pub token: String,
+    /// A JSON Web Key Set (`{"keys": [...]}`), as text: public keys only.
+    pub key_set: String,
+}
+
+/// `jwt:verify-key-set`.
+pub struct VerifyTokenWithKeySet;
+impl Channel for VerifyTokenWithKeySet {
+    type Request = VerifyKeySetRequest;
+    type Response = KeySetVerification;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:verify-key-set",
+        summary: "Verifies a token against a JSON Web Key Set: the token's kid picks the key, the key its algorithm; says which key matched.",
+        since: "1.9",
+        max_payload_bytes: MAX_TOKEN_BYTES + MAX_KEY_SET_BYTES + 128,
+        quota: Quota { per_second: 30, burst: 30 },
+        // A plugin call per key tried: the heavy lane.
+        execution: Execution::Heavy,
+        ..READ
+    };
+
+    fn validate(request: &VerifyKeySetRequest) -> Result<(), BridgeError> {
+        check_token_field(&request.token)?;
+        if request.key_set.trim().is_empty() {
+            return Err(BridgeError::validation("keySet is empty"));
+        }
+        if request.key_set.len() > MAX_KEY_SET_BYTES {
+            return Err(BridgeError::validation(format!("keySet is over {MAX_KEY_SET_BYTES} bytes")));
+        }
+        Ok(())
+    }
+
+    fn sanitize(request: VerifyKeySetRequest) -> VerifyKeySetRequest {
+        VerifyKeySetRequest { token: request.token.trim().to_owned(), ..request }
+    }
+}
+
 /// Registers `jwt:decode` (where the contract has always listed it: after
 /// `plugins:*`).
 pub fn register_decode(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
@@ -171,6 +213,14 @@ pub fn register_tokens(registry: &mut ChannelRegistry, services: &Arc<AppService
             return Ok(Verification { valid: false, reason: Some(tokens::InvalidReason::Malformed), message: Some(why) });
         }
         tokens::verify(&s.signer(), s.secrets(), &profile, &req.token).map_err(token_error)
+    })?;
+
+    let s = Arc::clone(services);
+    registry.register::<VerifyTokenWithKeySet, _>(move |_, req: VerifyKeySetRequest| {
+        if let Some(why) = jwe_explanation(&req.token) {
+            return Ok(KeySetVerification { valid: false, reason: Some(KeySetInvalidReason::Malformed), message: Some(why), key: None, keys_tried: 0 });
+        }
+        tokens::verify_with_key_set(&s.signer(), &req.token, &req.key_set, 0).map_err(token_error)
     })?;
     Ok(())
 }

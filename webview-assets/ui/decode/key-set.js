@@ -1,0 +1,89 @@
+// @ts-check
+/**
+ * The decoder's "Verify against a key set": the pasted token against a
+ * pasted JSON Web Key Set, through `jwt:verify-key-set`. The host picks the
+ * key by the token's `kid` and the algorithm by the key; this module shows
+ * which key matched, or why none did.
+ *
+ * Does not trust: the key set and the host's echo of its `kid`; all of it
+ * reaches the DOM through `textContent` only.
+ */
+import { asShownError, bridge } from "../bridge.js";
+import { byId } from "../dom.js";
+
+const dom = {
+  input: byId("keyset-input", HTMLTextAreaElement),
+  verify: byId("keyset-verify", HTMLButtonElement),
+  result: byId("keyset-result", HTMLElement),
+  detail: byId("keyset-detail", HTMLElement),
+};
+
+/** Increases with every verification and reset; an older answer is dropped. */
+let seq = 0;
+
+/** @type {Record<string, string>} */
+const REASONS = {
+  "no-matching-key": "No matching key",
+  expired: "Signature valid, token expired",
+  "not-yet-valid": "Signature valid, not yet valid",
+  "bad-signature": "Bad signature",
+  "wrong-algorithm": "Algorithm not allowed by the key",
+  "invalid-claims": "Invalid time claims",
+  malformed: "Malformed token",
+};
+
+/**
+ * @param {string} text
+ * @param {"ok" | "warn" | "danger" | "neutral"} tone
+ * @param {string} detail
+ */
+function show(text, tone, detail) {
+  dom.result.textContent = text;
+  dom.result.dataset.tone = tone;
+  dom.result.hidden = false;
+  dom.detail.textContent = detail;
+  dom.detail.hidden = detail === "";
+}
+
+/** Forgets the last verdict (the token or the key set changed). */
+export function resetKeySet() {
+  seq++;
+  dom.result.hidden = true;
+  dom.detail.hidden = true;
+  dom.verify.disabled = false;
+}
+
+/** @param {() => string} currentToken the decoder's token, as it would be decoded */
+export function wireKeySet(currentToken) {
+  dom.input.addEventListener("input", resetKeySet);
+  dom.verify.addEventListener("click", async () => {
+    const mine = ++seq;
+    const token = currentToken();
+    const keySet = dom.input.value;
+    if (token === "" || keySet.trim() === "") {
+      show("Paste a token and a key set", "neutral", "");
+      return;
+    }
+    dom.verify.disabled = true;
+    show("Verifying…", "neutral", "");
+    try {
+      const answer = await bridge().invoke("jwt:verify-key-set", { token, keySet });
+      if (mine !== seq) return;
+      const key = answer.key;
+      const which = key ? `key ${key.kid ?? "(no kid)"} · ${key.algorithm} · thumbprint ${key.thumbprint}` : "";
+      if (answer.valid) {
+        show("Verified", "ok", `Signed by ${which}`);
+      } else {
+        const reason = answer.reason ? REASONS[answer.reason] ?? answer.reason : "Not valid";
+        const detail = [answer.message ?? "", which ? `Key: ${which}` : ""].filter((s) => s !== "").join(" · ");
+        show(reason, key ? "warn" : "danger", detail);
+      }
+    } catch (reason) {
+      if (mine !== seq) return;
+      const error = asShownError(reason);
+      show(error.code === "INVALID_INPUT" ? "Key set refused" : "Could not verify", "danger", error.message);
+    } finally {
+      if (mine === seq) dom.verify.disabled = false;
+    }
+  });
+}
