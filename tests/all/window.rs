@@ -537,6 +537,9 @@ fn page_script_reaches_every_json_channel() {
     assert_eq!(generated["payload"]["sub"], "page", "{generated}");
     let verified = ok("jwt:verify", json!({ "token": signed, "profileId": id }));
     assert_eq!(verified["valid"], true, "{verified}");
+    // This token's key is not in the set of the one ES256 key above.
+    let against_set = ok("jwt:verify-key-set", json!({ "token": signed, "keySet": jwks.to_string() }));
+    assert_eq!(against_set["reason"], "no-matching-key", "{against_set}");
     let lint = ok("lint:claims", json!({ "claims": { "sub": "page" } }));
     assert!(lint["findings"].is_array(), "{lint}");
     let settings = ok("settings:get", json!({}));
