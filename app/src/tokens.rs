@@ -209,7 +209,11 @@ pub fn generate(
     claims.insert("exp".into(), Value::from(exp));
 
     let key = signing_key(secrets, profile)?;
-    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid: None, typ: None });
+    // The key's RFC 7638 thumbprint as the token's kid: the kid its JWK
+    // carries in keys:jwks, so a verifier picks the key by it. None for an
+    // HMAC secret, which has no public half.
+    let kid = key.public_key(None).ok().flatten().map(|public| public.thumbprint);
+    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid, typ: None });
     // The key is wiped here, before anything else is done with the answer.
     drop(key);
     let raw = signed.map_err(|e| match e {

@@ -147,22 +147,29 @@ pub(crate) fn fixture_public(kid: &str) -> tollgate::jwt::PublicKey {
 #[test]
 fn a_token_verifies_against_a_key_set_by_its_kid_and_says_which_key_matched() {
     let app = AppHarness::new();
-    // The app's own tokens (no kid in their header yet) against the app's
-    // own JWKS: each found by its alg, the key that signed it named.
+    // The app's own tokens against the app's own JWKS: each carries its
+    // key's thumbprint as its kid, which picks the key.
     let mut made = Vec::new();
     for alg in ["RS256", "ES256", "EdDSA"] {
         let key = app.ok("keys:generate", json!({ "algorithm": alg }));
         let profile = save(&app, &format!("set {alg}"), alg, key["encryptedKey"].as_str().expect("sealed"));
-        let token = app.ok("jwt:generate", json!({ "profileId": profile["id"] }))["raw"].as_str().expect("raw").to_owned();
-        made.push((alg, token, key["publicKey"]["thumbprint"].as_str().expect("thumbprint").to_owned()));
+        let generated = app.ok("jwt:generate", json!({ "profileId": profile["id"] }));
+        let thumbprint = key["publicKey"]["thumbprint"].as_str().expect("thumbprint").to_owned();
+        assert_eq!(generated["header"]["kid"], json!(thumbprint), "{alg}: the token's kid is its key's thumbprint");
+        made.push((alg, generated["raw"].as_str().expect("raw").to_owned(), thumbprint));
     }
+    let hmac = app.ok("keys:generate", json!({ "algorithm": "HS256" }));
+    let hmac_profile = save(&app, "set HS256", "HS256", hmac["encryptedKey"].as_str().expect("sealed"));
+    let hmac_token = app.ok("jwt:generate", json!({ "profileId": hmac_profile["id"] }));
+    assert!(hmac_token["header"].get("kid").is_none(), "an HMAC secret has no public half to name: {hmac_token}");
     let jwks = app.ok("keys:jwks", json!({}));
     for (alg, token, thumbprint) in &made {
         let verdict = app.ok("jwt:verify-key-set", json!({ "token": token, "keySet": jwks.to_string() }));
         assert_eq!(verdict["valid"], true, "{alg}: {verdict}");
         assert_eq!(verdict["key"]["thumbprint"], json!(thumbprint), "{alg}: the key that signed it: {verdict}");
+        assert_eq!(verdict["key"]["kid"], json!(thumbprint), "{alg}: {verdict}");
         assert_eq!(verdict["key"]["algorithm"], json!(alg));
-        assert_eq!(verdict["keysTried"], 1, "one key of the set verifies {alg}: {verdict}");
+        assert_eq!(verdict["keysTried"], 1, "the kid picked one key: {verdict}");
     }
     let app_keys = jwks["keys"].as_array().expect("keys").clone();
     let set = |extra: Vec<Value>| json!({ "keys": app_keys.iter().cloned().chain(extra).collect::<Vec<_>>() }).to_string();
