@@ -255,31 +255,48 @@ pub fn verify(signer: &JwtSigner, secrets: &Secrets, profile: &Profile, token: &
         Ok(Some(public)) => Zeroizing::new(public.pem.into_bytes()),
         Err(_) => return Err(TokenError::KeyUnusable(alg)),
     };
-    let reason = match signer.verify(token, &verifying, &[alg], 0) {
+    let error = match signer.verify(token, &verifying, &[alg], 0) {
         Ok(_) => return Ok(Verification { valid: true, reason: None, message: None }),
-        Err(e) => match &e {
-            JwtError::Expired => (InvalidReason::Expired, e),
-            JwtError::NotYetValid => (InvalidReason::NotYetValid, e),
-            JwtError::InvalidSignature => (InvalidReason::BadSignature, e),
-            JwtError::AlgorithmNotAllowed(_) | JwtError::AlgorithmNone | JwtError::UnknownAlgorithm(_) => {
-                (InvalidReason::WrongAlgorithm, e)
-            }
-            JwtError::MissingClaim(_) | JwtError::InvalidClaimType(_) => (InvalidReason::InvalidClaims, e),
-            JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => (InvalidReason::Malformed, e),
-            JwtError::InvalidKey(_) => return Err(TokenError::KeyUnusable(alg)),
-            JwtError::Plugin(q @ PluginError::Quarantined { .. }) => return Err(TokenError::Quarantined(q.to_string())),
-            _ => {
-                tracing::warn!(code = e.code(), "jwt:verify: the signer failed");
-                return Err(TokenError::Plugin(e.to_string()));
-            }
-        },
+        Err(e) => e,
     };
-    let (reason, error) = reason;
+    let Some(reason) = invalid_reason(&error) else {
+        return Err(match error {
+            JwtError::InvalidKey(_) => TokenError::KeyUnusable(alg),
+            other => signer_failure(other, "jwt:verify"),
+        });
+    };
     let message = match reason {
         InvalidReason::WrongAlgorithm => format!("{error} (this profile signs with {alg})"),
         _ => error.to_string(),
     };
     Ok(Verification { valid: false, reason: Some(reason), message: Some(message) })
+}
+
+/// What a verification error says about the token, when it says
+/// something about the token (not about the key, the plugin or the host):
+/// the one reading `jwt:verify` and `jwt:verify-key-set` share.
+fn invalid_reason(error: &JwtError) -> Option<InvalidReason> {
+    match error {
+        JwtError::Expired => Some(InvalidReason::Expired),
+        JwtError::NotYetValid => Some(InvalidReason::NotYetValid),
+        JwtError::InvalidSignature => Some(InvalidReason::BadSignature),
+        JwtError::AlgorithmNotAllowed(_) | JwtError::AlgorithmNone | JwtError::UnknownAlgorithm(_) => Some(InvalidReason::WrongAlgorithm),
+        JwtError::MissingClaim(_) | JwtError::InvalidClaimType(_) => Some(InvalidReason::InvalidClaims),
+        JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => Some(InvalidReason::Malformed),
+        _ => None,
+    }
+}
+
+/// A verification error that is not about the token: the signer is
+/// quarantined, or it failed (logged with `channel`).
+fn signer_failure(error: JwtError, channel: &'static str) -> TokenError {
+    match error {
+        JwtError::Plugin(q @ PluginError::Quarantined { .. }) => TokenError::Quarantined(q.to_string()),
+        other => {
+            tracing::warn!(code = other.code(), "{channel}: the signer failed");
+            TokenError::Plugin(other.to_string())
+        }
+    }
 }
 
 /// Why a token does not verify against a key set, in words a page can
@@ -302,6 +319,19 @@ pub enum KeySetInvalidReason {
     InvalidClaims,
     /// Not three base64url segments of JSON, or an encrypted token.
     Malformed,
+}
+
+impl From<InvalidReason> for KeySetInvalidReason {
+    fn from(reason: InvalidReason) -> Self {
+        match reason {
+            InvalidReason::Expired => Self::Expired,
+            InvalidReason::NotYetValid => Self::NotYetValid,
+            InvalidReason::BadSignature => Self::BadSignature,
+            InvalidReason::WrongAlgorithm => Self::WrongAlgorithm,
+            InvalidReason::InvalidClaims => Self::InvalidClaims,
+            InvalidReason::Malformed => Self::Malformed,
+        }
+    }
 }
 
 /// The key of a set a token verified under.
@@ -385,26 +415,19 @@ pub fn verify_with_key_set(signer: &JwtSigner, token: &str, key_set_text: &str, 
             Ok(_) => return Ok(KeySetVerification { valid: true, reason: None, message: None, key: Some(matched()), keys_tried: tried }),
             Err(e) => e,
         };
-        let reason = match &error {
-            // The signature verified: this is the key, and the answer.
-            JwtError::Expired => return Ok(answer(KeySetInvalidReason::Expired, error.to_string(), Some(matched()), tried)),
-            JwtError::NotYetValid => return Ok(answer(KeySetInvalidReason::NotYetValid, error.to_string(), Some(matched()), tried)),
-            JwtError::MissingClaim(_) | JwtError::InvalidClaimType(_) => {
-                return Ok(answer(KeySetInvalidReason::InvalidClaims, error.to_string(), Some(matched()), tried));
-            }
-            JwtError::InvalidSignature => KeySetInvalidReason::BadSignature,
-            JwtError::AlgorithmNotAllowed(_) | JwtError::AlgorithmNone | JwtError::UnknownAlgorithm(_) => {
-                KeySetInvalidReason::WrongAlgorithm
-            }
-            JwtError::MalformedToken(_) | JwtError::InvalidHeader(_) | JwtError::InvalidClaims(_) => {
-                return Ok(answer(KeySetInvalidReason::Malformed, error.to_string(), None, tried));
-            }
-            JwtError::Plugin(q @ PluginError::Quarantined { .. }) => return Err(TokenError::Quarantined(q.to_string())),
-            _ => {
-                tracing::warn!(code = error.code(), "jwt:verify-key-set: the signer failed");
-                return Err(TokenError::Plugin(error.to_string()));
-            }
+        let Some(reason) = invalid_reason(&error) else {
+            return Err(signer_failure(error, "jwt:verify-key-set"));
         };
+        match reason {
+            // The signature verified: this is the key, and the answer.
+            InvalidReason::Expired | InvalidReason::NotYetValid | InvalidReason::InvalidClaims => {
+                return Ok(answer(reason.into(), error.to_string(), Some(matched()), tried));
+            }
+            InvalidReason::Malformed => return Ok(answer(reason.into(), error.to_string(), None, tried)),
+            // Another key may verify it.
+            InvalidReason::BadSignature | InvalidReason::WrongAlgorithm => {}
+        }
+        let reason = KeySetInvalidReason::from(reason);
         let message = match reason {
             KeySetInvalidReason::WrongAlgorithm => {
                 let allowed: Vec<String> = key.algorithms.iter().map(ToString::to_string).collect();
