@@ -180,9 +180,9 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         trust_prompt: None,
         observer: Some(Arc::clone(&probe) as Arc<dyn tollgate::app::driver::Observer>),
     };
-    let rss = RssSampler::start(Arc::clone(&probe));
+    let sampler = HostSampler::start(Arc::clone(&probe));
     let ran = tollgate::app::window::run(bridge, options);
-    let (rss_samples, lags) = rss.stop();
+    let (rss_samples, lags) = sampler.stop();
     if let Err(e) = ran {
         let error = json!({"error": e.to_string()});
         return (error.clone(), error);
@@ -263,7 +263,7 @@ fn resident_kib() -> Option<u64> {
 /// host's main loop takes (the driver's window count: WebKit's web process
 /// is not involved), every 10 ms: a stall of the host, as opposed to one of
 /// the page's own thread.
-struct RssSampler {
+struct HostSampler {
     stop: Arc<std::sync::atomic::AtomicBool>,
     rss: std::thread::JoinHandle<Vec<(Instant, u64)>>,
     lag: std::thread::JoinHandle<Vec<(Instant, f64)>>,
@@ -273,7 +273,7 @@ struct RssSampler {
 /// milliseconds.
 type LagSample = (Instant, f64);
 
-impl RssSampler {
+impl HostSampler {
     fn start(probe: Arc<BenchProbe>) -> Self {
         use std::sync::atomic::Ordering::Relaxed;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -324,13 +324,11 @@ fn hostile_body_figures(marks: &[(String, Instant)], rss: &[(Instant, u64)], lag
         return json!({"error": "no RSS sample before the hostile body"});
     };
     let peak = rss.iter().filter(|(t, _)| *t >= start && *t <= end).map(|(_, k)| *k).max().unwrap_or(idle);
-    let mut pings: Vec<f64> = result["hostile_pings_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-    pings.sort_by(f64::total_cmp);
-    let p99 = if pings.is_empty() { f64::NAN } else { percentile(&pings, 0.99) };
+    let pings: Vec<f64> = result["hostile_pings_ms"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let pings = distribution_ms(pings);
     let over = mib(peak.saturating_sub(idle));
-    let mut lag: Vec<f64> = lags.iter().filter(|(t, _)| *t >= start && *t <= end).map(|(_, ms)| *ms).collect();
-    lag.sort_by(f64::total_cmp);
-    let lag_stat = |q: f64| if lag.is_empty() { Value::Null } else { json!(round2(percentile(&lag, q))) };
+    let mut main_loop = distribution_ms(lags.iter().filter(|(t, _)| *t >= start && *t <= end).map(|(_, ms)| *ms).collect());
+    main_loop["what"] = json!("a no-op round trip through the host's main loop every 10 ms (no web process involved)");
     json!({
         "body_mib": HOSTILE_MIB,
         "statuses": result["hostile_status"],
@@ -340,22 +338,24 @@ fn hostile_body_figures(marks: &[(String, Instant)], rss: &[(Instant, u64)], lag
         "host_rss_over_idle_mib": over,
         "target_over_idle_max_mib": 64.0,
         "meets_rss_target": over <= 64.0,
-        "app_ping_meanwhile": {
-            "n": pings.len(),
-            "p50_ms": if pings.is_empty() { Value::Null } else { json!(round2(percentile(&pings, 0.5))) },
-            "p99_ms": if pings.is_empty() { Value::Null } else { json!(round2(p99)) },
-            "max_ms": pings.last().map(|m| round2(*m)),
-        },
-        "host_main_loop_meanwhile": {
-            "what": "a no-op round trip through the host's main loop every 10 ms (no web process involved)",
-            "n": lag.len(),
-            "p50_ms": lag_stat(0.5),
-            "p99_ms": lag_stat(0.99),
-            "max_ms": lag.last().map(|m| round2(*m)),
-            "over_50_ms": lag.iter().filter(|ms| **ms > 50.0).map(|ms| round2(*ms)).collect::<Vec<_>>(),
-        },
+        "meets_ping_target": pings["p99_ms"].as_f64().is_some_and(|p99| p99 < 50.0),
+        "app_ping_meanwhile": pings,
+        "host_main_loop_meanwhile": main_loop,
         "target_ping_p99_max_ms": 50.0,
-        "meets_ping_target": p99 < 50.0,
+    })
+}
+
+/// Millisecond samples as `{n, p50_ms, p99_ms, max_ms, over_50_ms}` (the
+/// quantiles `null` when there are none).
+fn distribution_ms(mut xs: Vec<f64>) -> Value {
+    xs.sort_by(f64::total_cmp);
+    let quantile = |q: f64| if xs.is_empty() { Value::Null } else { json!(round2(percentile(&xs, q))) };
+    json!({
+        "n": xs.len(),
+        "p50_ms": quantile(0.5),
+        "p99_ms": quantile(0.99),
+        "max_ms": xs.last().map(|m| round2(*m)),
+        "over_50_ms": xs.iter().filter(|ms| **ms > 50.0).map(|ms| round2(*ms)).collect::<Vec<_>>(),
     })
 }
 
