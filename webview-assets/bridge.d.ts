@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.9.
+// Bridge contract version 1.10.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -203,6 +203,12 @@ name: string | null,
  * only the app's own images).
  */
 avatarUrl: string | null, };
+
+type ImportKeyFileRequest = { 
+/**
+ * The algorithm the key is for; the file must hold a key of its type.
+ */
+algorithm: AlgorithmName, };
 
 type Installation = { 
 /**
@@ -683,6 +689,16 @@ reason: string,
  */
 since: number, };
 
+type SavedKeySet = { 
+/**
+ * Whether a file was written (false: the user cancelled).
+ */
+saved: boolean, 
+/**
+ * How many keys the set holds.
+ */
+keys: number, };
+
 type SecretText = string;
 
 type SelectInstallationRequest = { 
@@ -832,6 +848,12 @@ reason: InvalidReason | null,
  */
 message: string | null, };
 
+type VerifyKeySetFileRequest = { 
+/**
+ * The token (compact JWS).
+ */
+token: string, };
+
 type VerifyKeySetRequest = { 
 /**
  * The token (compact JWS).
@@ -905,6 +927,8 @@ interface TollgateChannels {
   "jwt:verify": { request: VerifyRequest, response: Verification };
   /** Verifies a token against a JSON Web Key Set: the token's kid picks the key, the key its algorithm; says which key matched. */
   "jwt:verify-key-set": { request: VerifyKeySetRequest, response: KeySetVerification };
+  /** Opens the host's file dialog (only right after a click or key press in the window) for a JWKS file and verifies the token against it as jwt:verify-key-set does; null if cancelled. The page never learns the file's path. */
+  "jwt:verify-key-set-file": { request: VerifyKeySetFileRequest, response: KeySetVerification | null };
   /** The app's settings (defaults when none are saved). */
   "settings:get": { request: Empty, response: Settings };
   /** Changes the settings sent (absent fields keep their value); answers them all. */
@@ -927,6 +951,10 @@ interface TollgateChannels {
   "keys:public": { request: ProfileRef, response: ProfilePublicKey };
   /** A JWKS of every profile with an asymmetric key. */
   "keys:jwks": { request: Empty, response: KeySet };
+  /** Opens the host's file dialog (only right after a click or key press in the window); reads the key file the user picks (PEM, DER or JWK), checks it for the algorithm and seals it. Answers the sealed key and the public half, or null if cancelled; never the file's path or bytes. */
+  "keys:import-file": { request: ImportKeyFileRequest, response: GeneratedKey | null };
+  /** Opens the host's save dialog (only right after a click or key press in the window) and writes the JWKS of every asymmetric profile where the user says; the page never learns where. */
+  "keys:save-jwks": { request: Empty, response: SavedKeySet };
 }
 
 interface TollgateUploadChannels {

@@ -7,8 +7,8 @@
 //! Nothing here links the window stack (tao, wry, GTK, WebKit, cairo):
 //! `scripts/check-crate-deps` fails if one comes back. The window
 //! (`tollgate-window`) sits on top of this crate and reaches the user
-//! through two small queues it connects ([`window_opener`],
-//! [`trust_prompt`]); everything here is tested without a display.
+//! through three small queues it connects ([`window_opener`],
+//! [`trust_prompt`], [`file_dialogs`]); everything here is tested without a display.
 //!
 //! Trust: every value a channel takes comes from the page and is checked
 //! by the bridge's registry, then by the handler; keys never leave
@@ -19,6 +19,8 @@
 pub mod auth;
 pub mod channels;
 pub mod dev_plugins;
+pub mod file_dialogs;
+pub mod key_files;
 pub mod secrets;
 pub mod services;
 pub mod store;

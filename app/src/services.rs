@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::channels::{self, PluginImport, PluginIsolation, PluginSummary};
 use crate::channels::auth::{self as auth_channels, HubAuthEvents};
+use crate::file_dialogs::FileDialogs;
 use crate::trust_prompt::TrustPrompt;
 use crate::window_opener::WindowOpener;
 use crate::auth::{AuthConfig, AuthService};
@@ -65,6 +66,7 @@ pub struct AppServices {
     windows: Arc<WindowOpener>,
     quarantine: PluginQuarantine,
     trust_prompt: Arc<TrustPrompt>,
+    file_dialogs: Arc<FileDialogs>,
     signer_isolation: SignerIsolation,
 }
 
@@ -99,6 +101,7 @@ impl AppServices {
             windows: Arc::default(),
             quarantine,
             trust_prompt: Arc::default(),
+            file_dialogs: Arc::default(),
             signer_isolation: SignerIsolation::default_worker(),
         })
     }
@@ -132,6 +135,13 @@ impl AppServices {
     /// native dialog while the event loop runs).
     pub fn trust_prompt(&self) -> &Arc<TrustPrompt> {
         &self.trust_prompt
+    }
+
+    /// Where `keys:import-file`, `keys:save-jwks` and
+    /// `jwt:verify-key-set-file` ask for a file (the window adapter
+    /// connects its native dialogs while the event loop runs).
+    pub fn file_dialogs(&self) -> &Arc<FileDialogs> {
+        &self.file_dialogs
     }
 
     /// GitHub sign-in.

@@ -178,6 +178,7 @@ pub fn window(engine: &PluginEngine) -> (Value, Value) {
         allow_automation: false,
         opener: None,
         trust_prompt: None,
+        file_dialogs: None,
         observer: Some(Arc::clone(&probe) as Arc<dyn tollgate::app::driver::Observer>),
     };
     let sampler = HostSampler::start(Arc::clone(&probe));

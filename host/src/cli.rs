@@ -1,7 +1,6 @@
 //! Command-line parsing and dispatch. Every command goes through the same
 //! library path the app uses: the engine, the policy, the signer's checks.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -23,9 +22,6 @@ use tollgate::runtime::policy::{WORLDS, WorldSpec};
 use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use tollgate::worker::{WorkerOptions, WorkerSigner, default_worker_program};
 use zeroize::Zeroizing;
-
-/// The largest key file read.
-const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
 /// Tollgate: a desktop host whose plugins can reach only what their WIT
 /// world declares.
@@ -505,7 +501,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let key_file = key_file.ok_or_else(|| usage("INVALID_ARGS", "give --key-file and --alg, or --jwks"))?;
             let allowed = alg.iter().map(|a| a.parse()).collect::<Result<Vec<Algorithm>, _>>()?;
             let first = allowed.first().copied().ok_or_else(|| usage("INVALID_ARGS", "give at least one --alg"))?;
-            let key = read_key_file(&key_file, first)?;
+            let key = read_verifying_key_file(&key_file, first)?;
             let signer = builtin(&engine)?;
             let claims = signer.verify(token.trim(), &key, &allowed, leeway)?;
             println!("{}", serde_json::to_string_pretty(&claims).unwrap_or_default());
@@ -736,6 +732,7 @@ fn open_window(
         allow_automation,
         opener: Some(std::sync::Arc::clone(services.window_opener())),
         trust_prompt: Some(std::sync::Arc::clone(services.trust_prompt())),
+        file_dialogs: Some(std::sync::Arc::clone(services.file_dialogs())),
         observer: None,
     };
     tollgate::app::window::run(bridge, options).map_err(|e| {
@@ -790,39 +787,35 @@ fn parse_claims(text: &str) -> Result<Value, CliError> {
     Ok(claims)
 }
 
-/// Reads a key file (capped). For HMAC one trailing newline is dropped, so
-/// `echo secret > file` gives the secret the user typed.
+/// A private key file for `alg` in any form the app reads (PEM, DER or
+/// JWK; for HMAC the secret's bytes less one trailing newline).
 fn read_key_file(path: &Path, alg: Algorithm) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot read key file {}: {e}", path.display()), exit_status: 1 };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Err(JwtError::InvalidKey(format!("the key file is over {MAX_KEY_FILE_BYTES} bytes")).into());
-    }
-    if alg.is_hmac() {
-        let strip = if bytes.ends_with(b"\r\n") { 2 } else { usize::from(bytes.ends_with(b"\n")) };
-        let keep = bytes.len() - strip;
-        bytes.truncate(keep);
-    }
-    Ok(bytes)
+    tollgate::app::key_files::read_key_file(path, alg).map_err(|e| file_error(path, "key file", e))
 }
 
-/// A JSON Web Key Set file, read up to the key set's cap (one byte more
-/// is enough to refuse it).
-fn read_key_set_file(path: &Path) -> Result<String, CliError> {
-    let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot read key set {}: {e}", path.display()), exit_status: 1 };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut text = String::new();
-    file.take(tollgate::jwt::MAX_KEY_SET_BYTES as u64 + 1).read_to_string(&mut text).map_err(io)?;
-    if text.len() > tollgate::jwt::MAX_KEY_SET_BYTES {
-        return Err(CliError {
-            code: "INVALID_INPUT",
-            message: format!("the key set {} is over {} bytes", path.display(), tollgate::jwt::MAX_KEY_SET_BYTES),
-            exit_status: 1,
-        });
+/// The key `jwt verify` checks with: a public key file as it is, or an
+/// HMAC secret as [`read_key_file`] reads it.
+fn read_verifying_key_file(path: &Path, alg: Algorithm) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    if alg.is_hmac() {
+        return read_key_file(path, alg);
     }
-    Ok(text)
+    tollgate::app::key_files::read_capped(path, tollgate::app::key_files::MAX_KEY_FILE_BYTES).map_err(|e| file_error(path, "key file", e))
+}
+
+/// A JSON Web Key Set file's text, read up to the key set's cap.
+fn read_key_set_file(path: &Path) -> Result<String, CliError> {
+    tollgate::app::key_files::read_key_set_file(path).map_err(|e| file_error(path, "key set", e))
+}
+
+fn file_error(path: &Path, what: &str, e: tollgate::app::key_files::ReadError) -> CliError {
+    use tollgate::app::key_files::ReadError;
+    let code = match e {
+        ReadError::Key(k) => return k.into(),
+        ReadError::Io(_) => "IO_ERROR",
+        _ if what == "key file" => "INVALID_KEY",
+        _ => "INVALID_INPUT",
+    };
+    CliError { code, message: format!("cannot read {what} {}: {e}", path.display()), exit_status: 1 }
 }
 
 fn scaffold_error(e: scaffold::ScaffoldError) -> CliError {

@@ -64,9 +64,9 @@ const randomHex = (bytes) => Array.from(crypto.getRandomValues(new Uint8Array(by
 
 /// A refused bridge call as page script saw it.
 #[derive(Debug, Clone)]
-struct Refusal {
-    code: String,
-    message: String,
+pub(crate) struct Refusal {
+    pub(crate) code: String,
+    pub(crate) message: String,
     details: Value,
     request_id: String,
 }
@@ -164,7 +164,7 @@ impl App {
     }
 
     /// `tollgate.invoke(channel, request)` from page script.
-    fn invoke(&self, channel: &str, request: Value) -> Result<Value, Refusal> {
+    pub(crate) fn invoke(&self, channel: &str, request: Value) -> Result<Value, Refusal> {
         settled(&self.run("return await settle(tollgate.invoke(args[0], args[1]));", &[json!(channel), request]))
     }
 
@@ -564,6 +564,11 @@ fn page_script_reaches_every_json_channel() {
     refused("plugins:trust", json!({ "sha256": "0".repeat(64) }), "NOT_FOUND");
     refused("auth:select-installation", json!({ "installationId": 1 }), "UNAUTHORIZED");
     refused("events:subscribe", json!({ "event": "diag:nothing" }), "NOT_FOUND");
+    // The host's file dialogs open only right after a real click or key
+    // press in the window; page script alone gets none.
+    refused("keys:import-file", json!({ "algorithm": "ES256" }), "IPC_FORBIDDEN");
+    refused("keys:save-jwks", json!({}), "IPC_FORBIDDEN");
+    refused("jwt:verify-key-set-file", json!({ "token": signed }), "IPC_FORBIDDEN");
 
     let missed: Vec<_> = declared.difference(&called).collect();
     assert!(missed.is_empty(), "JSON channels no call here reaches: {missed:?}");

@@ -605,3 +605,154 @@ fn relative_times_in_the_claims_are_shown_resolved_before_generating() {
     assert_eq!(signed("iat") - signed("nbf"), 30);
     assert!((0..=60).contains(&(signed("auth_time") - auth_time)), "the preview showed {auth_time}, the token says {}", signed("auth_time"));
 }
+
+// ---------------------------------------------------------------------------
+// The host's file dialogs (issue 19), driven as a person would: the click
+// that opens one is a real pointer click on the X display (xdotool, XTEST),
+// and the dialog is found there and answered with the keyboard, as a user
+// types a path into GTK's chooser.
+
+/// How long a dialog may take to appear.
+const DIALOG_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn xdotool(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("xdotool").args(args).output().unwrap_or_else(|e| panic!("xdotool {args:?}: {e} (./bootstrap installs xdotool)"))
+}
+
+/// The X window ids of toplevels titled exactly `title`.
+fn x_windows_titled(title: &str) -> Vec<String> {
+    let out = xdotool(&["search", "--onlyvisible", "--name", &format!("^{}$", regex_escape(title))]);
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().flat_map(|c| if "()[]{}.*+?^$|\\".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
+}
+
+/// Waits for the host's dialog titled `title`, types `path` into its
+/// location field and presses Enter.
+fn pick_in_dialog(app: &App, title: &str, path: &Path, saves: bool) {
+    let started = Instant::now();
+    let window = loop {
+        if let Some(w) = x_windows_titled(title).pop() {
+            break w;
+        }
+        assert!(started.elapsed() < DIALOG_TIMEOUT, "no dialog titled {title:?} within {DIALOG_TIMEOUT:?}\n{}", app.diagnosis());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // GTK takes a moment to map its widgets and take the focus.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(xdotool(&["windowfocus", "--sync", &window]).status.success(), "focus the dialog");
+    // Open: Ctrl+L shows the location field. Save: the name field has the
+    // focus, with its name selected; a full path there picks the folder too.
+    let keys: &[&str] = if saves { &["ctrl+a"] } else { &["ctrl+l"] };
+    assert!(xdotool(&[&["key", "--clearmodifiers"][..], keys].concat()).status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    let text = path.to_str().expect("a UTF-8 path");
+    assert!(xdotool(&["type", "--delay", "20", text]).status.success(), "type the path");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(xdotool(&["key", "Return"]).status.success());
+    let started = Instant::now();
+    while !x_windows_titled(title).is_empty() {
+        assert!(started.elapsed() < DIALOG_TIMEOUT, "the dialog {title:?} stayed open after Enter\n{}", app.diagnosis());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Clicks `css` as a person does: the pointer moved over it on the X
+/// display and its button pressed (XTEST), so GTK delivers the click to the
+/// webview widget. WebDriver's own clicks go to the page without passing
+/// GTK, and the host does not count them as a user's input.
+fn click_as_a_person(app: &App, css: &str) {
+    let at = app.run(
+        "const e = document.querySelector(args[0]); e.scrollIntoView({ block: 'center', behavior: 'instant' }); await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); const r = e.getBoundingClientRect(); return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];",
+        &[json!(css)],
+    );
+    let (x, y) = (at[0].as_i64().expect("x"), at[1].as_i64().expect("y"));
+    let main = x_windows_titled("Tollgate").pop().unwrap_or_else(|| panic!("the main window on the X display\n{}", app.diagnosis()));
+    let out = xdotool(&["mousemove", "--sync", "--window", &main, &x.to_string(), &y.to_string(), "click", "1"]);
+    assert!(out.status.success(), "xdotool click: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// No dialog titled `title` shows for a while.
+fn assert_no_dialog(title: &str, what: &str) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1500) {
+        assert!(x_windows_titled(title).is_empty(), "{what}: a dialog titled {title:?} opened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_user_imports_a_key_file_saves_the_jwks_and_verifies_against_it_through_the_hosts_dialogs() {
+    ensure_secret_service();
+    let files = tempfile::tempdir().expect("a folder for the user's files");
+    let key_path = files.path().join("signing-key.pem");
+    std::fs::write(&key_path, fixture("p256.pem")).expect("write the key file");
+    let jwks_path = files.path().join("verifier-jwks.json");
+    let want_thumbprint = tollgate::jwt::public_key(tollgate::jwt::Algorithm::ES256, fixture("p256.pem").as_bytes(), None)
+        .expect("the fixture's public key")
+        .expect("asymmetric")
+        .thumbprint;
+
+    let app = App::launch();
+    let user = User { app: &app };
+
+    // A hostile page, before any input: no dialog, a typed refusal, and a
+    // synthetic click (page script's own) does not count as the user's.
+    let refusal = app.invoke("keys:import-file", json!({ "algorithm": "ES256" })).expect_err("no input, no dialog");
+    assert_no_dialog("Import key file", "page script's call");
+    assert_eq!(refusal.code, "IPC_FORBIDDEN", "{}", refusal.message);
+    assert!(refusal.message.contains("click or key press"), "{}", refusal.message);
+    start_new_profile(&app);
+    user.choose("#profile-algorithm", "ES256");
+    // WebDriver's clicks above reach the page, not GTK; the host saw no
+    // input. Page script's own click is not one either.
+    app.run("document.querySelector('#key-import').click();", &[]);
+    assert_no_dialog("Import key file", "a click made by page script");
+    wait_until(&app, "the refusal shown", "return !document.querySelector('#profile-error').hidden || !document.querySelector('#profile-key-error').hidden;");
+
+    // The user's click: the host's dialog; the path typed there; the key
+    // read, checked and sealed by the host.
+    click_as_a_person(&app, "#key-import");
+    pick_in_dialog(&app, "Import key file", &key_path, false);
+    wait_until(&app, "the imported key's note", "return !document.querySelector('#key-made').hidden && document.querySelector('#key-public-pem').textContent.length > 0;");
+    let note = app.text("#key-made-text");
+    assert!(note.contains("read from a file by Tollgate") && note.contains(&want_thumbprint), "{note}");
+    screenshot(&app, "profiles-key-imported.png");
+    let page = app.run("return document.documentElement.outerHTML + document.querySelector('#profile-key').value;", &[]);
+    let page = page.as_str().unwrap_or_default();
+    assert!(!page.contains("PRIVATE KEY"), "the private key reached the page");
+    assert!(!page.contains(&*files.path().to_string_lossy()), "the page learned where the file is");
+    user.type_into("#profile-name", "Imported ES256");
+    user.type_into("#profile-claims", r#"{"sub": "imported", "aud": "tollgate-e2e"}"#);
+    user.click("#profile-save");
+    user.wait_editing("Imported ES256");
+    let token = user.generate(None);
+    let pem = fixture("p256.pub.pem");
+    let claims = verify_natively(&token, Algorithm::ES256, &DecodingKey::from_ec_pem(pem.as_bytes()).expect("the fixture's PEM"), "tollgate-e2e");
+    assert_eq!(claims["sub"], "imported");
+
+    // "Save JWKS…": the host's save dialog; the file holds the key under
+    // its thumbprint, and that key verifies the token natively.
+    click_as_a_person(&app, "#jwks-save");
+    pick_in_dialog(&app, "Save the key set (JWKS)", &jwks_path, true);
+    wait_until(&app, "the JWKS saved", "return document.querySelector('#jwks-save').textContent === 'Saved 1 key';");
+    let saved: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&std::fs::read(&jwks_path).expect("the JWKS file")).expect("a JWKS");
+    let jwk = saved.find(&want_thumbprint).expect("the key under its thumbprint");
+    verify_natively(&token, Algorithm::ES256, &DecodingKey::from_jwk(jwk).expect("a key from the JWK"), "tollgate-e2e");
+    assert!(!String::from_utf8_lossy(&std::fs::read(&jwks_path).expect("read")).contains("\"d\""), "no private member in the JWKS");
+
+    // The decoder: the token against the saved key set file, picked in the
+    // host's dialog.
+    user.click("#decode-generated");
+    wait_until(&app, "the token decoded", "return document.querySelector('#decoded-payload').textContent.length > 0;");
+    user.click("#keyset > summary");
+    click_as_a_person(&app, "#keyset-file");
+    pick_in_dialog(&app, "Choose a key set (JWKS)", &jwks_path, false);
+    wait_until(&app, "the verdict", "const r = document.querySelector('#keyset-result'); return !r.hidden && r.textContent !== 'Verifying…';");
+    let verdict = app.run("return [document.querySelector('#keyset-result').textContent, document.querySelector('#keyset-detail').textContent];", &[]);
+    assert_eq!(verdict[0], "Verified", "{verdict}");
+    assert!(verdict[1].as_str().unwrap_or_default().contains(&want_thumbprint), "{verdict}");
+    screenshot(&app, "key-set-file.png");
+}

@@ -20,9 +20,9 @@ import { ALGORITHMS, setFieldError, syncExpiry, syncKeyField, updateDirty, valid
 import { onGenerate, onVerify, openGeneratedInDecoder } from "./profiles/generate.js";
 import { scheduleLint } from "./profiles/lint.js";
 import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "./profiles/list.js";
-import { onCopyJwks, showStoredPublicKey } from "./profiles/public-key.js";
+import { onCopyJwks, onSaveJwks, showStoredPublicKey } from "./profiles/public-key.js";
 import { showResolvedTimes } from "./profiles/relative-times.js";
-import { onDelete, onMakeKey, saveProfile } from "./profiles/save.js";
+import { onDelete, onImportKeyFile, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
 
@@ -121,7 +121,9 @@ export function wireProfileEvents() {
     pdom.key.focus();
   });
   pdom.keyMake.addEventListener("click", () => void onMakeKey().then(updateDirty));
+  pdom.keyImport.addEventListener("click", () => void onImportKeyFile().then(updateDirty));
   pdom.jwksCopy.addEventListener("click", () => void onCopyJwks());
+  pdom.jwksSave.addEventListener("click", () => void onSaveJwks());
   pdom.keyKeep.addEventListener("click", () => {
     profileState.replacingKey = false;
     profileState.madeKey = null;

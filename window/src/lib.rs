@@ -1,7 +1,8 @@
 //! Tollgate's window: the tao + wry adapter over the bridge (`window`), the
 //! app's own scheme (`scheme`: the UI's files and the binary path), the
 //! page's assets and headers (`assets`), the main window's saved bounds
-//! (`window_state`), what the machine gives the window (`platform`: the
+//! (`window_state`), the host's file dialogs and the user input that
+//! allows them (`dialogs`), what the machine gives the window (`platform`: the
 //! WebKitGTK release, the display, the renderer sandbox), and the one seam through which anything that is not
 //! the app sees the window (`driver`).
 //!
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod assets;
+mod dialogs;
 pub mod driver;
 pub mod platform;
 mod scheme;

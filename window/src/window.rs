@@ -26,6 +26,7 @@ use wry::{NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder}
 use crate::driver::{self, Driver, DriverRequest, Observer, PageHandle};
 use crate::scheme::{Scheme, SchemeAnswer};
 use crate::assets::{AssetSource, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
+use tollgate_app::file_dialogs::{DialogKind, FileDialogs, Picked};
 use tollgate_app::trust_prompt::TrustPrompt;
 use tollgate_app::window_opener::WindowOpener;
 use tollgate_app::jwt::quarantine::QuarantineEntry;
@@ -61,6 +62,9 @@ pub struct WindowOptions {
     /// Where `plugins:trust` asks the user
     /// ([`AppServices::trust_prompt`](tollgate_app::AppServices::trust_prompt)).
     pub trust_prompt: Option<Arc<TrustPrompt>>,
+    /// Where the key channels ask for a file
+    /// ([`AppServices::file_dialogs`](tollgate_app::AppServices::file_dialogs)).
+    pub file_dialogs: Option<Arc<FileDialogs>>,
     /// What the audit, the bench or a test watches through the driver seam
     /// ([`crate::driver`]); the app passes none.
     pub observer: Option<Arc<dyn Observer>>,
@@ -113,6 +117,9 @@ pub(crate) enum UserEvent {
     /// Ask the user whether to trust a quarantined plugin again
     /// (`plugins:trust`), in a dialog the page can't script.
     ConfirmTrust(QuarantineEntry, std::sync::mpsc::Sender<bool>),
+    /// Open a file dialog over a window, if it saw a real click or key
+    /// press just before (`keys:import-file` and the like).
+    PickFile(WindowLabel, DialogKind, std::sync::mpsc::Sender<Picked>),
 }
 
 /// Events from the bridge go through the event loop to the webview.
@@ -184,6 +191,8 @@ struct Shell {
     /// context with the first webview.
     scheme: Rc<Scheme>,
     scheme_registered: bool,
+    /// The file dialogs and the input that allows them (dialogs.rs).
+    dialogs: crate::dialogs::Dialogs,
 }
 
 impl Shell {
@@ -283,6 +292,7 @@ impl Shell {
                 self.scheme_registered = true;
             }
             self.scheme.add_view(&view, label);
+            self.dialogs.watch(&view, label);
             watch_inspector(&view, label, Arc::clone(&self.bridge));
         }
         let refusal_bridge = Arc::clone(&self.bridge);
@@ -384,6 +394,7 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
             )
         },
         scheme_registered: false,
+        dialogs: crate::dialogs::Dialogs::default(),
     };
     let label = WindowLabel::Main;
     shell.open(label, &event_loop, window_state::load(&options.data_dir))?;
@@ -396,6 +407,10 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
     if let Some(prompt) = &options.trust_prompt {
         let proxy = Mutex::new(proxy.clone());
         prompt.connect(move |entry, answer| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::ConfirmTrust(entry, answer)).is_ok()));
+    }
+    if let Some(dialogs) = &options.file_dialogs {
+        let proxy = Mutex::new(proxy.clone());
+        dialogs.connect(move |window, kind, answer| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::PickFile(window, kind, answer)).is_ok()));
     }
 
     let mut screenshot = options.screenshot.clone();
@@ -427,6 +442,12 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
             Event::UserEvent(UserEvent::Open(window)) => shell.show(window, target),
             Event::UserEvent(UserEvent::ConfirmTrust(entry, answer)) => {
                 ask_to_trust(shell.windows.get(&WindowLabel::Main), &entry, answer);
+            }
+            Event::UserEvent(UserEvent::PickFile(window, kind, answer)) => {
+                use gtk::prelude::Cast;
+                use tao::platform::unix::WindowExtUnix;
+                let parent = shell.windows.get(&window).map(|w| w.gtk_window().clone());
+                shell.dialogs.pick(window, parent.as_ref().map(|w| w.upcast_ref()), kind, answer);
             }
             Event::UserEvent(UserEvent::PageReady) => {
                 screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -464,6 +485,9 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
     });
     if let Some(prompt) = &options.trust_prompt {
         prompt.disconnect();
+    }
+    if let Some(dialogs) = &options.file_dialogs {
+        dialogs.disconnect();
     }
     if let Some(opener) = &options.opener {
         opener.disconnect();

@@ -134,6 +134,7 @@ fn main() {
         allow_automation: false,
         opener: None,
         trust_prompt: None,
+        file_dialogs: None,
         observer: Some(Arc::clone(&probe) as Arc<dyn Observer>),
     };
     tollgate_window::run(Arc::new(bridge()), options).expect("the window ran");

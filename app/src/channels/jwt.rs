@@ -12,6 +12,8 @@ use ts_rs::TS;
 
 use crate::channels::{MAX_TOKEN_BYTES, READ};
 use crate::channels::{BASE, store_error, token_error};
+use crate::file_dialogs::DialogKind;
+use crate::key_files::read_key_set_file;
 use crate::services::AppServices;
 use crate::tokens::{self, GeneratedToken, KeySetInvalidReason, KeySetVerification, Verification};
 use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
@@ -174,6 +176,39 @@ impl Channel for VerifyTokenWithKeySet {
     }
 }
 
+/// `jwt:verify-key-set-file` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyKeySetFileRequest {
+    /// The token (compact JWS).
+    pub token: String,
+}
+
+/// `jwt:verify-key-set-file`.
+pub struct VerifyTokenWithKeySetFile;
+impl Channel for VerifyTokenWithKeySetFile {
+    type Request = VerifyKeySetFileRequest;
+    type Response = Option<KeySetVerification>;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:verify-key-set-file",
+        summary: "Opens the host's file dialog (only right after a click or key press in the window) for a JWKS file and verifies the token against it as jwt:verify-key-set does; null if cancelled. The page never learns the file's path.",
+        since: "1.10",
+        max_payload_bytes: MAX_TOKEN_BYTES + 64,
+        quota: Quota { per_second: 1, burst: 2 },
+        // A dialog the user answers, then plugin calls: the heavy lane.
+        execution: Execution::Heavy,
+        ..READ
+    };
+
+    fn validate(request: &VerifyKeySetFileRequest) -> Result<(), BridgeError> {
+        check_token_field(&request.token)
+    }
+
+    fn sanitize(request: VerifyKeySetFileRequest) -> VerifyKeySetFileRequest {
+        VerifyKeySetFileRequest { token: request.token.trim().to_owned() }
+    }
+}
+
 /// Registers `jwt:decode` (where the contract has always listed it: after
 /// `plugins:*`).
 pub fn register_decode(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
@@ -217,12 +252,27 @@ pub fn register_tokens(registry: &mut ChannelRegistry, services: &Arc<AppService
 
     let s = Arc::clone(services);
     registry.register::<VerifyTokenWithKeySet, _>(move |_, req: VerifyKeySetRequest| {
-        if let Some(why) = jwe_explanation(&req.token) {
-            return Ok(KeySetVerification { valid: false, reason: Some(KeySetInvalidReason::Malformed), message: Some(why), key: None, keys_tried: 0 });
-        }
-        tokens::verify_with_key_set(&s.signer(), &req.token, &req.key_set, 0).map_err(token_error)
+        verify_against_key_set(&s, &req.token, &req.key_set)
+    })?;
+
+    let s = Arc::clone(services);
+    registry.register::<VerifyTokenWithKeySetFile, _>(move |ctx, req: VerifyKeySetFileRequest| {
+        let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::OpenKeySet)? else {
+            return Ok(None);
+        };
+        let key_set = read_key_set_file(&path)?;
+        verify_against_key_set(&s, &req.token, &key_set).map(Some)
     })?;
     Ok(())
+}
+
+/// `token` against the JWKS `key_set` (`jwt:verify-key-set` and its file
+/// form); a JWE is answered as malformed, not tried.
+fn verify_against_key_set(s: &AppServices, token: &str, key_set: &str) -> Result<KeySetVerification, BridgeError> {
+    if let Some(why) = jwe_explanation(token) {
+        return Ok(KeySetVerification { valid: false, reason: Some(KeySetInvalidReason::Malformed), message: Some(why), key: None, keys_tried: 0 });
+    }
+    tokens::verify_with_key_set(&s.signer(), token, key_set, 0).map_err(token_error)
 }
 
 /// The `token` field of `jwt:decode` and `jwt:verify`: not blank, within

@@ -16,6 +16,8 @@ use crate::bridge::{BridgeError, ErrorCode};
 use crate::channels::profiles::ProfileRef;
 use crate::channels::{BASE, secrets_error, store_error};
 use crate::jwt::{Algorithm, JwtError, PublicKey, SigningKey, generate};
+use crate::file_dialogs::DialogKind;
+use crate::key_files::{read_key_file, write_public_file};
 use crate::secrets::KeyBinding;
 use crate::services::AppServices;
 use crate::store::profiles::algorithm_name;
@@ -137,6 +139,63 @@ impl Channel for Jwks {
     };
 }
 
+/// The contract version that added the host's file dialogs.
+const DIALOGS_SINCE: &str = "1.10";
+
+/// `keys:import-file` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportKeyFileRequest {
+    /// The algorithm the key is for; the file must hold a key of its type.
+    #[ts(as = "Algorithm")]
+    #[serde(with = "algorithm_name")]
+    pub algorithm: Algorithm,
+}
+
+/// `keys:save-jwks` response.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedKeySet {
+    /// Whether a file was written (false: the user cancelled).
+    pub saved: bool,
+    /// How many keys the set holds.
+    pub keys: u32,
+}
+
+/// `keys:import-file`.
+pub struct ImportKeyFile;
+impl Channel for ImportKeyFile {
+    type Request = ImportKeyFileRequest;
+    type Response = Option<GeneratedKey>;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "keys:import-file",
+        summary: "Opens the host's file dialog (only right after a click or key press in the window); reads the key file the user picks (PEM, DER or JWK), checks it for the algorithm and seals it. Answers the sealed key and the public half, or null if cancelled; never the file's path or bytes.",
+        quota: Quota { per_second: 1, burst: 2 },
+        // It may create the master key in the keychain.
+        state_changing: true,
+        // It holds a thread while the user picks.
+        execution: Execution::Heavy,
+        since: DIALOGS_SINCE,
+        ..BASE
+    };
+}
+
+/// `keys:save-jwks`.
+pub struct SaveJwks;
+impl Channel for SaveJwks {
+    type Request = Empty;
+    type Response = SavedKeySet;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "keys:save-jwks",
+        summary: "Opens the host's save dialog (only right after a click or key press in the window) and writes the JWKS of every asymmetric profile where the user says; the page never learns where.",
+        quota: Quota { per_second: 1, burst: 2 },
+        state_changing: true,
+        execution: Execution::Heavy,
+        since: DIALOGS_SINCE,
+        ..BASE
+    };
+}
+
 /// Registers `keys:*` against `services`.
 pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
     let s = Arc::clone(services);
@@ -152,6 +211,28 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
     })?;
     let s = Arc::clone(services);
     registry.register::<Jwks, _>(move |_, _: Empty| key_set(&s))?;
+    let s = Arc::clone(services);
+    registry.register::<ImportKeyFile, _>(move |ctx, req: ImportKeyFileRequest| {
+        let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::OpenKeyFile)? else {
+            return Ok(None);
+        };
+        let material = read_key_file(&path, req.algorithm)?;
+        seal_new_key(&s, req.algorithm, &material).map(Some)
+    })?;
+    let s = Arc::clone(services);
+    registry.register::<SaveJwks, _>(move |ctx, _: Empty| {
+        // The set first: a keychain error is better said before the user
+        // picks a place than after.
+        let set = key_set(&s)?;
+        let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::SaveKeySet)? else {
+            return Ok(SavedKeySet { saved: false, keys: 0 });
+        };
+        let mut text = serde_json::to_vec_pretty(&set).map_err(|e| BridgeError::new(ErrorCode::InternalError, e.to_string()))?;
+        text.push(b'\n');
+        write_public_file(&path, &text).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, format!("the key set could not be written there: {e}")))?;
+        tracing::info!(keys = set.keys.len(), "saved the key set where the user chose");
+        Ok(SavedKeySet { saved: true, keys: u32::try_from(set.keys.len()).unwrap_or(u32::MAX) })
+    })?;
     Ok(())
 }
 
@@ -172,12 +253,16 @@ fn key_error(e: JwtError) -> BridgeError {
 }
 
 fn generate_key(s: &AppServices, req: GenerateKeyRequest) -> Result<GeneratedKey, BridgeError> {
-    let alg = req.algorithm;
-    let material = generate(alg, req.rsa_bits.map(usize::from)).map_err(key_error)?;
-    // The new key goes through the same check as a typed one.
+    let material = generate(req.algorithm, req.rsa_bits.map(usize::from)).map_err(key_error)?;
+    seal_new_key(s, req.algorithm, &material)
+}
+
+/// A key made or read by the host, checked like a typed one and sealed
+/// for a profile not yet saved.
+fn seal_new_key(s: &AppServices, alg: Algorithm, material: &[u8]) -> Result<GeneratedKey, BridgeError> {
     let key = SigningKey::new(alg, Zeroizing::new(material.to_vec())).map_err(key_error)?;
     let public_key = key.public_key(None).map_err(key_error)?.map(PublicKeyInfo::from);
-    let encrypted_key = s.secrets().seal(&material, KeyBinding::unassigned(alg)).map_err(secrets_error)?;
+    let encrypted_key = s.secrets().seal(material, KeyBinding::unassigned(alg)).map_err(secrets_error)?;
     Ok(GeneratedKey { encrypted_key, public_key })
 }
 

@@ -225,6 +225,7 @@ pub fn run_page_cases(
         allow_automation: false,
         opener: Some(Arc::clone(services.window_opener())),
         trust_prompt: Some(Arc::clone(services.trust_prompt())),
+        file_dialogs: Some(Arc::clone(services.file_dialogs())),
         observer: Some(Arc::new(AuditObserver { record: env.record(), driver: Mutex::new(Some(driver_tx)) })),
     };
 

@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * The decoder's "Verify against a key set": the pasted token against a
- * pasted JSON Web Key Set, through `jwt:verify-key-set`. The host picks the
+ * pasted JSON Web Key Set, through `jwt:verify-key-set`, or against a key
+ * set file the user picks in the host's own dialog
+ * (`jwt:verify-key-set-file`; the page never learns the path). The host picks the
  * key by the token's `kid` and the algorithm by the key; this module shows
  * which key matched, or why none did.
  *
@@ -14,6 +16,7 @@ import { byId } from "../dom.js";
 const dom = {
   input: byId("keyset-input", HTMLTextAreaElement),
   verify: byId("keyset-verify", HTMLButtonElement),
+  file: byId("keyset-file", HTMLButtonElement),
   result: byId("keyset-result", HTMLElement),
   detail: byId("keyset-detail", HTMLElement),
 };
@@ -51,39 +54,75 @@ export function resetKeySet() {
   dom.result.hidden = true;
   dom.detail.hidden = true;
   dom.verify.disabled = false;
+  dom.file.disabled = false;
+}
+
+/**
+ * Shows the host's verdict.
+ * @param {KeySetVerification} answer
+ */
+function showVerdict(answer) {
+  const key = answer.key;
+  const which = key ? `key ${key.kid ?? "(no kid)"} · ${key.algorithm} · thumbprint ${key.thumbprint}` : "";
+  if (answer.valid) {
+    show("Verified", "ok", `Signed by ${which}`);
+  } else {
+    const reason = answer.reason ? REASONS[answer.reason] ?? answer.reason : "Not valid";
+    const detail = [answer.message ?? "", which ? `Key: ${which}` : ""].filter((s) => s !== "").join(" · ");
+    show(reason, key ? "warn" : "danger", detail);
+  }
+}
+
+/**
+ * Runs one verification, dropping its answer if another started since.
+ * @param {() => Promise<KeySetVerification | null>} ask
+ */
+async function verify(ask) {
+  const mine = ++seq;
+  dom.verify.disabled = true;
+  dom.file.disabled = true;
+  show("Verifying…", "neutral", "");
+  try {
+    const answer = await ask();
+    if (mine !== seq) return;
+    if (answer === null) {
+      dom.result.hidden = true;
+      dom.detail.hidden = true;
+    } else {
+      showVerdict(answer);
+    }
+  } catch (reason) {
+    if (mine !== seq) return;
+    const error = asShownError(reason);
+    show(error.code === "INVALID_INPUT" ? "Key set refused" : "Could not verify", "danger", error.message);
+  } finally {
+    if (mine === seq) {
+      dom.verify.disabled = false;
+      dom.file.disabled = false;
+    }
+  }
 }
 
 /** @param {() => string} currentToken the decoder's token, as it would be decoded */
 export function wireKeySet(currentToken) {
   dom.input.addEventListener("input", resetKeySet);
-  dom.verify.addEventListener("click", async () => {
-    const mine = ++seq;
+  dom.verify.addEventListener("click", () => {
     const token = currentToken();
     const keySet = dom.input.value;
     if (token === "" || keySet.trim() === "") {
+      seq++;
       show("Paste a token and a key set", "neutral", "");
       return;
     }
-    dom.verify.disabled = true;
-    show("Verifying…", "neutral", "");
-    try {
-      const answer = await bridge().invoke("jwt:verify-key-set", { token, keySet });
-      if (mine !== seq) return;
-      const key = answer.key;
-      const which = key ? `key ${key.kid ?? "(no kid)"} · ${key.algorithm} · thumbprint ${key.thumbprint}` : "";
-      if (answer.valid) {
-        show("Verified", "ok", `Signed by ${which}`);
-      } else {
-        const reason = answer.reason ? REASONS[answer.reason] ?? answer.reason : "Not valid";
-        const detail = [answer.message ?? "", which ? `Key: ${which}` : ""].filter((s) => s !== "").join(" · ");
-        show(reason, key ? "warn" : "danger", detail);
-      }
-    } catch (reason) {
-      if (mine !== seq) return;
-      const error = asShownError(reason);
-      show(error.code === "INVALID_INPUT" ? "Key set refused" : "Could not verify", "danger", error.message);
-    } finally {
-      if (mine === seq) dom.verify.disabled = false;
+    void verify(() => bridge().invoke("jwt:verify-key-set", { token, keySet }));
+  });
+  dom.file.addEventListener("click", () => {
+    const token = currentToken();
+    if (token === "") {
+      seq++;
+      show("Paste a token first", "neutral", "");
+      return;
     }
+    void verify(() => bridge().invoke("jwt:verify-key-set-file", { token }));
   });
 }

@@ -69,16 +69,19 @@ export function syncKeyField() {
     : "PKCS#8 or traditional PEM. Sealed by the OS keychain when you save.";
   const made = madeKeyFits() ? profileState.madeKey : null;
   pdom.key.disabled = made !== null;
+  const verb = made?.source === "imported" ? "read from a file by" : "generated in";
   if (made) {
     pdom.key.value = "";
-    pdom.key.placeholder = "Generated in Tollgate: the private key stays sealed in the app.";
+    pdom.key.placeholder = made.source === "imported"
+      ? "Read from a file by Tollgate: the private key stays sealed in the app."
+      : "Generated in Tollgate: the private key stays sealed in the app.";
   }
   pdom.keyMade.hidden = made === null;
   pdom.keyMadeText.textContent = made === null
     ? ""
     : made.publicKey
-      ? `New ${pdom.algorithm.value} key generated in Tollgate; the private key never reached this page. Thumbprint (kid): ${made.publicKey.thumbprint}`
-      : `New ${pdom.algorithm.value} secret generated in Tollgate; it never reached this page and has no public half.`;
+      ? `${made.source === "imported" ? "The" : "New"} ${pdom.algorithm.value} key ${verb} Tollgate; the private key never reached this page. Thumbprint (kid): ${made.publicKey.thumbprint}`
+      : `${made.source === "imported" ? "The" : "New"} ${pdom.algorithm.value} secret ${verb} Tollgate; it never reached this page and has no public half.`;
   pdom.keyPublic.hidden = !made?.publicKey;
   pdom.keyPublicPem.textContent = made?.publicKey?.pem ?? "";
 }

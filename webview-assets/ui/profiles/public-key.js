@@ -2,7 +2,8 @@
 /**
  * Public keys out: the stored profile's public key under its sealed key
  * (`keys:public`), and a JWKS of every profile with one (`keys:jwks`) on
- * the clipboard, for the services that verify the tokens. The page asks
+ * the clipboard, or saved to a file through the host's own dialog
+ * (`keys:save-jwks`), for the services that verify the tokens. The page asks
  * the host for them; it never holds a private key to derive them from.
  */
 import { bridge } from "../bridge.js";
@@ -55,5 +56,21 @@ export async function onCopyJwks() {
   button.textContent = label;
   setTimeout(() => {
     button.textContent = "Copy JWKS";
+  }, JWKS_FEEDBACK_MS);
+}
+
+/** Saves the JWKS to a file the user picks in the host's dialog. */
+export async function onSaveJwks() {
+  const button = pdom.jwksSave;
+  let label;
+  try {
+    const saved = await bridge().invoke("keys:save-jwks", {});
+    label = saved.saved ? `Saved ${saved.keys} key${saved.keys === 1 ? "" : "s"}` : "Not saved";
+  } catch {
+    label = "Save failed";
+  }
+  button.textContent = label;
+  setTimeout(() => {
+    button.textContent = "Save JWKS…";
   }, JWKS_FEEDBACK_MS);
 }

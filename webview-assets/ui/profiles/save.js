@@ -164,7 +164,7 @@ export async function onMakeKey() {
   setBusy(true, pdom.keyMake);
   try {
     const made = await bridge().invoke("keys:generate", { algorithm });
-    profileState.madeKey = { algorithm, encryptedKey: made.encryptedKey, publicKey: made.publicKey };
+    profileState.madeKey = { algorithm, encryptedKey: made.encryptedKey, publicKey: made.publicKey, source: "generated" };
     if (profileState.selected !== null) profileState.replacingKey = true;
     syncKeyField();
   } catch (reason) {
@@ -173,5 +173,34 @@ export async function onMakeKey() {
     showBanner(pdom.error, error, adviceFor(error));
   } finally {
     setBusy(false, pdom.keyMake);
+  }
+}
+
+/**
+ * "Import key file…": the host opens its own file dialog (it opens only
+ * right after a click it saw), reads the key the user picks, checks it for
+ * the algorithm shown and seals it. The page gets what "Generate" gives:
+ * the sealed key and the public half; never the file, its path or the key.
+ */
+export async function onImportKeyFile() {
+  if (profileState.busy) return;
+  const algorithm = pdom.algorithm.value;
+  if (!isAlgorithm(algorithm)) return;
+  setFieldError("key", null);
+  showBanner(pdom.error, null);
+  setBusy(true, pdom.keyImport);
+  try {
+    const read = await bridge().invoke("keys:import-file", { algorithm });
+    if (read === null) return;
+    profileState.madeKey = { algorithm, encryptedKey: read.encryptedKey, publicKey: read.publicKey, source: "imported" };
+    if (profileState.selected !== null) profileState.replacingKey = true;
+    syncKeyField();
+  } catch (reason) {
+    const error = asShownError(reason);
+    noteKeychain(error);
+    if (error.code === "INVALID_INPUT") setFieldError("key", error.message);
+    else showBanner(pdom.error, error, adviceFor(error));
+  } finally {
+    setBusy(false, pdom.keyImport);
   }
 }

@@ -13,7 +13,7 @@ export const profileState = {
   selected: null,
   /** Whether the key field replaces the stored key. */
   replacingKey: false,
-  /** A key the host generated for the editor (sealed; the page never sees it), for the algorithm it was made for. @type {{ algorithm: string, encryptedKey: string, publicKey: PublicKeyInfo | null } | null} */
+  /** A key the host generated or read from a file for the editor (sealed; the page never sees it), for the algorithm it was made for. @type {{ algorithm: string, encryptedKey: string, publicKey: PublicKeyInfo | null, source: "generated" | "imported" } | null} */
   madeKey: null,
   /** Whether the keychain answered KEYCHAIN_UNAVAILABLE. */
   keychainDown: false,

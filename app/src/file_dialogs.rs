@@ -1,0 +1,161 @@
+//! Files the user picks in the host's own dialogs: a key file to import,
+//! a key set to verify against, where to save the app's JWKS (issue 19).
+//!
+//! The page asks; the window adapter decides whether a dialog opens and
+//! the user decides what it picks. The adapter opens one only if the
+//! asking window saw a real click or key press (a GDK input event on its
+//! webview, which page script can't synthesize) within
+//! [`GESTURE_WINDOW`] of the request, and each such input opens at most
+//! one dialog. One dialog is open at a time over all windows. The path the
+//! user picks stays in the host: channels answer what they made of the
+//! file, never where it was, and their errors don't name it.
+//!
+//! With no window adapter (tests, the fuzzer, the CLI) every request is
+//! refused as [`DialogRefusal::NoWindow`].
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::bridge::{BridgeError, ErrorCode, WindowLabel};
+
+/// How long after a click or key press the window it landed in may open a
+/// dialog. Browsers give a user activation 5 s; the host's own crossing
+/// takes milliseconds, so 2 s leaves room for a loaded machine.
+pub const GESTURE_WINDOW: Duration = Duration::from_secs(2);
+
+/// How long a request waits for the user to pick; a dialog left open
+/// longer answers nothing and the request counts as cancelled (the handler
+/// thread it holds is one of the heavy lane's few).
+pub const USER_PICK_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What a dialog is for: its title, its button, and which files it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogKind {
+    /// "Import key file": a private key (PEM, or a secret for HMAC).
+    OpenKeyFile,
+    /// "Choose a key set": a JWKS to verify a token against.
+    OpenKeySet,
+    /// "Save the key set": where the app's JWKS is written.
+    SaveKeySet,
+}
+
+impl DialogKind {
+    /// The dialog's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::OpenKeyFile => "Import key file",
+            Self::OpenKeySet => "Choose a key set (JWKS)",
+            Self::SaveKeySet => "Save the key set (JWKS)",
+        }
+    }
+
+    /// Whether the dialog picks a file to write (else one to read).
+    pub fn saves(self) -> bool {
+        matches!(self, Self::SaveKeySet)
+    }
+}
+
+/// Why no dialog opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DialogRefusal {
+    /// The window saw no click or key press of its own within
+    /// [`GESTURE_WINDOW`] (or that input already opened a dialog).
+    #[error("a file dialog opens only right after a click or key press in the window")]
+    NoGesture,
+    /// Another dialog is open.
+    #[error("another file dialog is open")]
+    Busy,
+    /// No window adapter runs, or the window is gone.
+    #[error("there is no window to open a file dialog over")]
+    NoWindow,
+}
+
+impl From<DialogRefusal> for BridgeError {
+    fn from(r: DialogRefusal) -> Self {
+        let code = match r {
+            DialogRefusal::NoGesture => ErrorCode::IpcForbidden,
+            DialogRefusal::Busy => ErrorCode::RateLimited,
+            DialogRefusal::NoWindow => ErrorCode::InternalError,
+        };
+        let e = BridgeError::new(code, r.to_string());
+        if r == DialogRefusal::Busy { e.with_details(serde_json::json!({ "retryAfterMs": 1000 })) } else { e }
+    }
+}
+
+/// The adapter's answer: the picked path, `None` when the user cancelled.
+pub type Picked = Result<Option<PathBuf>, DialogRefusal>;
+
+type Ask = Box<dyn Fn(WindowLabel, DialogKind, Sender<Picked>) -> bool + Send + Sync>;
+
+/// Where channels ask for a file dialog.
+#[derive(Default)]
+pub struct FileDialogs {
+    ask: Mutex<Option<Ask>>,
+}
+
+impl std::fmt::Debug for FileDialogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let connected = self.ask.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        f.debug_struct("FileDialogs").field("connected", &connected).finish()
+    }
+}
+
+impl FileDialogs {
+    /// The window adapter: `ask` opens `kind`'s dialog over the window (or
+    /// refuses) and sends the outcome on the sender; it returns whether
+    /// the request was delivered.
+    pub fn connect(&self, ask: impl Fn(WindowLabel, DialogKind, Sender<Picked>) -> bool + Send + Sync + 'static) {
+        *self.ask.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(ask));
+    }
+
+    /// The event loop ended: later requests are refused.
+    pub fn disconnect(&self) {
+        *self.ask.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// The file the user picked in `kind`'s dialog over `window`; `None`
+    /// when they cancelled, closed it, or took longer than
+    /// [`USER_PICK_TIMEOUT`]. Blocks while the dialog is open.
+    pub fn pick(&self, window: WindowLabel, kind: DialogKind) -> Picked {
+        let (tx, rx) = channel();
+        let delivered = self.ask.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(|ask| ask(window, kind, tx));
+        if !delivered {
+            return Err(DialogRefusal::NoWindow);
+        }
+        rx.recv_timeout(USER_PICK_TIMEOUT).unwrap_or(Ok(None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_adapter_picks_and_its_refusals_reach_the_caller() {
+        let dialogs = FileDialogs::default();
+        assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::OpenKeyFile), Err(DialogRefusal::NoWindow));
+        dialogs.connect(|_, kind, answer| answer.send(Ok(Some(PathBuf::from(kind.title())))).is_ok());
+        assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::SaveKeySet), Ok(Some(PathBuf::from("Save the key set (JWKS)"))));
+        dialogs.connect(|_, _, answer| answer.send(Err(DialogRefusal::NoGesture)).is_ok());
+        assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::OpenKeyFile), Err(DialogRefusal::NoGesture));
+        // A dialog that goes away without answering: cancelled.
+        dialogs.connect(|_, _, answer| {
+            drop(answer);
+            true
+        });
+        assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::OpenKeySet), Ok(None));
+        dialogs.disconnect();
+        assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::OpenKeyFile), Err(DialogRefusal::NoWindow));
+    }
+
+    #[test]
+    fn refusals_are_typed_errors_that_name_no_path() {
+        let e = BridgeError::from(DialogRefusal::NoGesture);
+        assert_eq!(e.code, ErrorCode::IpcForbidden);
+        let e = BridgeError::from(DialogRefusal::Busy);
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert!(e.to_string().contains("another file dialog"), "{e}");
+    }
+}
