@@ -674,6 +674,30 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.still_works(&r["ping"], "app:ping");
                 c.outcome()
             }),
+        case(page, ready, "page/file-dialog-without-the-user", "file-dialogs.js",
+            "keys:import-file, keys:save-jwks and jwt:verify-key-set-file from page script, directly, after every input page script can fake (click() on the app's own buttons, synthetic mouse and key events) and in a burst: no dialog opens (the window count stays), every call is refused IPC_FORBIDDEN (or RATE_LIMITED past the quota) at once, and each refusal is a DIALOG_REFUSED security event; no answer carries a path",
+            |page, env| {
+                let m = mark(env);
+                let before = page.windows().unwrap_or(usize::MAX);
+                let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhdWRpdCJ9.c2ln";
+                let r = run_or_fail!(page, include_str!("../pages/file-dialogs.js"), json!({ "waitMs": 3000, "token": token }));
+                let mut c = Checks::default();
+                let windows = page.windows().unwrap_or(usize::MAX);
+                c.expect(windows == before, format!("{windows} windows are shown, {before} before: a dialog opened"));
+                let answers = r["answers"].as_array().cloned().unwrap_or_default();
+                c.expect(answers.len() == 12, format!("{} answers of 12", answers.len()));
+                let forbidden = answers.iter().filter(|a| a["code"] == "IPC_FORBIDDEN").count();
+                let limited = answers.iter().filter(|a| a["code"] == "RATE_LIMITED").count();
+                c.expect(forbidden + limited == answers.len(), format!("answers other than IPC_FORBIDDEN or RATE_LIMITED: {answers:?}"));
+                c.expect(answers.iter().filter(|a| a["how"] != "burst").all(|a| a["code"] == "IPC_FORBIDDEN"), format!("a paced call was not IPC_FORBIDDEN: {answers:?}"));
+                let refused = events(env, m, "DIALOG_REFUSED", forbidden);
+                c.expect(refused.len() >= forbidden, format!("{} DIALOG_REFUSED events for {forbidden} refusals", refused.len()));
+                let text = r.to_string();
+                c.expect(!text.contains("/tmp") && !text.contains("/home") && !text.contains("/root"), "an answer names a path");
+                c.saw(format!("{forbidden} IPC_FORBIDDEN, {limited} RATE_LIMITED, {} DIALOG_REFUSED; {windows} window shown", refused.len()));
+                c.still_works(&r["ping"], "app:ping");
+                c.outcome()
+            }),
         case(page, ready, "page/navigate-within-origin", "navigate-within-origin.js + after-navigation.js",
             "after the page navigates to another page of the app's origin (allowed, not logged as refused), the new document has the client again and its calls work, while forged messages from it are still refused",
             |page, env| {
