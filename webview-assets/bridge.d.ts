@@ -262,6 +262,13 @@ token: string, };
 
 type KeyEncoding = "text" | "base64";
 
+type KeyFileDropped = { 
+/**
+ * How many files were dropped; only a drop of one is kept for
+ * `keys:import-dropped`.
+ */
+files: number, };
+
 type KeySet = { 
 /**
  * One JWK per asymmetric profile, in profile order.
@@ -953,6 +960,8 @@ interface TollgateChannels {
   "keys:jwks": { request: Empty, response: KeySet };
   /** Opens the host's file dialog (only right after a click or key press in the window); reads the key file the user picks (PEM, DER or JWK), checks it for the algorithm and seals it. Answers the sealed key and the public half, or null if cancelled; never the file's path or bytes. */
   "keys:import-file": { request: ImportKeyFileRequest, response: GeneratedKey | null };
+  /** Reads the key file the user dropped on the window (at most 60 s ago, once), checks it for the algorithm and seals it, as keys:import-file does; null when there is none. */
+  "keys:import-dropped": { request: ImportKeyFileRequest, response: GeneratedKey | null };
   /** Opens the host's save dialog (only right after a click or key press in the window) and writes the JWKS of every asymmetric profile where the user says; the page never learns where. */
   "keys:save-jwks": { request: Empty, response: SavedKeySet };
 }
@@ -974,6 +983,8 @@ interface TollgateEvents {
   "plugins:reloaded": PluginReloaded;
   /** A rebuilt dev plugin was refused; the previous one keeps serving. */
   "plugins:reload-failed": PluginReloadFailed;
+  /** The user dropped files on the window; the host holds one for keys:import-dropped (the page never gets the file). */
+  "keys:file-dropped": KeyFileDropped;
   /** A code to enter at the verification address, with its lifetime. */
   "auth:user-code": UserCode;
   /** Signed in: the user and their installations. */

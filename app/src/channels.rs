@@ -63,6 +63,7 @@ pub fn declare_events(events: &mut EventHub) {
     events.declare::<diag::DiagEchoEvent>();
     events.declare::<crate::dev_plugins::PluginReloadedEvent>();
     events.declare::<crate::dev_plugins::PluginReloadFailedEvent>();
+    events.declare::<keys::KeyFileDroppedEvent>();
 }
 
 /// Registers `app:*`, `plugins:*`, `jwt:decode` and `diag:*`, in that order.

@@ -10,13 +10,19 @@
 //! user picks stays in the host: channels answer what they made of the
 //! file, never where it was, and their errors don't name it.
 //!
+//! A key file dropped on the main window goes the same way: the adapter
+//! keeps WebKit from handing it to the page, holds its path here for
+//! [`DROP_VALID_FOR`], and announces `keys:file-dropped` (how many files,
+//! nothing else); `keys:import-dropped` then reads it in the host, once.
+//! The drop is the user's act, as a pick in a dialog is.
+//!
 //! With no window adapter (tests, the fuzzer, the CLI) every request is
 //! refused as [`DialogRefusal::NoWindow`].
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bridge::{BridgeError, ErrorCode, WindowLabel};
 
@@ -29,6 +35,9 @@ pub const GESTURE_WINDOW: Duration = Duration::from_secs(2);
 /// longer answers nothing and the request counts as cancelled (the handler
 /// thread it holds is one of the heavy lane's few).
 pub const USER_PICK_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long a dropped file waits for `keys:import-dropped`.
+pub const DROP_VALID_FOR: Duration = Duration::from_secs(60);
 
 /// What a dialog is for: its title, its button, and which files it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,10 +98,11 @@ pub type Picked = Result<Option<PathBuf>, DialogRefusal>;
 
 type Ask = Box<dyn Fn(WindowLabel, DialogKind, Sender<Picked>) -> bool + Send + Sync>;
 
-/// Where channels ask for a file dialog.
+/// Where channels ask for a file dialog, and where a dropped file waits.
 #[derive(Default)]
 pub struct FileDialogs {
     ask: Mutex<Option<Ask>>,
+    dropped: Mutex<Option<(WindowLabel, PathBuf, Instant)>>,
 }
 
 impl std::fmt::Debug for FileDialogs {
@@ -126,6 +136,26 @@ impl FileDialogs {
         }
         rx.recv_timeout(USER_PICK_TIMEOUT).unwrap_or(Ok(None))
     }
+
+    /// The window adapter: the user dropped one file on `window` (the last
+    /// drop replaces an earlier one).
+    pub fn dropped(&self, window: WindowLabel, path: PathBuf) {
+        *self.dropped.lock().unwrap_or_else(PoisonError::into_inner) = Some((window, path, Instant::now()));
+    }
+
+    /// The file dropped on `window` within [`DROP_VALID_FOR`], taken: it
+    /// is read at most once.
+    pub fn take_dropped(&self, window: WindowLabel) -> Option<PathBuf> {
+        let mut slot = self.dropped.lock().unwrap_or_else(PoisonError::into_inner);
+        match slot.take() {
+            Some((w, path, at)) if w == window && at.elapsed() <= DROP_VALID_FOR => Some(path),
+            Some(other) if other.0 != window => {
+                *slot = Some(other);
+                None
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +178,19 @@ mod tests {
         assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::OpenKeySet), Ok(None));
         dialogs.disconnect();
         assert_eq!(dialogs.pick(WindowLabel::Main, DialogKind::OpenKeyFile), Err(DialogRefusal::NoWindow));
+    }
+
+    #[test]
+    fn a_dropped_file_is_taken_once_by_its_own_window_while_fresh() {
+        let dialogs = FileDialogs::default();
+        assert_eq!(dialogs.take_dropped(WindowLabel::Main), None);
+        dialogs.dropped(WindowLabel::Main, PathBuf::from("/k.pem"));
+        assert_eq!(dialogs.take_dropped(WindowLabel::About), None, "another window's drop");
+        assert_eq!(dialogs.take_dropped(WindowLabel::Main), Some(PathBuf::from("/k.pem")));
+        assert_eq!(dialogs.take_dropped(WindowLabel::Main), None, "read once");
+        let stale = Instant::now().checked_sub(DROP_VALID_FOR + Duration::from_secs(1)).expect("past");
+        *dialogs.dropped.lock().unwrap_or_else(PoisonError::into_inner) = Some((WindowLabel::Main, PathBuf::from("/old.pem"), stale));
+        assert_eq!(dialogs.take_dropped(WindowLabel::Main), None, "too old");
     }
 
     #[test]

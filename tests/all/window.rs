@@ -530,6 +530,8 @@ fn page_script_reaches_every_json_channel() {
     );
     assert_eq!(ok("keys:public", json!({ "id": es["id"] }))["publicKey"]["thumbprint"], made["publicKey"]["thumbprint"]);
     let jwks = ok("keys:jwks", json!({}));
+    // Nothing was dropped on the window: nothing to read.
+    assert_eq!(ok("keys:import-dropped", json!({ "algorithm": "ES256" })), Value::Null);
     assert_eq!(jwks["keys"][0]["kid"], made["publicKey"]["thumbprint"], "{jwks}");
     ok("profiles:delete", json!({ "id": es["id"] }));
     let generated = ok("jwt:generate", json!({ "profileId": id }));

@@ -756,3 +756,79 @@ fn a_user_imports_a_key_file_saves_the_jwks_and_verifies_against_it_through_the_
     assert!(verdict[1].as_str().unwrap_or_default().contains(&want_thumbprint), "{verdict}");
     screenshot(&app, "key-set-file.png");
 }
+
+/// The window's position and size on the X display, as xdotool says.
+fn x_geometry(window: &str) -> (i64, i64, i64, i64) {
+    let out = xdotool(&["getwindowgeometry", "--shell", window]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let get = |key: &str| -> i64 {
+        text.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("{key} in {text}"))
+    };
+    (get("X"), get("Y"), get("WIDTH"), get("HEIGHT"))
+}
+
+#[test]
+fn a_key_file_dropped_on_the_window_goes_to_the_host_and_never_to_the_page() {
+    ensure_secret_service();
+    let files = tempfile::tempdir().expect("a folder for the user's files");
+    let key_path = files.path().join("dropped-key.pem");
+    std::fs::write(&key_path, fixture("p256.pem")).expect("write the key file");
+    let want_thumbprint = tollgate::jwt::public_key(tollgate::jwt::Algorithm::ES256, fixture("p256.pem").as_bytes(), None)
+        .expect("the fixture's public key")
+        .expect("asymmetric")
+        .thumbprint;
+    let app = App::launch();
+    let user = User { app: &app };
+    start_new_profile(&app);
+    user.choose("#profile-algorithm", "ES256");
+    // A hostile page does what a page must to be given a dropped file:
+    // accept the drag, and read the files of the drop.
+    app.run(
+        "window.__drops = []; for (const type of ['dragenter', 'dragover']) document.addEventListener(type, (e) => e.preventDefault(), true); document.addEventListener('drop', async (e) => { e.preventDefault(); const f = e.dataTransfer && e.dataTransfer.files; window.__drops.push({ files: f ? f.length : 0, text: f && f.length ? await f[0].text() : '' }); }, true);",
+        &[],
+    );
+
+    // A file manager's drag, by the pointer, onto the window.
+    let main = x_windows_titled("Tollgate").pop().expect("the main window");
+    let (mx, my, mw, mh) = x_geometry(&main);
+    let mut source = std::process::Command::new("/usr/bin/python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/drag-source.py"))
+        .args([key_path.to_str().expect("utf-8"), "1110", "10"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the drag source (python3-gi)");
+    let started = Instant::now();
+    let source_window = loop {
+        if let Some(w) = x_windows_titled("Tollgate drag source").pop() {
+            break w;
+        }
+        assert!(started.elapsed() < DIALOG_TIMEOUT, "the drag source never showed");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let (sx, sy, sw, sh) = x_geometry(&source_window);
+    let (from_x, from_y) = (sx + sw / 2, sy + sh / 2);
+    let (to_x, to_y) = (mx + mw / 2, my + mh / 2);
+    let step = |x: i64, y: i64| assert!(xdotool(&["mousemove", "--sync", &x.to_string(), &y.to_string()]).status.success());
+    step(from_x, from_y);
+    assert!(xdotool(&["mousedown", "1"]).status.success());
+    for i in 1..=20 {
+        step(from_x + (to_x - from_x) * i / 20, from_y + (to_y - from_y) * i / 20);
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(xdotool(&["mouseup", "1"]).status.success());
+
+    wait_until(&app, "the dropped key read by the host", "return !document.querySelector('#key-made').hidden && document.querySelector('#key-public-pem').textContent.length > 0;");
+    let note = app.text("#key-made-text");
+    assert!(note.contains("read from a file by Tollgate") && note.contains(&want_thumbprint), "{note}");
+    let drops = app.run("return window.__drops;", &[]);
+    assert_eq!(drops, json!([]), "the page was handed the dropped file");
+    let page = app.run("return document.documentElement.outerHTML;", &[]);
+    assert!(!page.as_str().unwrap_or_default().contains("PRIVATE KEY"), "the private key reached the page");
+    // A second import finds nothing: the drop is read once.
+    let again = app.invoke("keys:import-dropped", json!({ "algorithm": "ES256" })).expect("answered");
+    assert_eq!(again, Value::Null);
+    let _ = source.kill();
+    let _ = source.wait();
+}

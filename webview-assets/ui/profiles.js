@@ -22,7 +22,7 @@ import { scheduleLint } from "./profiles/lint.js";
 import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "./profiles/list.js";
 import { onCopyJwks, onSaveJwks, showStoredPublicKey } from "./profiles/public-key.js";
 import { showResolvedTimes } from "./profiles/relative-times.js";
-import { onDelete, onImportKeyFile, onMakeKey, saveProfile } from "./profiles/save.js";
+import { onDelete, onImportKeyFile, onKeyFileDropped, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
 
@@ -44,6 +44,9 @@ async function loadSettings() {
 }
 
 export async function startProfiles() {
+  // A key file dropped on the window comes through the host, never as a
+  // DOM drop: the host holds it and says so.
+  void bridge().on("keys:file-dropped", (drop) => void onKeyFileDropped(drop).then(updateDirty)).catch(() => {});
   const remembered = await loadSettings();
   await loadProfiles(remembered);
 }

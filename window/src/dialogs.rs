@@ -9,6 +9,12 @@
 //! input opens at most one dialog; one dialog is open at a time. The
 //! dialog is GTK's, outside the webview: page script can't see or press
 //! it, and the path the user picks goes to the channel's handler only.
+//!
+//! Files dropped on a window never reach its page: the drop handler takes
+//! every file drop from WebKit (which would otherwise hand the page the
+//! files' bytes through the DOM's `drop` event). On the main window one
+//! dropped file is held for `keys:import-dropped` and announced as
+//! `keys:file-dropped` (a count, no name); anything else is dropped.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -17,9 +23,36 @@ use std::rc::Rc;
 use std::sync::mpsc::Sender;
 use std::time::Instant;
 
-use tollgate_app::file_dialogs::{DialogKind, DialogRefusal, GESTURE_WINDOW, Picked};
+use std::sync::Arc;
+
+use tollgate_app::channels::keys::{KeyFileDropped, KeyFileDroppedEvent};
+use tollgate_app::file_dialogs::{DialogKind, DialogRefusal, FileDialogs, GESTURE_WINDOW, Picked};
+use wry::DragDropEvent;
 
 use crate::bridge::WindowLabel;
+use crate::bridge::events::EventHub;
+
+/// The webview's drop handler for `label`: every file drop is kept from
+/// WebKit (`true`); on the main window a drop of one file is held in
+/// `dialogs` and announced to the page.
+pub(crate) fn drop_handler(label: WindowLabel, dialogs: Option<Arc<FileDialogs>>, events: Arc<EventHub>) -> impl Fn(DragDropEvent) -> bool + 'static {
+    move |event| {
+        let DragDropEvent::Drop { paths, .. } = event else {
+            return false;
+        };
+        let files = u32::try_from(paths.len()).unwrap_or(u32::MAX);
+        tracing::info!(window = label.as_str(), files, "files dropped on the window: kept from the page");
+        if label != WindowLabel::Main {
+            return true;
+        }
+        let Some(dialogs) = &dialogs else { return true };
+        if let [path] = paths.as_slice() {
+            dialogs.dropped(label, path.clone());
+        }
+        events.emit::<KeyFileDroppedEvent>(&KeyFileDropped { files });
+        true
+    }
+}
 
 /// The last real input each window's webview saw, and whether a dialog is
 /// open. Lives on the event loop's thread.

@@ -193,6 +193,8 @@ struct Shell {
     scheme_registered: bool,
     /// The file dialogs and the input that allows them (dialogs.rs).
     dialogs: crate::dialogs::Dialogs,
+    /// Where a file dropped on the main window is held for the host.
+    file_dialogs: Option<Arc<FileDialogs>>,
 }
 
 impl Shell {
@@ -276,7 +278,8 @@ impl Shell {
             .with_download_started_handler(move |url, _| {
                 refused(label, "DOWNLOAD_REFUSED", &url, "the app does not download");
                 false
-            });
+            })
+            .with_drag_drop_handler(crate::dialogs::drop_handler(label, self.file_dialogs.clone(), Arc::clone(self.bridge.events())));
         let webview = build_webview(builder, &window)?;
         {
             // The scheme's handler belongs to the WebKit context all
@@ -395,6 +398,7 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
         },
         scheme_registered: false,
         dialogs: crate::dialogs::Dialogs::default(),
+        file_dialogs: options.file_dialogs.clone(),
     };
     let label = WindowLabel::Main;
     shell.open(label, &event_loop, window_state::load(&options.data_dir))?;

@@ -162,6 +162,40 @@ pub struct SavedKeySet {
     pub keys: u32,
 }
 
+/// `keys:file-dropped` payload.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KeyFileDropped {
+    /// How many files were dropped; only a drop of one is kept for
+    /// `keys:import-dropped`.
+    pub files: u32,
+}
+
+/// `keys:file-dropped`: the user dropped files on the main window. The
+/// host kept them from the page; the payload says how many, never which.
+pub struct KeyFileDroppedEvent;
+impl crate::bridge::events::Event for KeyFileDroppedEvent {
+    type Payload = KeyFileDropped;
+    const NAME: &'static str = "keys:file-dropped";
+    const SUMMARY: &'static str = "The user dropped files on the window; the host holds one for keys:import-dropped (the page never gets the file).";
+    const SINCE: &'static str = DIALOGS_SINCE;
+}
+
+/// `keys:import-dropped`.
+pub struct ImportDroppedKey;
+impl Channel for ImportDroppedKey {
+    type Request = ImportKeyFileRequest;
+    type Response = Option<GeneratedKey>;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "keys:import-dropped",
+        summary: "Reads the key file the user dropped on the window (at most 60 s ago, once), checks it for the algorithm and seals it, as keys:import-file does; null when there is none.",
+        quota: Quota { per_second: 1, burst: 2 },
+        state_changing: true,
+        execution: Execution::Heavy,
+        since: DIALOGS_SINCE,
+        ..BASE
+    };
+}
+
 /// `keys:import-file`.
 pub struct ImportKeyFile;
 impl Channel for ImportKeyFile {
@@ -214,6 +248,14 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
     let s = Arc::clone(services);
     registry.register::<ImportKeyFile, _>(move |ctx, req: ImportKeyFileRequest| {
         let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::OpenKeyFile)? else {
+            return Ok(None);
+        };
+        let material = read_key_file(&path, req.algorithm)?;
+        seal_new_key(&s, req.algorithm, &material).map(Some)
+    })?;
+    let s = Arc::clone(services);
+    registry.register::<ImportDroppedKey, _>(move |ctx, req: ImportKeyFileRequest| {
+        let Some(path) = s.file_dialogs().take_dropped(ctx.window) else {
             return Ok(None);
         };
         let material = read_key_file(&path, req.algorithm)?;

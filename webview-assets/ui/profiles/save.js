@@ -183,6 +183,25 @@ export async function onMakeKey() {
  * the sealed key and the public half; never the file, its path or the key.
  */
 export async function onImportKeyFile() {
+  await importKey("keys:import-file");
+}
+
+/**
+ * A key file dropped on the window: the host kept it from this page and
+ * holds it; it is read, checked for the algorithm shown and sealed as
+ * "Import key file…" does.
+ * @param {KeyFileDropped} drop
+ */
+export async function onKeyFileDropped(drop) {
+  if (drop.files !== 1) {
+    setFieldError("key", "Drop one key file at a time.");
+    return;
+  }
+  await importKey("keys:import-dropped");
+}
+
+/** @param {"keys:import-file" | "keys:import-dropped"} channel */
+async function importKey(channel) {
   if (profileState.busy) return;
   const algorithm = pdom.algorithm.value;
   if (!isAlgorithm(algorithm)) return;
@@ -190,7 +209,7 @@ export async function onImportKeyFile() {
   showBanner(pdom.error, null);
   setBusy(true, pdom.keyImport);
   try {
-    const read = await bridge().invoke("keys:import-file", { algorithm });
+    const read = await bridge().invoke(channel, { algorithm });
     if (read === null) return;
     profileState.madeKey = { algorithm, encryptedKey: read.encryptedKey, publicKey: read.publicKey, source: "imported" };
     if (profileState.selected !== null) profileState.replacingKey = true;
