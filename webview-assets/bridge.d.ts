@@ -108,6 +108,26 @@ event: keyof TollgateEvents, };
 
 type ExpirationPreset = "1h" | "1d" | "1w" | "custom";
 
+type ExportBundleRequest = { 
+/**
+ * The profiles to export; every profile when absent.
+ */
+profileIds?: Array<ProfileId>, 
+/**
+ * What the bundle is encrypted under: 12 to 1024 characters.
+ */
+passphrase: SecretText, };
+
+type ExportedBundle = { 
+/**
+ * Whether a file was written (false: the user cancelled).
+ */
+saved: boolean, 
+/**
+ * How many profiles it holds.
+ */
+profiles: number, };
+
 type Finding = { 
 /**
  * What was found.
@@ -204,11 +224,37 @@ name: string | null,
  */
 avatarUrl: string | null, };
 
+type ImportBundleRequest = { 
+/**
+ * The bundle's passphrase.
+ */
+passphrase: SecretText, };
+
 type ImportKeyFileRequest = { 
 /**
  * The algorithm the key is for; the file must hold a key of its type.
  */
 algorithm: AlgorithmName, };
+
+type ImportedBundle = { 
+/**
+ * The profiles added, in the bundle's order.
+ */
+imported: Array<ImportedProfile>, 
+/**
+ * The ones that were not, and why.
+ */
+skipped: Array<SkippedProfile>, };
+
+type ImportedProfile = { 
+/**
+ * Its new id.
+ */
+id: ProfileId, 
+/**
+ * Its name here (with " (imported)" when the name was taken).
+ */
+name: string, };
 
 type Installation = { 
 /**
@@ -782,6 +828,16 @@ windowBounds?: WindowBounds | null,
  */
 version?: number, };
 
+type SkippedProfile = { 
+/**
+ * Its name in the bundle.
+ */
+name: string, 
+/**
+ * Why not, in a sentence.
+ */
+reason: string, };
+
 type Theme = "light" | "dark";
 
 type TokenRefreshed = { 
@@ -964,6 +1020,10 @@ interface TollgateChannels {
   "keys:import-dropped": { request: ImportKeyFileRequest, response: GeneratedKey | null };
   /** Opens the host's save dialog (only right after a click or key press in the window) and writes the JWKS of every asymmetric profile where the user says; the page never learns where. */
   "keys:save-jwks": { request: Empty, response: SavedKeySet };
+  /** Writes the profiles (every one, or those named) with their keys to a file the user picks in the host's save dialog, encrypted under the passphrase (Argon2id, XChaCha20-Poly1305). */
+  "profiles:export-bundle": { request: ExportBundleRequest, response: ExportedBundle };
+  /** Reads a profile bundle the user picks in the host's file dialog, opens it with the passphrase, checks each key and adds its profiles under this machine's master key; null if cancelled. */
+  "profiles:import-bundle": { request: ImportBundleRequest, response: ImportedBundle | null };
 }
 
 interface TollgateUploadChannels {

@@ -7,6 +7,7 @@
 // caps, the base declarations, the error mappings and `register_all`.
 pub mod app;
 pub mod auth;
+pub mod bundles;
 pub mod crypto;
 pub mod diag;
 pub mod jwt;
@@ -173,5 +174,6 @@ pub fn register_all(registry: &mut ChannelRegistry, services: &Arc<AppServices>)
     auth::register(registry, services)?;
     lint::register(registry, services)?;
     keys::register(registry, services)?;
+    bundles::register(registry, services)?;
     Ok(())
 }

@@ -48,6 +48,10 @@ pub enum DialogKind {
     OpenKeySet,
     /// "Save the key set": where the app's JWKS is written.
     SaveKeySet,
+    /// "Import profiles": a profile bundle to read.
+    OpenBundle,
+    /// "Export profiles": where a profile bundle is written.
+    SaveBundle,
 }
 
 impl DialogKind {
@@ -57,12 +61,14 @@ impl DialogKind {
             Self::OpenKeyFile => "Import key file",
             Self::OpenKeySet => "Choose a key set (JWKS)",
             Self::SaveKeySet => "Save the key set (JWKS)",
+            Self::OpenBundle => "Import profiles",
+            Self::SaveBundle => "Export profiles",
         }
     }
 
     /// Whether the dialog picks a file to write (else one to read).
     pub fn saves(self) -> bool {
-        matches!(self, Self::SaveKeySet)
+        matches!(self, Self::SaveKeySet | Self::SaveBundle)
     }
 }
 

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod bundle;
 pub mod channels;
 pub mod dev_plugins;
 pub mod file_dialogs;

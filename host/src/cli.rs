@@ -95,6 +95,10 @@ enum Command {
     /// Make keys, and export the public keys of the app's signing profiles.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Move signing profiles, keys included, to another machine in a file
+    /// encrypted under a passphrase.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
     /// Run the hostile corpus against this build, in the real runtime, and
     /// print what must happen and what happened for every case. Exits 1 if
     /// any case failed.
@@ -296,6 +300,37 @@ enum KeysCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ProfilesCommand {
+    /// Write profiles with their keys to a bundle encrypted under a
+    /// passphrase (Argon2id, then XChaCha20-Poly1305); the keys are opened
+    /// with this machine's keychain and never written unencrypted.
+    Export {
+        /// The bundle to create; refused if it exists.
+        #[arg(long)]
+        out: PathBuf,
+        /// A profile to export, by name or id (repeatable); every profile
+        /// when absent.
+        #[arg(long)]
+        profile: Vec<String>,
+        /// A file whose first line is the passphrase (12 characters or
+        /// more); `-` reads it from standard input.
+        #[arg(long)]
+        passphrase_file: PathBuf,
+    },
+    /// Add the profiles of a bundle, each key checked and sealed under this
+    /// machine's master key; a name already taken gets " (imported)".
+    Import {
+        /// The bundle.
+        #[arg(long)]
+        file: PathBuf,
+        /// A file whose first line is the passphrase; `-` reads it from
+        /// standard input.
+        #[arg(long)]
+        passphrase_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum JwtCommand {
     /// Sign claims with a key from a file.
     Sign {
@@ -478,6 +513,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
             keys_import(&engine, &data_dir, &file, &alg, name, profile.as_deref())
         }
+        Command::Profiles(command) => {
+            let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
+            profiles_bundle(&engine, &data_dir, command)
+        }
         Command::Keys(KeysCommand::Export { jwks: _, profile, pem }) => {
             let data_dir = default_data_dir(cli.data_dir).ok_or_else(|| usage("NO_DATA_DIR", "no data directory: set HOME or pass --data-dir"))?;
             keys_export(&engine, &data_dir, profile.as_deref(), pem)
@@ -637,6 +676,52 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
 }
 
 /// A profile by its exact name or id.
+fn profiles_bundle(engine: &PluginEngine, data_dir: &Path, command: ProfilesCommand) -> Result<(), CliError> {
+    use tollgate::app::channels::bundles;
+    let bridge_error = |e: tollgate::bridge::BridgeError| CliError { code: e.code.as_str(), message: e.message, exit_status: 1 };
+    let services = AppServices::new(engine, data_dir)?;
+    match command {
+        ProfilesCommand::Export { out, profile, passphrase_file } => {
+            let passphrase = read_passphrase(&passphrase_file)?;
+            let ids = if profile.is_empty() {
+                None
+            } else {
+                Some(profile.iter().map(|p| find_profile(&services, p).map(|p| p.id)).collect::<Result<Vec<_>, _>>()?)
+            };
+            let (bytes, count) = bundles::export(&services, ids.as_deref(), &passphrase).map_err(bridge_error)?;
+            let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot write {}: {e}", out.display()), exit_status: 1 };
+            tollgate::runtime::write_new_private_file(&out, &bytes).map_err(io)?;
+            println!("{}", json!({ "profiles": count, "out": out.display().to_string() }));
+            Ok(())
+        }
+        ProfilesCommand::Import { file, passphrase_file } => {
+            let passphrase = read_passphrase(&passphrase_file)?;
+            let bytes = tollgate::app::key_files::read_capped(&file, tollgate::app::bundle::MAX_BUNDLE_BYTES).map_err(|e| file_error(&file, "bundle", e))?;
+            let report = bundles::import(&services, &bytes, &passphrase).map_err(bridge_error)?;
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            if report.imported.is_empty() && !report.skipped.is_empty() {
+                return Err(CliError { code: "NOTHING_IMPORTED", message: "no profile of the bundle was added (see skipped)".into(), exit_status: 1 });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The first line of `path` (`-`: standard input), in a wiped buffer.
+fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, CliError> {
+    use std::io::Read as _;
+    let io = |e: std::io::Error| CliError { code: "IO_ERROR", message: format!("cannot read the passphrase from {}: {e}", path.display()), exit_status: 1 };
+    let mut text = Zeroizing::new(String::new());
+    if path == Path::new("-") {
+        std::io::stdin().take(4096).read_to_string(&mut text).map_err(io)?;
+    } else {
+        let bytes = tollgate::app::key_files::read_capped(path, 4096).map_err(|e| file_error(path, "passphrase file", e))?;
+        text.push_str(std::str::from_utf8(&bytes).map_err(|_| usage("INVALID_ARGS", "the passphrase file is not UTF-8"))?);
+    }
+    let line = text.lines().next().unwrap_or_default();
+    Ok(Zeroizing::new(line.to_owned()))
+}
+
 fn find_profile(services: &AppServices, wanted: &str) -> Result<tollgate::store::Profile, CliError> {
     services
         .profiles()

@@ -6,6 +6,7 @@ mod audit_guests;
 mod audit;
 mod auth;
 mod bridge;
+mod bundles;
 mod cli;
 mod common;
 mod dev_reload;

@@ -571,6 +571,9 @@ fn page_script_reaches_every_json_channel() {
     refused("keys:import-file", json!({ "algorithm": "ES256" }), "IPC_FORBIDDEN");
     refused("keys:save-jwks", json!({}), "IPC_FORBIDDEN");
     refused("jwt:verify-key-set-file", json!({ "token": signed }), "IPC_FORBIDDEN");
+    refused("profiles:import-bundle", json!({ "passphrase": "a passphrase of some length" }), "IPC_FORBIDDEN");
+    // Every profile was deleted above: nothing to seal, said before any dialog.
+    refused("profiles:export-bundle", json!({ "passphrase": "a passphrase of some length" }), "INVALID_INPUT");
 
     let missed: Vec<_> = declared.difference(&called).collect();
     assert!(missed.is_empty(), "JSON channels no call here reaches: {missed:?}");

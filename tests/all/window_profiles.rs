@@ -832,3 +832,39 @@ fn a_key_file_dropped_on_the_window_goes_to_the_host_and_never_to_the_page() {
     let _ = source.kill();
     let _ = source.wait();
 }
+
+#[test]
+fn a_user_moves_profiles_in_a_passphrase_bundle_through_the_hosts_dialogs() {
+    ensure_secret_service();
+    let files = tempfile::tempdir().expect("a folder for the user's files");
+    let bundle = files.path().join("moving.tollgate-profiles");
+    let app = App::launch();
+    let user = User { app: &app };
+    start_new_profile(&app);
+    user.type_into("#profile-name", "Moving");
+    user.type_into("#profile-key", HS256_SECRET);
+    user.type_into("#profile-claims", r#"{"sub": "moving", "aud": "tollgate-e2e"}"#);
+    user.click("#profile-save");
+    user.wait_editing("Moving");
+
+    user.click("#bundle-export-open");
+    user.type_into("#bundle-passphrase", "a passphrase of some length");
+    user.type_into("#bundle-confirm", "a passphrase of some length");
+    click_as_a_person(&app, "#bundle-go");
+    pick_in_dialog(&app, "Export profiles", &bundle, true);
+    wait_until(&app, "the bundle saved", "return document.querySelector('#bundle-status').textContent === 'Saved 1 profile.';");
+    let text = std::fs::read_to_string(&bundle).expect("the bundle file");
+    assert!(!text.contains(HS256_SECRET) && !text.contains("Moving"), "the bundle holds plaintext");
+
+    user.click("#bundle-import-open");
+    user.type_into("#bundle-passphrase", "a passphrase of some length");
+    click_as_a_person(&app, "#bundle-go");
+    pick_in_dialog(&app, "Import profiles", &bundle, false);
+    wait_until(&app, "the bundle imported", "return document.querySelector('#bundle-status').textContent.startsWith('Added');");
+    assert_eq!(app.text("#bundle-status"), "Added Moving (imported).");
+    screenshot(&app, "profiles-bundle.png");
+    wait_until(&app, "the copy listed", "return Array.from(document.querySelectorAll('#profile-list li')).some((li) => li.textContent.includes('Moving (imported)'));");
+    let page = app.run("return document.documentElement.outerHTML;", &[]);
+    let page = page.as_str().unwrap_or_default();
+    assert!(!page.contains(HS256_SECRET) && !page.contains(&*files.path().to_string_lossy()), "the page saw the key or the path");
+}

@@ -22,6 +22,7 @@ import { scheduleLint } from "./profiles/lint.js";
 import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "./profiles/list.js";
 import { onCopyJwks, onSaveJwks, showStoredPublicKey } from "./profiles/public-key.js";
 import { showResolvedTimes } from "./profiles/relative-times.js";
+import { wireBundles } from "./profiles/bundle.js";
 import { onDelete, onImportKeyFile, onKeyFileDropped, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
@@ -127,6 +128,7 @@ export function wireProfileEvents() {
   pdom.keyImport.addEventListener("click", () => void onImportKeyFile().then(updateDirty));
   pdom.jwksCopy.addEventListener("click", () => void onCopyJwks());
   pdom.jwksSave.addEventListener("click", () => void onSaveJwks());
+  wireBundles(() => void loadProfiles(profileState.selected?.id ?? null));
   pdom.keyKeep.addEventListener("click", () => {
     profileState.replacingKey = false;
     profileState.madeKey = null;

@@ -148,10 +148,14 @@ fn show(parent: Option<&gtk::Window>, kind: DialogKind, done: impl Fn(Option<Pat
             filter.add_pattern("*.json");
             filter.add_pattern("*.jwks");
         }
+        DialogKind::OpenBundle | DialogKind::SaveBundle => {
+            filter.set_name(Some("Tollgate profile bundles"));
+            filter.add_pattern("*.tollgate-profiles");
+        }
     }
     if kind.saves() {
         dialog.set_do_overwrite_confirmation(true);
-        dialog.set_current_name("jwks.json");
+        dialog.set_current_name(if kind == DialogKind::SaveBundle { "profiles.tollgate-profiles" } else { "jwks.json" });
     } else {
         dialog.add_filter(filter);
         let all = gtk::FileFilter::new();

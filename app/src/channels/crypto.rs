@@ -29,6 +29,18 @@ impl<'de> Deserialize<'de> for SecretText {
     }
 }
 
+impl SecretText {
+    /// The text (for the host's own use: it is never logged or sent back).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A secret the host was given some other way (a passphrase file).
+    pub fn new(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+}
+
 impl fmt::Debug for SecretText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretText([redacted])")
