@@ -629,6 +629,15 @@ expirationPreset: ExpirationPreset,
  */
 customExpiration: string | null, 
 /**
+ * The `kid` its tokens carry; null: the key's RFC 7638 thumbprint for
+ * an RSA, EC or Ed25519 key, none for HMAC. Also the kid of its JWK.
+ */
+kid: string | null, 
+/**
+ * The `typ` its tokens carry; null: `JWT`.
+ */
+typ: string | null, 
+/**
  * When it was created (ISO 8601, UTC).
  */
 createdAt: string, 
@@ -681,7 +690,18 @@ expirationPreset: ExpirationPreset,
 /**
  * ISO 8601 with a time zone, in the future; required for `custom`.
  */
-customExpiration?: string | null, };
+customExpiration?: string | null, 
+/**
+ * Since 1.10: the tokens' `kid` (printable ASCII, at most 256 bytes);
+ * `null` for the default (the key's thumbprint; none for HMAC);
+ * absent keeps what the profile has.
+ */
+kid?: string | null, 
+/**
+ * Since 1.10: the tokens' `typ` (printable ASCII, at most 64 bytes);
+ * `null` for `JWT`; absent keeps what the profile has.
+ */
+typ?: string | null, };
 
 type ProfileList = { 
 /**

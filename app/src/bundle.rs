@@ -90,6 +90,12 @@ pub struct BundleProfile {
     pub expiration_preset: ExpirationPreset,
     /// Its custom expiry (RFC 3339), for the custom preset.
     pub custom_expiration: Option<String>,
+    /// Its tokens' `kid`, when it sets one.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// Its tokens' `typ`, when it sets one.
+    #[serde(default)]
+    pub typ: Option<String>,
 }
 
 impl std::fmt::Debug for BundleProfile {
@@ -108,7 +114,12 @@ impl BundleProfile {
         expiration_preset: ExpirationPreset,
         custom_expiration: Option<String>,
     ) -> Self {
-        Self { name, algorithm, key: Zeroizing::new(URL_SAFE_NO_PAD.encode(key)), payload, expiration_preset, custom_expiration }
+        Self { name, algorithm, key: Zeroizing::new(URL_SAFE_NO_PAD.encode(key)), payload, expiration_preset, custom_expiration, kid: None, typ: None }
+    }
+
+    /// The same with the profile's `kid` and `typ`.
+    pub fn with_header(self, kid: Option<String>, typ: Option<String>) -> Self {
+        Self { kid, typ, ..self }
     }
 
     /// The key's bytes.

@@ -209,11 +209,14 @@ pub fn generate(
     claims.insert("exp".into(), Value::from(exp));
 
     let key = signing_key(secrets, profile)?;
-    // The key's RFC 7638 thumbprint as the token's kid: the kid its JWK
-    // carries in keys:jwks, so a verifier picks the key by it. None for an
-    // HMAC secret, which has no public half.
-    let kid = key.public_key(None).ok().flatten().map(|public| public.thumbprint);
-    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid, typ: None });
+    // The profile's kid, else the key's RFC 7638 thumbprint: the kid its
+    // JWK carries in keys:jwks either way, so a verifier picks the key by
+    // it. An HMAC profile's tokens have a kid only when it sets one.
+    let kid = match &profile.kid {
+        Some(kid) => Some(kid.clone()),
+        None => key.public_key(None).ok().flatten().map(|public| public.thumbprint),
+    };
+    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid, typ: profile.typ.clone() });
     // The key is wiped here, before anything else is done with the answer.
     drop(key);
     let raw = signed.map_err(|e| match e {

@@ -168,6 +168,8 @@ fn create_profiles(services: &AppServices, keyring_home: Option<tempfile::TempDi
             payload,
             expiration_preset: ExpirationPreset::OneHour,
             custom_expiration: None,
+            kid: None,
+            typ: None,
         };
         services.profiles().save(draft, timestamp::now()).map_err(|e| format!("save profile {i}: {e}"))?;
         ids.push(id);

@@ -287,6 +287,9 @@ pub fn breaking_changes(old: &Contract, new: &Contract) -> Vec<String> {
         match new.types.get(name) {
             Some(d) if d == decl => {}
             Some(d) if !sent_by_page.contains(name.as_str()) && only_adds_fields(decl, d) => {}
+            // A request may gain optional fields: an older page leaves them
+            // out and is answered as before.
+            Some(d) if sent_by_page.contains(name.as_str()) && only_adds_optional_fields(decl, d) => {}
             Some(_) => out.push(format!("type {name} changed")),
             None => {
                 let still_used = new.channels.iter().any(|c| c.request == *name || c.response == *name);
@@ -351,6 +354,14 @@ fn object_fields(decl: &str) -> Option<Vec<String>> {
 fn only_adds_fields(old: &str, new: &str) -> bool {
     match (object_fields(old), object_fields(new)) {
         (Some(o), Some(n)) => o.iter().all(|f| n.contains(f)),
+        _ => false,
+    }
+}
+
+/// Whether `new` is `old` with optional fields (`name?: type`) added.
+fn only_adds_optional_fields(old: &str, new: &str) -> bool {
+    match (object_fields(old), object_fields(new)) {
+        (Some(o), Some(n)) => o.iter().all(|f| n.contains(f)) && n.iter().filter(|f| !o.contains(f)).all(|f| f.split_once(':').is_some_and(|(name, _)| name.ends_with('?'))),
         _ => false,
     }
 }
@@ -548,7 +559,7 @@ mod tests {
     }
 
     #[test]
-    fn a_type_only_the_host_sends_may_gain_fields_but_a_request_type_may_not() {
+    fn a_type_only_the_host_sends_may_gain_fields_but_a_request_type_only_optional_ones() {
         let mut old = sample();
         old.channels[0].response = "Res".into();
         old.types.insert("Res".into(), "type Res = { \n/**\n * Doc.\n */\nok: boolean, \nwhy: Why, };".into());
@@ -566,7 +577,9 @@ mod tests {
         let mut request = old.clone();
         request.version = "1.1".into();
         request.types.insert("Req".into(), "type Req = { a: string, b?: string, };".into());
-        assert!(check_versioning(&old, &request).expect_err("request").contains("type Req changed"), "a page type gained a field");
+        check_versioning(&old, &request).expect("an optional request field: an older page leaves it out");
+        request.types.insert("Req".into(), "type Req = { a: string, b: string, };".into());
+        assert!(check_versioning(&old, &request).expect_err("request").contains("type Req changed"), "a page type gained a required field");
         let mut union = added.clone();
         union.types.insert("Why".into(), "type Why = \"A\" | \"B\" | \"C\";".into());
         assert!(check_versioning(&old, &union).expect_err("union").contains("type Why changed"));

@@ -651,6 +651,8 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
                 payload: existing.payload,
                 expiration_preset: existing.expiration_preset,
                 custom_expiration: existing.custom_expiration,
+                kid: existing.kid,
+                typ: existing.typ,
             }
         }
         None => {
@@ -665,6 +667,8 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
                 payload: serde_json::Map::new(),
                 expiration_preset: ExpirationPreset::OneHour,
                 custom_expiration: None,
+                kid: None,
+                typ: None,
             }
         }
     };

@@ -18,4 +18,4 @@ pub use generate::{KeySetKey, MAX_KEY_SET_BYTES, PublicKey, generate, jwks, key_
 pub use import::private_key_from_file;
 pub use key::SigningKey;
 pub use signer::{AnswerSchedule, DecodedToken, JwtSigner, SignRequest};
-pub use verify_output::{NOT_CANONICAL, verify_signer_output};
+pub use verify_output::{MAX_KID_BYTES, MAX_TYP_BYTES, NOT_CANONICAL, verify_signer_output};

@@ -335,3 +335,69 @@ fn the_cli_generates_key_files_and_exports_the_jwks_of_the_apps_profiles() {
     let names: Vec<Value> = app.ok("profiles:load", json!({}))["profiles"].as_array().expect("list").iter().map(|p| p["name"].clone()).collect();
     assert!(!names.contains(&json!("refused")), "{names:?}");
 }
+
+/// Issue 19: a profile sets its tokens' `kid` and `typ`; the JWK in the
+/// JWKS carries the same kid, so a verifier holding the set picks the key
+/// by it. Left out on an update, they are kept; `null` goes back to the
+/// default (the thumbprint, `JWT`).
+#[test]
+fn a_profile_sets_its_tokens_kid_and_typ_and_its_jwk_carries_the_kid() {
+    let app = AppHarness::new();
+    let made = app.ok("keys:generate", json!({ "algorithm": "ES256" }));
+    let thumbprint = made["publicKey"]["thumbprint"].as_str().expect("thumbprint").to_owned();
+    let profile = app.ok(
+        "profiles:save",
+        json!({ "name": "named key", "algorithm": "ES256", "encryptedKey": made["encryptedKey"], "payload": { "sub": "kid" }, "expirationPreset": "1h", "kid": "signing-2026", "typ": "at+jwt" }),
+    );
+    assert_eq!((profile["kid"].as_str(), profile["typ"].as_str()), (Some("signing-2026"), Some("at+jwt")), "{profile}");
+    let header = |token: &Value| token["header"].clone();
+    let token = app.ok("jwt:generate", json!({ "profileId": profile["id"] }));
+    assert_eq!(header(&token)["kid"], "signing-2026", "{token}");
+    assert_eq!(header(&token)["typ"], "at+jwt", "{token}");
+    let jwks = app.ok("keys:jwks", json!({}));
+    assert_eq!(jwks["keys"][0]["kid"], "signing-2026", "{jwks}");
+    assert_eq!(app.ok("keys:public", json!({ "id": profile["id"] }))["publicKey"]["jwk"]["kid"], "signing-2026");
+    let raw = token["raw"].as_str().expect("raw");
+    let verdict = app.ok("jwt:verify-key-set", json!({ "token": raw, "keySet": jwks.to_string() }));
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["key"]["kid"], "signing-2026", "{verdict}");
+    verify_with_jwk(raw, &jwks["keys"][0]);
+
+    // An update that leaves them out keeps them (a page of contract 1.9).
+    let kept = app.ok(
+        "profiles:save",
+        json!({ "id": profile["id"], "name": "named key", "algorithm": "ES256", "encryptedKey": profile["encryptedKey"], "payload": { "sub": "kid" }, "expirationPreset": "1h" }),
+    );
+    assert_eq!((kept["kid"].as_str(), kept["typ"].as_str()), (Some("signing-2026"), Some("at+jwt")));
+    // null: back to the defaults.
+    let reset = app.ok(
+        "profiles:save",
+        json!({ "id": profile["id"], "name": "named key", "algorithm": "ES256", "encryptedKey": profile["encryptedKey"], "payload": { "sub": "kid" }, "expirationPreset": "1h", "kid": null, "typ": null }),
+    );
+    assert_eq!((reset["kid"].clone(), reset["typ"].clone()), (Value::Null, Value::Null));
+    let token = app.ok("jwt:generate", json!({ "profileId": profile["id"] }));
+    assert_eq!((header(&token)["kid"].as_str(), header(&token)["typ"].as_str()), (Some(thumbprint.as_str()), Some("JWT")), "{token}");
+    assert_eq!(app.ok("keys:jwks", json!({}))["keys"][0]["kid"], thumbprint);
+
+    // An HMAC profile's tokens carry a kid only when it sets one.
+    let hs = app.ok(
+        "profiles:save",
+        json!({ "name": "hmac kid", "algorithm": "HS256", "encryptedKey": app.encrypt("HS256", "an-hmac-secret-of-32-bytes-or-more!!"), "payload": {}, "expirationPreset": "1h", "kid": "shared-1" }),
+    );
+    assert_eq!(header(&app.ok("jwt:generate", json!({ "profileId": hs["id"] })))["kid"], "shared-1");
+
+    // What a verifier would misread is refused, naming the field.
+    for (field, value, says) in [
+        ("kid", json!(""), "empty"),
+        ("kid", json!("a".repeat(257)), "over 256 bytes"),
+        ("kid", json!("key\u{202e}1"), "printable ASCII"),
+        ("kid", json!("key\n1"), "printable ASCII"),
+        ("typ", json!("a".repeat(65)), "over 64 bytes"),
+    ] {
+        let mut request = json!({ "id": profile["id"], "name": "named key", "algorithm": "ES256", "encryptedKey": profile["encryptedKey"], "payload": {}, "expirationPreset": "1h" });
+        request[field] = value;
+        let e = app.err("profiles:save", request);
+        assert_eq!(e.code, ErrorCode::ValidationError, "{field}: {}", e.message);
+        assert!(e.message.contains(says), "{field}: {}", e.message);
+    }
+}

@@ -92,7 +92,7 @@ fn a_profile_is_created_read_updated_and_deleted_and_survives_a_restart() {
     // On disk: a schema version, the same profile.
     let text = std::fs::read_to_string(app.data_dir.join(PROFILES_FILE)).expect("profiles.json");
     let file: Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(file["schemaVersion"], 1);
+    assert_eq!(file["schemaVersion"], tollgate::store::profiles::PROFILES_SCHEMA_VERSION);
     assert_eq!(file["profiles"][0], updated);
 
     // A restart finds it.
@@ -197,6 +197,8 @@ fn the_fifty_first_profile_is_refused() {
             payload: Map::new(),
             expiration_preset: ExpirationPreset::OneHour,
             custom_expiration: None,
+            kid: None,
+            typ: None,
         };
         app.services.profiles().save(draft, now).expect("saved");
     }
@@ -331,7 +333,8 @@ fn a_corrupted_file_is_moved_aside_and_parse_error_names_the_copy() {
 fn a_file_from_a_newer_version_is_left_alone_and_never_written_over() {
     let app = AppHarness::new();
     let path = app.data_dir.join(PROFILES_FILE);
-    let newer = r#"{"schemaVersion": 2, "profiles": [], "folders": []}"#;
+    let newer = format!(r#"{{"schemaVersion": {}, "profiles": [], "folders": []}}"#, tollgate::store::profiles::PROFILES_SCHEMA_VERSION + 1);
+    let newer = newer.as_str();
     std::fs::write(&path, newer).expect("write");
     let e = app.err("profiles:load", json!({}));
     assert_eq!(e.code, ErrorCode::LoadFailed);
@@ -478,4 +481,40 @@ fn relative_time_claims_are_signed_as_numeric_dates() {
     let refused = app.err("jwt:generate", json!({ "profileId": id, "overrides": { "nbf": "tomorrow" } }));
     assert_eq!(refused.code, ErrorCode::ValidationError);
     assert!(refused.message.contains("`nbf` is \"tomorrow\""), "{}", refused.message);
+}
+
+/// Schema version 2 added `kid` and `typ`: a version 1 file reads as it is
+/// and is written back as version 2 on the next save; a file from a newer
+/// version is left alone.
+#[test]
+fn a_version_1_profiles_file_reads_and_is_written_back_as_version_2() {
+    let app = AppHarness::new();
+    let sealed = app.encrypt("HS256", "an-hmac-secret-of-32-bytes-or-more!!");
+    let saved = app.ok("profiles:save", json!({ "name": "from v1", "algorithm": "HS256", "encryptedKey": sealed, "payload": {}, "expirationPreset": "1h" }));
+    let path = app.data_dir.join("profiles.json");
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(file["schemaVersion"], 2);
+    // The same profile as version 1 wrote it: no kid, no typ.
+    file["schemaVersion"] = 1.into();
+    for p in file["profiles"].as_array_mut().expect("profiles") {
+        let p = p.as_object_mut().expect("object");
+        p.remove("kid");
+        p.remove("typ");
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("json")).expect("write");
+    let reopened = AppHarness::at(&app.data_dir, crate::harness::real_keychain());
+    let listed = reopened.ok("profiles:load", json!({}));
+    assert_eq!(listed["profiles"][0]["name"], "from v1", "{listed}");
+    assert_eq!(listed["profiles"][0]["kid"], Value::Null);
+    reopened.ok("profiles:save", json!({ "id": saved["id"], "name": "from v1", "algorithm": "HS256", "encryptedKey": listed["profiles"][0]["encryptedKey"], "payload": {}, "expirationPreset": "1h", "typ": "JWT+x" }));
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!((written["schemaVersion"].clone(), written["profiles"][0]["typ"].clone()), (json!(2), json!("JWT+x")));
+    // A newer version's file: refused, and left byte for byte.
+    let mut newer = written;
+    newer["schemaVersion"] = 3.into();
+    let text = serde_json::to_vec_pretty(&newer).expect("json");
+    std::fs::write(&path, &text).expect("write");
+    let later = AppHarness::at(&app.data_dir, crate::harness::real_keychain());
+    assert_eq!(later.err("profiles:load", json!({})).code, ErrorCode::LoadFailed);
+    assert_eq!(std::fs::read(&path).expect("read"), text, "the newer file was changed");
 }

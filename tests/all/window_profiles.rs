@@ -868,3 +868,35 @@ fn a_user_moves_profiles_in_a_passphrase_bundle_through_the_hosts_dialogs() {
     let page = page.as_str().unwrap_or_default();
     assert!(!page.contains(HS256_SECRET) && !page.contains(&*files.path().to_string_lossy()), "the page saw the key or the path");
 }
+
+#[test]
+fn a_user_sets_the_tokens_kid_and_typ_in_the_editor() {
+    ensure_secret_service();
+    let app = App::launch();
+    let user = User { app: &app };
+    start_new_profile(&app);
+    user.type_into("#profile-name", "Named kid");
+    user.type_into("#profile-key", HS256_SECRET);
+    user.type_into("#profile-claims", r#"{"sub": "kid", "aud": "tollgate-e2e"}"#);
+    user.type_into("#profile-kid", "shared-2026");
+    user.type_into("#profile-typ", "at+jwt");
+    user.click("#profile-save");
+    user.wait_editing("Named kid");
+    let token = user.generate(None);
+    let header = jsonwebtoken::decode_header(&token).expect("a header");
+    assert_eq!((header.kid.as_deref(), header.typ.as_deref()), (Some("shared-2026"), Some("at+jwt")));
+    // A kid a verifier would misread is refused, next to the field.
+    user.clear("#profile-kid");
+    user.type_into("#profile-kid", "bad\u{e9}kid");
+    user.click("#profile-save");
+    wait_until(&app, "the kid refused", "return !document.querySelector('#profile-header-error').hidden;");
+    assert!(app.text("#profile-header-error").contains("printable ASCII"), "{}", app.text("#profile-header-error"));
+    // Emptied: back to the default (an HMAC profile's tokens then have no kid).
+    user.clear("#profile-kid");
+    user.clear("#profile-typ");
+    user.click("#profile-save");
+    wait_until(&app, "saved without a kid", "return document.querySelector('#profile-header-error').hidden && document.querySelector('#profile-dirty').hidden;");
+    let token = user.generate(Some(&token));
+    let header = jsonwebtoken::decode_header(&token).expect("a header");
+    assert_eq!((header.kid, header.typ.as_deref()), (None, Some("JWT")));
+}

@@ -172,7 +172,10 @@ pub fn export(s: &AppServices, ids: Option<&[ProfileId]>, passphrase: &str) -> R
     let mut profiles = Vec::with_capacity(chosen.len());
     for p in &chosen {
         let key = s.secrets().open(&p.encrypted_key, KeyBinding::profile(p.algorithm, p.id)).map_err(secrets_error)?;
-        profiles.push(BundleProfile::new(p.name.clone(), p.algorithm, &key, p.payload.clone(), p.expiration_preset, p.custom_expiration.map(timestamp::format)));
+        profiles.push(
+            BundleProfile::new(p.name.clone(), p.algorithm, &key, p.payload.clone(), p.expiration_preset, p.custom_expiration.map(timestamp::format))
+                .with_header(p.kid.clone(), p.typ.clone()),
+        );
     }
     let count = u32::try_from(profiles.len()).unwrap_or(u32::MAX);
     Ok((bundle::seal(profiles, passphrase).map_err(bundle_error)?, count))
@@ -212,6 +215,8 @@ fn import_one(s: &AppServices, p: &BundleProfile) -> Result<ImportedProfile, Bri
             payload: p.payload.clone(),
             expiration_preset: p.expiration_preset,
             custom_expiration,
+            kid: p.kid.clone(),
+            typ: p.typ.clone(),
         };
         match s.profiles().save(draft, timestamp::now()) {
             Ok(saved) => return Ok(ImportedProfile { id: saved.id, name: saved.name }),

@@ -308,7 +308,8 @@ fn seal_new_key(s: &AppServices, alg: Algorithm, material: &[u8]) -> Result<Gene
     Ok(GeneratedKey { encrypted_key, public_key })
 }
 
-/// The profile's public key (its thumbprint as `kid`), or `None` for HMAC;
+/// The profile's public key (its `kid` the profile's, else the
+/// thumbprint), or `None` for HMAC;
 /// opens the sealed key (needs the keychain) only for asymmetric profiles.
 pub fn public_key_of(s: &AppServices, profile: &Profile) -> Result<Option<PublicKey>, BridgeError> {
     if profile.algorithm.is_hmac() {
@@ -316,5 +317,5 @@ pub fn public_key_of(s: &AppServices, profile: &Profile) -> Result<Option<Public
     }
     let material = s.secrets().open(&profile.encrypted_key, KeyBinding::profile(profile.algorithm, profile.id)).map_err(secrets_error)?;
     let key = SigningKey::new(profile.algorithm, material).map_err(key_error)?;
-    key.public_key(None).map_err(key_error)
+    key.public_key(profile.kid.as_deref()).map_err(key_error)
 }

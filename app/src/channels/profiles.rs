@@ -72,6 +72,23 @@ pub struct ProfileInput {
     #[serde(default, with = "timestamp::rfc3339_option")]
     #[ts(optional, type = "string | null")]
     pub custom_expiration: Option<OffsetDateTime>,
+    /// Since 1.10: the tokens' `kid` (printable ASCII, at most 256 bytes);
+    /// `null` for the default (the key's thumbprint; none for HMAC);
+    /// absent keeps what the profile has.
+    #[serde(default, deserialize_with = "present")]
+    #[ts(optional, type = "string | null")]
+    pub kid: Option<Option<String>>,
+    /// Since 1.10: the tokens' `typ` (printable ASCII, at most 64 bytes);
+    /// `null` for `JWT`; absent keeps what the profile has.
+    #[serde(default, deserialize_with = "present")]
+    #[ts(optional, type = "string | null")]
+    pub typ: Option<Option<String>>,
+}
+
+/// A field that was sent, as `Some` of its value (`null` too), so absent
+/// and `null` differ.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `profiles:load`.
@@ -170,6 +187,8 @@ fn save_profile(s: &AppServices, input: ProfileInput) -> Result<Profile, BridgeE
         payload: input.payload,
         expiration_preset: input.expiration_preset,
         custom_expiration: input.custom_expiration,
+        kid: input.kid.unwrap_or_else(|| existing.as_ref().and_then(|p| p.kid.clone())),
+        typ: input.typ.unwrap_or_else(|| existing.as_ref().and_then(|p| p.typ.clone())),
     };
     s.profiles().save(draft, timestamp::now()).map_err(store_error)
 }

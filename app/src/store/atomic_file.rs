@@ -75,6 +75,13 @@ impl AtomicFile {
     /// (which should refuse unknown fields). A file that fails any of that
     /// is moved aside (see [`AtomicFile::quarantine`]).
     pub fn load<T: DeserializeOwned>(&self, max_bytes: u64, version: u32) -> Result<Option<T>, StoreError> {
+        self.load_since(max_bytes, version, version)
+    }
+
+    /// [`load`](Self::load), also reading the older schema versions from
+    /// `oldest` on, which `T` must decode as they are (a newer version only
+    /// added optional fields).
+    pub fn load_since<T: DeserializeOwned>(&self, max_bytes: u64, oldest: u32, version: u32) -> Result<Option<T>, StoreError> {
         self.remove_stale_temps();
         let path = self.path();
         let load_failed = |e: io::Error| StoreError::LoadFailed { file: self.name, reason: e.to_string() };
@@ -109,7 +116,7 @@ impl AtomicFile {
                     ),
                 });
             }
-            Some(v) if v != u64::from(version) => {
+            Some(v) if v < u64::from(oldest) => {
                 return Err(self.quarantine(format!("{SCHEMA_VERSION_FIELD} {v} is not one this version reads")));
             }
             Some(_) => {}

@@ -27,8 +27,15 @@ use crate::store::{StoreError, timestamp};
 
 /// The file's name in the data directory.
 pub const PROFILES_FILE: &str = "profiles.json";
-/// The format version this build reads and writes.
-pub const PROFILES_SCHEMA_VERSION: u32 = 1;
+/// The format version this build writes. Version 2 added each profile's
+/// optional `kid` and `typ`; version 1 files read as they are (and are
+/// written back as version 2 on the next save). A version 1 build leaves a
+/// version 2 file alone ("written by a newer version").
+pub const PROFILES_SCHEMA_VERSION: u32 = 2;
+/// The oldest format version this build reads.
+pub const PROFILES_OLDEST_SCHEMA_VERSION: u32 = 1;
+/// The longest `kid` and `typ` a profile may set: the signer's limits.
+pub use crate::jwt::{MAX_KID_BYTES, MAX_TYP_BYTES};
 /// The most profiles kept. Bounds the file, the list the page renders and
 /// what a hostile page can make the host write.
 pub const MAX_PROFILES: usize = 50;
@@ -135,6 +142,13 @@ pub struct Profile {
     #[serde(with = "timestamp::rfc3339_option")]
     #[ts(type = "string | null")]
     pub custom_expiration: Option<OffsetDateTime>,
+    /// The `kid` its tokens carry; null: the key's RFC 7638 thumbprint for
+    /// an RSA, EC or Ed25519 key, none for HMAC. Also the kid of its JWK.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// The `typ` its tokens carry; null: `JWT`.
+    #[serde(default)]
+    pub typ: Option<String>,
     /// When it was created (ISO 8601, UTC).
     #[serde(with = "timestamp::rfc3339")]
     #[ts(type = "string")]
@@ -165,6 +179,36 @@ pub struct ProfileDraft {
     pub expiration_preset: ExpirationPreset,
     /// Required for `custom`, ignored otherwise.
     pub custom_expiration: Option<OffsetDateTime>,
+    /// The tokens' `kid`, or `None` for the default.
+    pub kid: Option<String>,
+    /// The tokens' `typ`, or `None` for `JWT`.
+    pub typ: Option<String>,
+}
+
+/// Checks a `kid` or `typ` header value: not empty, within `max` bytes,
+/// printable ASCII (a verifier compares it byte for byte; no control or
+/// invisible characters that would read like another value).
+pub fn check_header_value(field: &'static str, value: &str, max: usize) -> Result<(), StoreError> {
+    if value.is_empty() {
+        return Err(StoreError::invalid(field, format!("{field} is empty (leave it out for the default)")));
+    }
+    if value.len() > max {
+        return Err(StoreError::invalid(field, format!("{field} is over {max} bytes")));
+    }
+    if let Some(c) = value.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(StoreError::invalid(field, format!("{field} may hold printable ASCII only, not U+{:04X}", u32::from(c))));
+    }
+    Ok(())
+}
+
+fn check_header(kid: Option<&str>, typ: Option<&str>) -> Result<(), StoreError> {
+    if let Some(kid) = kid {
+        check_header_value("kid", kid, MAX_KID_BYTES)?;
+    }
+    if let Some(typ) = typ {
+        check_header_value("typ", typ, MAX_TYP_BYTES)?;
+    }
+    Ok(())
 }
 
 /// Checks a name and returns it trimmed and in NFC. Refuses control
@@ -268,6 +312,7 @@ fn check_stored(profiles: &[Profile]) -> Result<(), String> {
         }
         check_encrypted_key(&p.encrypted_key).map_err(|e| at(e.to_string()))?;
         check_payload(&p.payload).map_err(|e| at(e.to_string()))?;
+        check_header(p.kid.as_deref(), p.typ.as_deref()).map_err(|e| at(e.to_string()))?;
         if (p.expiration_preset == ExpirationPreset::Custom) != p.custom_expiration.is_some() {
             return Err(at("customExpiration must be set for the custom preset and only then".into()));
         }
@@ -308,7 +353,7 @@ impl ProfileStore {
     }
 
     fn read(&self) -> Result<Vec<Profile>, StoreError> {
-        let Some(file) = self.file.load::<ProfilesFile>(MAX_PROFILES_FILE_BYTES, PROFILES_SCHEMA_VERSION)? else {
+        let Some(file) = self.file.load_since::<ProfilesFile>(MAX_PROFILES_FILE_BYTES, PROFILES_OLDEST_SCHEMA_VERSION, PROFILES_SCHEMA_VERSION)? else {
             return Ok(Vec::new());
         };
         if let Err(reason) = check_stored(&file.profiles) {
@@ -345,6 +390,7 @@ impl ProfileStore {
         let name = check_name(&draft.name)?;
         check_encrypted_key(&draft.encrypted_key)?;
         check_payload(&draft.payload)?;
+        check_header(draft.kid.as_deref(), draft.typ.as_deref())?;
         let custom_expiration = check_expiration(draft.expiration_preset, draft.custom_expiration, now)?;
         self.with_loaded(|profiles| {
             let existing = profiles.iter().position(|p| p.id == draft.id);
@@ -367,6 +413,8 @@ impl ProfileStore {
                 payload: draft.payload,
                 expiration_preset: draft.expiration_preset,
                 custom_expiration,
+                kid: draft.kid,
+                typ: draft.typ,
                 created_at,
                 updated_at: now,
             };
@@ -423,6 +471,8 @@ mod tests {
             payload: Map::new(),
             expiration_preset: ExpirationPreset::OneHour,
             custom_expiration: None,
+            kid: None,
+            typ: None,
         }
     }
 

@@ -70,6 +70,8 @@ pub fn save_loop(dir: &Path) {
             payload: save_payload(n),
             expiration_preset: ExpirationPreset::OneHour,
             custom_expiration: None,
+            kid: None,
+            typ: None,
         };
         if let Err(e) = profiles.save(draft, timestamp::now()) {
             return eprintln!("save {n} of profiles.json failed: {e}");
@@ -176,7 +178,7 @@ fn corrupted_files(env: &AuditEnv) -> Outcome {
     let _ = std::fs::create_dir_all(&dir);
     let mut seen = Vec::new();
     for (file, garbage, channel) in [
-        (PROFILES_FILE, "{\"schemaVersion\": 1, \"profiles\": [", "profiles:load"),
+        (PROFILES_FILE, "{\"schemaVersion\": 2, \"profiles\": [", "profiles:load"),
         (PROFILES_FILE, "\u{0}\u{1}binary", "profiles:load"),
         (SETTINGS_FILE, "theme = dark", "settings:get"),
     ] {
@@ -209,7 +211,8 @@ fn corrupted_files(env: &AuditEnv) -> Outcome {
 fn newer_version(env: &AuditEnv) -> Outcome {
     let dir = env.scratch().join("newer");
     let _ = std::fs::create_dir_all(&dir);
-    let newer = r#"{"schemaVersion": 2, "profiles": [], "folders": []}"#;
+    // One past the version this build writes.
+    let newer = r#"{"schemaVersion": 3, "profiles": [], "folders": []}"#;
     let app = match AuditApp::at(env, &dir, audit_keychain("master-key")) {
         Ok(app) => app,
         Err(e) => return Outcome::fail(e),
@@ -402,7 +405,7 @@ pub fn cases() -> Vec<Case> {
         Case::new(
             "storage/newer-version-file",
             Area::Storage,
-            "profiles.json with schemaVersion 2",
+            "profiles.json with schemaVersion 3 (this build writes 2)",
             "LOAD_FAILED on load and on save; the file is never written over or moved",
             newer_version,
         ),

@@ -63,6 +63,8 @@ export function editProfile(profile) {
   pdom.expiry.value = profile?.expirationPreset ?? "1h";
   pdom.custom.value = profile?.customExpiration ? toLocalInput(profile.customExpiration) : "";
   pdom.key.value = "";
+  pdom.kid.value = profile?.kid ?? "";
+  pdom.typ.value = profile?.typ ?? "";
   setEncoding("text");
   pdom.claims.value = profile ? JSON.stringify(profile.payload, null, 2) : "";
   pdom.del.hidden = profile === null;

@@ -7,7 +7,7 @@ import { byId } from "../dom.js";
 
 /**
  * The editor's inputs, by the name the host uses in `details.field`.
- * @typedef {"name" | "algorithm" | "key" | "claims" | "expiry"} EditorField
+ * @typedef {"name" | "algorithm" | "key" | "claims" | "expiry" | "header"} EditorField
  */
 
 export const pdom = {
@@ -36,6 +36,8 @@ export const pdom = {
   keyReplace: byId("key-replace", HTMLButtonElement),
   keyEntry: byId("key-entry", HTMLDivElement),
   key: byId("profile-key", HTMLTextAreaElement),
+  kid: byId("profile-kid", HTMLInputElement),
+  typ: byId("profile-typ", HTMLInputElement),
   keyHint: byId("profile-key-hint", HTMLElement),
   keyKeep: byId("key-keep", HTMLButtonElement),
   keyMake: byId("key-make", HTMLButtonElement),
@@ -81,6 +83,7 @@ export const fieldErrors = {
   key: byId("profile-key-error", HTMLElement),
   claims: byId("profile-claims-error", HTMLElement),
   expiry: byId("profile-expiry-error", HTMLElement),
+  header: byId("profile-header-error", HTMLElement),
 };
 
 /** @type {Record<EditorField, HTMLElement>} */
@@ -90,4 +93,5 @@ export const fieldInputs = {
   key: pdom.key,
   claims: pdom.claims,
   expiry: pdom.expiry,
+  header: pdom.kid,
 };

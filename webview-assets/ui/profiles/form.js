@@ -187,8 +187,20 @@ export function editorFieldFor(path) {
     case "encryptedKey": case "key": return "key";
     case "payload": return "claims";
     case "expirationPreset": case "customExpiration": return "expiry";
+    case "kid": case "typ": return "header";
     default: return null;
   }
+}
+
+/**
+ * A header field as the host takes it: its text, or null (the default)
+ * when empty.
+ * @param {HTMLInputElement} input
+ * @returns {string | null}
+ */
+export function headerValue(input) {
+  const value = input.value.trim();
+  return value === "" ? null : value;
 }
 
 /** @returns {boolean} */
@@ -203,6 +215,7 @@ export function isDirty() {
     if (toLocalInput(p.customExpiration ?? "") !== pdom.custom.value) return true;
   }
   if (pdom.key.value !== "" || profileState.madeKey !== null) return true;
+  if (headerValue(pdom.kid) !== p.kid || headerValue(pdom.typ) !== p.typ) return true;
   const parsed = parseClaims();
   return !parsed.ok || JSON.stringify(parsed.value) !== JSON.stringify(p.payload);
 }
@@ -259,7 +272,7 @@ export function checkForm() {
 }
 
 export function focusFirstError() {
-  for (const field of /** @type {EditorField[]} */ (["name", "algorithm", "expiry", "key", "claims"])) {
+  for (const field of /** @type {EditorField[]} */ (["name", "algorithm", "expiry", "header", "key", "claims"])) {
     if (!fieldErrors[field].hidden) {
       const input = fieldInputs[field];
       if (!(input instanceof HTMLTextAreaElement && input.closest("[hidden]"))) input.focus();

@@ -16,6 +16,7 @@ import {
   customIso,
   editorFieldFor,
   focusFirstError,
+  headerValue,
   isAlgorithm,
   isPreset,
   keyEncoding,
@@ -76,6 +77,8 @@ export async function saveProfile() {
       payload: parsed.value,
       expirationPreset: preset,
       customExpiration: preset === "custom" ? customIso() : null,
+      kid: headerValue(pdom.kid),
+      typ: headerValue(pdom.typ),
     };
     if (profileState.selected) input.id = profileState.selected.id;
     const stored = await bridge().invoke("profiles:save", input);
