@@ -22,6 +22,12 @@ window: string,
  */
 devtools: boolean, };
 
+type CancelledGeneration = { 
+/**
+ * Whether a generation was running (it answers `CANCELLED`).
+ */
+cancelled: boolean, };
+
 type DecodedJwt = { 
 /**
  * The header, parsed.
@@ -314,6 +320,16 @@ type KeyFileDropped = {
  * `keys:import-dropped`.
  */
 files: number, };
+
+type KeyGenerateProgress = { 
+/**
+ * The algorithm the key is for.
+ */
+algorithm: string, 
+/**
+ * How long it has taken so far, in milliseconds.
+ */
+elapsedMs: number, };
 
 type KeySet = { 
 /**
@@ -879,7 +895,7 @@ deduplicated: boolean,
  */
 callers: number, };
 
-type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED" | "PLUGIN_QUARANTINED" | "UNAUTHORIZED" | "INVALID_INSTALLATION" | "NETWORK_ERROR" | "TIMEOUT" | "BACKEND_ERROR";
+type TollgateErrorCode = "VALIDATION_ERROR" | "NOT_FOUND" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "IPC_FORBIDDEN" | "IPC_UNAUTHORIZED" | "UNKNOWN_CHANNEL" | "REPLAYED_REQUEST" | "INTERNAL_ERROR" | "PLUGIN_ERROR" | "INVALID_TOKEN" | "LOAD_FAILED" | "PARSE_ERROR" | "DUPLICATE_NAME" | "PROFILE_LIMIT_REACHED" | "SAVE_FAILED" | "DELETE_FAILED" | "INVALID_INPUT" | "ENCRYPTION_FAILED" | "DECRYPTION_FAILED" | "KEYCHAIN_UNAVAILABLE" | "SIGNING_FAILED" | "PLUGIN_QUARANTINED" | "UNAUTHORIZED" | "INVALID_INSTALLATION" | "NETWORK_ERROR" | "TIMEOUT" | "BACKEND_ERROR" | "CANCELLED";
 
 type TollgateWindow = "main" | "about";
 
@@ -1028,8 +1044,10 @@ interface TollgateChannels {
   "auth:check-offline-status": { request: Empty, response: OfflineStatus };
   /** Lints a profile's claims inside the claims-linter guest: lifetime, audience, issuer, personal data. */
   "lint:claims": { request: LintClaimsRequest, response: LintReport };
-  /** Generates a key for an algorithm in the host and seals it; answers the sealed key and the public half. */
+  /** Generates a key for an algorithm in the host and seals it; answers the sealed key and the public half. Announces keys:generate-progress while it runs; keys:cancel-generate stops it. */
   "keys:generate": { request: GenerateKeyRequest, response: GeneratedKey };
+  /** Cancels the keys:generate in progress: it answers CANCELLED at once; the key being made is discarded. */
+  "keys:cancel-generate": { request: Empty, response: CancelledGeneration };
   /** A profile's public key (JWK, PEM, thumbprint); refused for HMAC profiles. */
   "keys:public": { request: ProfileRef, response: ProfilePublicKey };
   /** A JWKS of every profile with an asymmetric key. */
@@ -1065,6 +1083,8 @@ interface TollgateEvents {
   "plugins:reload-failed": PluginReloadFailed;
   /** The user dropped files on the window; the host holds one for keys:import-dropped (the page never gets the file). */
   "keys:file-dropped": KeyFileDropped;
+  /** A keys:generate still running (an RSA key takes seconds), every 500 ms. */
+  "keys:generate-progress": KeyGenerateProgress;
   /** A code to enter at the verification address, with its lifetime. */
   "auth:user-code": UserCode;
   /** Signed in: the user and their installations. */

@@ -65,6 +65,7 @@ pub fn declare_events(events: &mut EventHub) {
     events.declare::<crate::dev_plugins::PluginReloadedEvent>();
     events.declare::<crate::dev_plugins::PluginReloadFailedEvent>();
     events.declare::<keys::KeyFileDroppedEvent>();
+    events.declare::<keys::KeyGenerateProgressEvent>();
 }
 
 /// Registers `app:*`, `plugins:*`, `jwt:decode` and `diag:*`, in that order.

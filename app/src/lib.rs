@@ -22,6 +22,7 @@ pub mod channels;
 pub mod dev_plugins;
 pub mod file_dialogs;
 pub mod key_files;
+pub mod key_jobs;
 pub mod secrets;
 pub mod services;
 pub mod store;

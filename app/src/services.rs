@@ -67,6 +67,7 @@ pub struct AppServices {
     quarantine: PluginQuarantine,
     trust_prompt: Arc<TrustPrompt>,
     file_dialogs: Arc<FileDialogs>,
+    key_jobs: Arc<crate::key_jobs::KeyJobs>,
     signer_isolation: SignerIsolation,
 }
 
@@ -102,6 +103,7 @@ impl AppServices {
             quarantine,
             trust_prompt: Arc::default(),
             file_dialogs: Arc::default(),
+            key_jobs: Arc::default(),
             signer_isolation: SignerIsolation::default_worker(),
         })
     }
@@ -142,6 +144,12 @@ impl AppServices {
     /// connects its native dialogs while the event loop runs).
     pub fn file_dialogs(&self) -> &Arc<FileDialogs> {
         &self.file_dialogs
+    }
+
+    /// The key generation in progress (`keys:generate`,
+    /// `keys:cancel-generate`).
+    pub fn key_jobs(&self) -> &Arc<crate::key_jobs::KeyJobs> {
+        &self.key_jobs
     }
 
     /// GitHub sign-in.

@@ -78,6 +78,8 @@ pub enum ErrorCode {
     Timeout,
     /// The sign-in service answered with an error; the message says which.
     BackendError,
+    /// The user cancelled the operation (since 1.10: a key generation).
+    Cancelled,
 }
 
 impl ErrorCode {
@@ -111,6 +113,7 @@ impl ErrorCode {
         Self::NetworkError,
         Self::Timeout,
         Self::BackendError,
+        Self::Cancelled,
     ];
 
     /// The wire spelling.
@@ -144,6 +147,7 @@ impl ErrorCode {
             Self::NetworkError => "NETWORK_ERROR",
             Self::Timeout => "TIMEOUT",
             Self::BackendError => "BACKEND_ERROR",
+            Self::Cancelled => "CANCELLED",
         }
     }
 

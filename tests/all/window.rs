@@ -523,6 +523,8 @@ fn page_script_reaches_every_json_channel() {
     let listed = ok("profiles:load", json!({}));
     assert!(listed["profiles"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == id)), "{listed}");
     assert_eq!(ok("profiles:get", json!({ "id": id }))["name"], "every channel");
+    // Nothing is being generated: nothing to cancel.
+    assert_eq!(ok("keys:cancel-generate", json!({})), json!({ "cancelled": false }));
     let made = ok("keys:generate", json!({ "algorithm": "ES256" }));
     let es = ok(
         "profiles:save",

@@ -900,3 +900,26 @@ fn a_user_sets_the_tokens_kid_and_typ_in_the_editor() {
     let header = jsonwebtoken::decode_header(&token).expect("a header");
     assert_eq!((header.kid, header.typ.as_deref()), (None, Some("JWT")));
 }
+
+#[test]
+fn an_rsa_4096_generation_shows_its_progress_and_can_be_cancelled() {
+    ensure_secret_service();
+    let app = App::launch();
+    let user = User { app: &app };
+    start_new_profile(&app);
+    user.choose("#profile-algorithm", "RS256");
+    assert!(user.is_shown("#key-rsa-bits"), "the RSA size is offered");
+    user.choose("#key-rsa-bits", "4096");
+    user.click("#key-make");
+    // The host announces it every 500 ms while it runs.
+    wait_until(&app, "the generation's seconds", "return /Generating a RS256 key… \\d+ s/.test(document.querySelector('#key-make-progress').textContent);");
+    app.run("document.querySelector('#key-make-progress').scrollIntoView({ block: 'center', behavior: 'instant' }); await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));", &[]);
+    screenshot(&app, "profiles-key-generating.png");
+    user.click("#key-make-cancel");
+    wait_until(&app, "the cancelled generation", "return document.querySelector('#key-make-progress').textContent === 'Cancelled: no key was made.';");
+    assert_eq!(user.hidden("#key-made"), json!(true), "no key was offered");
+    assert_eq!(user.hidden("#key-make-cancel"), json!(true));
+    assert_eq!(app.run("return document.querySelector('#key-make').disabled;", &[]), json!(false), "Generate works again");
+    user.choose("#profile-algorithm", "ES256");
+    assert!(!user.is_shown("#key-rsa-bits"), "no RSA size for ES256");
+}

@@ -23,7 +23,7 @@ import { loadProfiles, onListKeydown, profileButtons, renderProfileList } from "
 import { onCopyJwks, onSaveJwks, showStoredPublicKey } from "./profiles/public-key.js";
 import { showResolvedTimes } from "./profiles/relative-times.js";
 import { wireBundles } from "./profiles/bundle.js";
-import { onDelete, onImportKeyFile, onKeyFileDropped, onMakeKey, saveProfile } from "./profiles/save.js";
+import { onCancelMakeKey, onDelete, onImportKeyFile, onKeyFileDropped, onKeyGenerateProgress, onMakeKey, saveProfile } from "./profiles/save.js";
 import { profileState } from "./profiles/state.js";
 import { storedThemeChoice } from "./theme.js";
 
@@ -48,6 +48,7 @@ export async function startProfiles() {
   // A key file dropped on the window comes through the host, never as a
   // DOM drop: the host holds it and says so.
   void bridge().on("keys:file-dropped", (drop) => void onKeyFileDropped(drop).then(updateDirty)).catch(() => {});
+  void bridge().on("keys:generate-progress", onKeyGenerateProgress).catch(() => {});
   const remembered = await loadSettings();
   await loadProfiles(remembered);
 }
@@ -125,6 +126,7 @@ export function wireProfileEvents() {
     pdom.key.focus();
   });
   pdom.keyMake.addEventListener("click", () => void onMakeKey().then(updateDirty));
+  pdom.keyMakeCancel.addEventListener("click", () => void onCancelMakeKey());
   pdom.keyImport.addEventListener("click", () => void onImportKeyFile().then(updateDirty));
   pdom.jwksCopy.addEventListener("click", () => void onCopyJwks());
   pdom.jwksSave.addEventListener("click", () => void onSaveJwks());

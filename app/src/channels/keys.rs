@@ -11,11 +11,12 @@ use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use crate::bridge::channels::Empty;
-use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, Quota, RegistryError};
+use crate::bridge::registry::{Channel, ChannelRegistry, ChannelSpec, Execution, HandlerContext, Quota, RegistryError};
+use crate::key_jobs::JobError;
 use crate::bridge::{BridgeError, ErrorCode};
 use crate::channels::profiles::ProfileRef;
 use crate::channels::{BASE, secrets_error, store_error};
-use crate::jwt::{Algorithm, JwtError, PublicKey, SigningKey, generate};
+use crate::jwt::{Algorithm, JwtError, PublicKey, SigningKey};
 use crate::file_dialogs::DialogKind;
 use crate::key_files::{read_key_file, write_public_file};
 use crate::secrets::KeyBinding;
@@ -98,13 +99,55 @@ impl Channel for GenerateKey {
     type Response = GeneratedKey;
     const SPEC: ChannelSpec = ChannelSpec {
         name: "keys:generate",
-        summary: "Generates a key for an algorithm in the host and seals it; answers the sealed key and the public half.",
+        summary: "Generates a key for an algorithm in the host and seals it; answers the sealed key and the public half. Announces keys:generate-progress while it runs; keys:cancel-generate stops it.",
         // An RSA-4096 key takes seconds: a few per second at most.
         quota: Quota { per_second: 1, burst: 3 },
         // It may create the master key in the keychain.
         state_changing: true,
         execution: Execution::Heavy,
         since: SINCE,
+        ..BASE
+    };
+}
+
+/// `keys:generate-progress` payload.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyGenerateProgress {
+    /// The algorithm the key is for.
+    pub algorithm: String,
+    /// How long it has taken so far, in milliseconds.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+}
+
+/// `keys:generate-progress`: a key generation is still running.
+pub struct KeyGenerateProgressEvent;
+impl crate::bridge::events::Event for KeyGenerateProgressEvent {
+    type Payload = KeyGenerateProgress;
+    const NAME: &'static str = "keys:generate-progress";
+    const SUMMARY: &'static str = "A keys:generate still running (an RSA key takes seconds), every 500 ms.";
+    const SINCE: &'static str = DIALOGS_SINCE;
+}
+
+/// `keys:cancel-generate` response.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CancelledGeneration {
+    /// Whether a generation was running (it answers `CANCELLED`).
+    pub cancelled: bool,
+}
+
+/// `keys:cancel-generate`.
+pub struct CancelGenerate;
+impl Channel for CancelGenerate {
+    type Request = Empty;
+    type Response = CancelledGeneration;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "keys:cancel-generate",
+        summary: "Cancels the keys:generate in progress: it answers CANCELLED at once; the key being made is discarded.",
+        quota: Quota { per_second: 5, burst: 5 },
+        execution: Execution::Inline,
+        since: DIALOGS_SINCE,
         ..BASE
     };
 }
@@ -233,7 +276,9 @@ impl Channel for SaveJwks {
 /// Registers `keys:*` against `services`.
 pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
     let s = Arc::clone(services);
-    registry.register::<GenerateKey, _>(move |_, req: GenerateKeyRequest| generate_key(&s, req))?;
+    registry.register::<GenerateKey, _>(move |ctx, req: GenerateKeyRequest| generate_key(&s, ctx, req))?;
+    let s = Arc::clone(services);
+    registry.register::<CancelGenerate, _>(move |_, _: Empty| Ok(CancelledGeneration { cancelled: s.key_jobs().cancel() }))?;
     let s = Arc::clone(services);
     registry.register::<ProfilePublic, _>(move |_, req: ProfileRef| {
         let profile = s.profiles().get(req.id).map_err(store_error)?;
@@ -294,8 +339,19 @@ fn key_error(e: JwtError) -> BridgeError {
     BridgeError::new(ErrorCode::InvalidInput, e.to_string())
 }
 
-fn generate_key(s: &AppServices, req: GenerateKeyRequest) -> Result<GeneratedKey, BridgeError> {
-    let material = generate(req.algorithm, req.rsa_bits.map(usize::from)).map_err(key_error)?;
+fn generate_key(s: &AppServices, ctx: &HandlerContext, req: GenerateKeyRequest) -> Result<GeneratedKey, BridgeError> {
+    let bits = req.rsa_bits.map(usize::from);
+    let material = s
+        .key_jobs()
+        .generate(req.algorithm, bits, |elapsed| {
+            let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+            ctx.events.emit::<KeyGenerateProgressEvent>(&KeyGenerateProgress { algorithm: req.algorithm.to_string(), elapsed_ms });
+        })
+        .map_err(|e| match e {
+            JobError::Busy => BridgeError::new(ErrorCode::RateLimited, e.to_string()).with_details(serde_json::json!({ "retryAfterMs": 1000 })),
+            JobError::Cancelled => BridgeError::new(ErrorCode::Cancelled, e.to_string()),
+            JobError::Failed(m) => BridgeError::new(ErrorCode::InvalidInput, m),
+        })?;
     seal_new_key(s, req.algorithm, &material)
 }
 

@@ -68,6 +68,7 @@ export function syncKeyField() {
     ? "Sealed by the OS keychain when you save; Tollgate never shows it again."
     : "PKCS#8 or traditional PEM. Sealed by the OS keychain when you save.";
   const made = madeKeyFits() ? profileState.madeKey : null;
+  pdom.keyRsaBits.hidden = !(pdom.algorithm.value.startsWith("RS") || pdom.algorithm.value.startsWith("PS"));
   pdom.key.disabled = made !== null;
   const verb = made?.source === "imported" ? "read from a file by" : "generated in";
   if (made) {

@@ -165,17 +165,58 @@ export async function onMakeKey() {
   setFieldError("key", null);
   showBanner(pdom.error, null);
   setBusy(true, pdom.keyMake);
+  const rsa = isRsa(algorithm);
+  /** @type {GenerateKeyRequest} */
+  const request = { algorithm };
+  if (rsa) request.rsaBits = Number(pdom.keyRsaBits.value);
+  pdom.keyMakeCancel.hidden = !rsa;
+  pdom.keyMakeProgress.hidden = !rsa;
+  pdom.keyMakeProgress.textContent = rsa ? `Generating an RSA-${request.rsaBits} key…` : "";
   try {
-    const made = await bridge().invoke("keys:generate", { algorithm });
+    const made = await bridge().invoke("keys:generate", request);
     profileState.madeKey = { algorithm, encryptedKey: made.encryptedKey, publicKey: made.publicKey, source: "generated" };
     if (profileState.selected !== null) profileState.replacingKey = true;
+    pdom.keyMakeProgress.hidden = true;
     syncKeyField();
   } catch (reason) {
     const error = asShownError(reason);
-    noteKeychain(error);
-    showBanner(pdom.error, error, adviceFor(error));
+    if (error.code === "CANCELLED") {
+      pdom.keyMakeProgress.textContent = "Cancelled: no key was made.";
+    } else {
+      pdom.keyMakeProgress.hidden = true;
+      noteKeychain(error);
+      showBanner(pdom.error, error, adviceFor(error));
+    }
   } finally {
+    pdom.keyMakeCancel.hidden = true;
     setBusy(false, pdom.keyMake);
+  }
+}
+
+/**
+ * Whether `algorithm` takes an RSA key (whose size the user picks).
+ * @param {string} algorithm
+ */
+export function isRsa(algorithm) {
+  return algorithm.startsWith("RS") || algorithm.startsWith("PS");
+}
+
+/**
+ * A generation still running: how long it has taken.
+ * @param {KeyGenerateProgress} progress
+ */
+export function onKeyGenerateProgress(progress) {
+  if (pdom.keyMakeCancel.hidden) return;
+  const seconds = Math.round(progress.elapsedMs / 1000);
+  pdom.keyMakeProgress.textContent = `Generating a ${progress.algorithm} key… ${seconds} s`;
+}
+
+/** Asks the host to stop the generation in progress. */
+export async function onCancelMakeKey() {
+  try {
+    await bridge().invoke("keys:cancel-generate", {});
+  } catch {
+    // The generation answers for itself.
   }
 }
 
