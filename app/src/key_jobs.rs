@@ -63,9 +63,12 @@ impl KeyJobs {
         let slot = Slot(Arc::clone(self));
         let (tx, rx) = channel::<Result<Zeroizing<Vec<u8>>, JwtError>>();
         let spawned = std::thread::Builder::new().name("tollgate-keygen".into()).spawn(move || {
-            let _slot = slot;
+            let made = generate(alg, rsa_bits);
+            // The slot frees before the answer goes, so the caller's next
+            // generation never finds this one still in it.
+            drop(slot);
             // A key nobody waits for any more is dropped here, wiped.
-            let _ = tx.send(generate(alg, rsa_bits));
+            let _ = tx.send(made);
         });
         if let Err(e) = spawned {
             return Err(JobError::Failed(format!("could not start the generator: {e}")));
