@@ -194,7 +194,8 @@ fn random<const N: usize>() -> Result<[u8; N], BundleError> {
     Ok(bytes)
 }
 
-fn check_passphrase(passphrase: &str) -> Result<(), BundleError> {
+/// Whether `passphrase` is one a bundle may be sealed under.
+pub fn check_passphrase(passphrase: &str) -> Result<(), BundleError> {
     if passphrase.chars().count() < MIN_PASSPHRASE_CHARS || passphrase.len() > MAX_PASSPHRASE_BYTES {
         return Err(BundleError::WeakPassphrase);
     }

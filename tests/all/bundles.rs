@@ -139,3 +139,23 @@ fn the_cli_exports_and_imports_a_bundle() {
         .ok("jwt:generate", json!({ "profileId": report["imported"][0]["id"] }));
     verify(signed["raw"].as_str().expect("raw"), jsonwebtoken::Algorithm::HS256, &DecodingKey::from_secret(SECRET.as_bytes()));
 }
+
+/// Export opens no key and runs no KDF until the user's click opened the
+/// dialog and a place was picked: with the keychain failing, a page's call
+/// without input is refused as such, and only a picked place reaches the
+/// keys.
+#[test]
+fn an_export_touches_no_key_before_the_user_picks_a_place() {
+    let dirs = tempfile::tempdir().expect("dirs");
+    let data = dirs.path().join("data");
+    let app = AppHarness::at(&data, other_install_keychain("bundle-order"));
+    save(&app, "Ordered", "HS256", &app.encrypt("HS256", SECRET));
+    let locked = AppHarness::at(&data, std::sync::Arc::new(crate::harness::FailingKeychain));
+    locked.services.file_dialogs().connect(|_, _, answer| answer.send(Err(tollgate::app::file_dialogs::DialogRefusal::NoGesture)).is_ok());
+    let e = locked.err("profiles:export-bundle", json!({ "passphrase": PASSPHRASE }));
+    assert_eq!(e.code, ErrorCode::IpcForbidden, "{}", e.message);
+    dialogs_answer(&locked, Some(dirs.path().join("never.tollgate-profiles")));
+    let e = locked.err("profiles:export-bundle", json!({ "passphrase": PASSPHRASE }));
+    assert_eq!(e.code, ErrorCode::KeychainUnavailable, "{}", e.message);
+    assert!(!dirs.path().join("never.tollgate-profiles").exists());
+}

@@ -119,12 +119,16 @@ impl Channel for ImportBundle {
 pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
     let s = Arc::clone(services);
     registry.register::<ExportBundle, _>(move |ctx, req: ExportBundleRequest| {
-        // Sealed first: a wrong id, a short passphrase or a locked
-        // keychain is said before the user picks a place.
-        let (bytes, count) = export(&s, req.profile_ids.as_deref(), req.passphrase.expose())?;
+        // The cheap checks first, said before the user picks a place; the
+        // keys are opened and the KDF runs only after the user's click
+        // opened the dialog and a place was picked, so page script alone
+        // can't make the host run Argon2.
+        let chosen = chosen_profiles(&s, req.profile_ids.as_deref())?;
+        bundle::check_passphrase(req.passphrase.expose()).map_err(bundle_error)?;
         let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::SaveBundle)? else {
             return Ok(ExportedBundle { saved: false, profiles: 0 });
         };
+        let (bytes, count) = seal_profiles(&s, &chosen, req.passphrase.expose())?;
         write_public_file(&path, &bytes).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, format!("the bundle could not be written there: {e}")))?;
         tracing::info!(profiles = count, "exported a profile bundle where the user chose");
         Ok(ExportedBundle { saved: true, profiles: count })
@@ -155,6 +159,13 @@ pub fn bundle_error(e: BundleError) -> BridgeError {
 /// how many profiles it holds (`profiles:export-bundle`,
 /// `tollgate profiles export-bundle`).
 pub fn export(s: &AppServices, ids: Option<&[ProfileId]>, passphrase: &str) -> Result<(Vec<u8>, u32), BridgeError> {
+    let chosen = chosen_profiles(s, ids)?;
+    seal_profiles(s, &chosen, passphrase)
+}
+
+/// The profiles `ids` names (every one when `None`); an unknown id is
+/// `NOT_FOUND`, none at all `INVALID_INPUT`.
+fn chosen_profiles(s: &AppServices, ids: Option<&[ProfileId]>) -> Result<Vec<crate::store::Profile>, BridgeError> {
     let all = s.profiles().list().map_err(store_error)?;
     let chosen: Vec<_> = match ids {
         None => all,
@@ -169,8 +180,13 @@ pub fn export(s: &AppServices, ids: Option<&[ProfileId]>, passphrase: &str) -> R
     if chosen.is_empty() {
         return Err(BridgeError::new(ErrorCode::InvalidInput, "there are no profiles to export"));
     }
+    Ok(chosen)
+}
+
+/// `chosen` with their keys, sealed under `passphrase`, and how many.
+fn seal_profiles(s: &AppServices, chosen: &[crate::store::Profile], passphrase: &str) -> Result<(Vec<u8>, u32), BridgeError> {
     let mut profiles = Vec::with_capacity(chosen.len());
-    for p in &chosen {
+    for p in chosen {
         let key = s.secrets().open(&p.encrypted_key, KeyBinding::profile(p.algorithm, p.id)).map_err(secrets_error)?;
         profiles.push(
             BundleProfile::new(p.name.clone(), p.algorithm, &key, p.payload.clone(), p.expiration_preset, p.custom_expiration.map(timestamp::format))
