@@ -156,6 +156,12 @@ type FindingCode = "NOT_A_NUMBER" | "WRONG_TYPE" | "EXP_IN_PAST" | "EXPIRY_TOO_L
 
 type FindingSeverity = "error" | "warning" | "info";
 
+type ForgetKeySetHost = { 
+/**
+ * A host of the list.
+ */
+host: string, };
+
 type GenerateKeyRequest = { 
 /**
  * The algorithm the key is for: an HMAC secret as long as its hash,
@@ -336,6 +342,13 @@ type KeySet = {
  * One JWK per asymmetric profile, in profile order.
  */
 keys: Array<Record<string, string>>, };
+
+type KeySetHosts = { 
+/**
+ * The hosts key sets may be fetched from (`host` or `host:port`), in
+ * the order the user allowed them.
+ */
+hosts: Array<string>, };
 
 type KeySetInvalidReason = "no-matching-key" | "expired" | "not-yet-valid" | "bad-signature" | "wrong-algorithm" | "invalid-claims" | "malformed";
 
@@ -963,6 +976,16 @@ token: string,
  */
 keySet: string, };
 
+type VerifyKeySetUrlRequest = { 
+/**
+ * The token (compact JWS).
+ */
+token: string, 
+/**
+ * Where the key set is: https (http only to this machine).
+ */
+url: string, };
+
 type VerifyRequest = { 
 /**
  * The token (compact JWS).
@@ -1028,6 +1051,12 @@ interface TollgateChannels {
   "jwt:verify-key-set": { request: VerifyKeySetRequest, response: KeySetVerification };
   /** Opens the host's file dialog (only right after a click or key press in the window) for a JWKS file and verifies the token against it as jwt:verify-key-set does; null if cancelled. The page never learns the file's path. */
   "jwt:verify-key-set-file": { request: VerifyKeySetFileRequest, response: KeySetVerification | null };
+  /** Fetches the key set at an https URL (only from hosts the user allowed in the host's own dialog, asked on first use right after a click) and verifies the token against it as jwt:verify-key-set does; null if the user did not allow the host. */
+  "jwt:verify-key-set-url": { request: VerifyKeySetUrlRequest, response: KeySetVerification | null };
+  /** The hosts key sets may be fetched from. */
+  "jwt:key-set-hosts": { request: Empty, response: KeySetHosts };
+  /** Takes a host off the list key sets may be fetched from (adding one takes the user's answer in the host's dialog). */
+  "jwt:forget-key-set-host": { request: ForgetKeySetHost, response: KeySetHosts };
   /** The app's settings (defaults when none are saved). */
   "settings:get": { request: Empty, response: Settings };
   /** Changes the settings sent (absent fields keep their value); answers them all. */

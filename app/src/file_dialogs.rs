@@ -103,11 +103,13 @@ impl From<DialogRefusal> for BridgeError {
 pub type Picked = Result<Option<PathBuf>, DialogRefusal>;
 
 type Ask = Box<dyn Fn(WindowLabel, DialogKind, Sender<Picked>) -> bool + Send + Sync>;
+type AskHost = Box<dyn Fn(WindowLabel, String, Sender<Result<bool, DialogRefusal>>) -> bool + Send + Sync>;
 
 /// Where channels ask for a file dialog, and where a dropped file waits.
 #[derive(Default)]
 pub struct FileDialogs {
     ask: Mutex<Option<Ask>>,
+    ask_host: Mutex<Option<AskHost>>,
     dropped: Mutex<Option<(WindowLabel, PathBuf, Instant)>>,
 }
 
@@ -126,9 +128,30 @@ impl FileDialogs {
         *self.ask.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(ask));
     }
 
+    /// The window adapter's other dialog: whether the user allows key
+    /// sets to be fetched from a host (`jwt:verify-key-set-url`), under the
+    /// same rule as the file dialogs (a real input just before, one dialog
+    /// at a time).
+    pub fn connect_host_prompt(&self, ask: impl Fn(WindowLabel, String, Sender<Result<bool, DialogRefusal>>) -> bool + Send + Sync + 'static) {
+        *self.ask_host.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(ask));
+    }
+
     /// The event loop ended: later requests are refused.
     pub fn disconnect(&self) {
         *self.ask.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.ask_host.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Whether the user allows key sets from `host`, asked in the host's
+    /// own dialog over `window`; a closed dialog or no answer in
+    /// [`USER_PICK_TIMEOUT`] is no.
+    pub fn confirm_host(&self, window: WindowLabel, host: &str) -> Result<bool, DialogRefusal> {
+        let (tx, rx) = channel();
+        let delivered = self.ask_host.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(|ask| ask(window, host.to_owned(), tx));
+        if !delivered {
+            return Err(DialogRefusal::NoWindow);
+        }
+        rx.recv_timeout(USER_PICK_TIMEOUT).unwrap_or(Ok(false))
     }
 
     /// The file the user picked in `kind`'s dialog over `window`; `None`

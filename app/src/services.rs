@@ -68,6 +68,7 @@ pub struct AppServices {
     trust_prompt: Arc<TrustPrompt>,
     file_dialogs: Arc<FileDialogs>,
     key_jobs: Arc<crate::key_jobs::KeyJobs>,
+    jwks_hosts: crate::store::jwks_hosts::JwksHosts,
     signer_isolation: SignerIsolation,
 }
 
@@ -104,6 +105,7 @@ impl AppServices {
             trust_prompt: Arc::default(),
             file_dialogs: Arc::default(),
             key_jobs: Arc::default(),
+            jwks_hosts: crate::store::jwks_hosts::JwksHosts::new(data_dir),
             signer_isolation: SignerIsolation::default_worker(),
         })
     }
@@ -150,6 +152,11 @@ impl AppServices {
     /// `keys:cancel-generate`).
     pub fn key_jobs(&self) -> &Arc<crate::key_jobs::KeyJobs> {
         &self.key_jobs
+    }
+
+    /// The hosts the user allowed key sets to be fetched from.
+    pub fn jwks_hosts(&self) -> &crate::store::jwks_hosts::JwksHosts {
+        &self.jwks_hosts
     }
 
     /// GitHub sign-in.

@@ -14,6 +14,7 @@
 //! as a save. Key material is stored only sealed (see `crate::secrets`).
 
 pub mod atomic_file;
+pub mod jwks_hosts;
 pub mod plugin_quarantine;
 mod error;
 pub mod profiles;

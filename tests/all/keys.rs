@@ -401,3 +401,97 @@ fn a_profile_sets_its_tokens_kid_and_typ_and_its_jwk_carries_the_kid() {
         assert!(e.message.contains(says), "{field}: {}", e.message);
     }
 }
+
+/// A loopback HTTP server for key sets: `/jwks` the set, `/missing` 404,
+/// `/big` a body over the cap, `/redirect` a 302 to `/jwks`. Counts the
+/// requests it got.
+pub(crate) fn key_set_server(jwks: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&hits);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let (status, extra, body) = match path.as_str() {
+                "/jwks" => ("200 OK", String::new(), jwks.clone()),
+                "/big" => ("200 OK", String::new(), format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(70 * 1024))),
+                "/redirect" => ("302 Found", "location: /jwks\r\n".to_owned(), String::new()),
+                _ => ("404 Not Found", String::new(), "{}".to_owned()),
+            };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    (base, hits)
+}
+
+/// Issue 19: a key set fetched from a URL, opt-in per host: the host is
+/// asked about in the host's own dialog (here answered by the test), the
+/// answer is kept, and the fetch keeps to the sign-in client's limits.
+#[test]
+fn a_token_verifies_against_a_key_set_fetched_from_a_host_the_user_allowed() {
+    let app = AppHarness::new();
+    let token = fixture_token(Some("fixture-rsa"));
+    let jwks = json!({ "keys": [fixture_public("fixture-rsa").jwk] }).to_string();
+    let (base, hits) = key_set_server(jwks);
+    let host = base.trim_start_matches("http://").to_owned();
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(Err(tollgate::app::file_dialogs::DialogRefusal::NoGesture)));
+    let (a, ans) = (std::sync::Arc::clone(&asked), std::sync::Arc::clone(&answer));
+    app.services.file_dialogs().connect_host_prompt(move |_, asked_host, reply| {
+        assert!(!asked_host.contains('/'), "the dialog names a host: {asked_host}");
+        a.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        reply.send(*ans.lock().expect("answer")).is_ok()
+    });
+    let url = |path: &str| format!("{base}{path}");
+    let hits_now = || hits.load(std::sync::atomic::Ordering::Relaxed);
+    let verify = |path: &str| app.call("jwt:verify-key-set-url", &json!({ "token": token, "url": url(path) })).result;
+
+    // Offline by default: nothing is fetched without the user.
+    assert_eq!(app.ok("jwt:key-set-hosts", json!({})), json!({ "hosts": [] }));
+    let e = app.err("jwt:verify-key-set-url", json!({ "token": token, "url": url("/jwks") }));
+    assert_eq!(e.code, ErrorCode::IpcForbidden, "{}", e.message);
+    *answer.lock().expect("answer") = Ok(false);
+    assert_eq!(app.ok("jwt:verify-key-set-url", json!({ "token": token, "url": url("/jwks") })), Value::Null, "declined");
+    assert_eq!(hits_now(), 0, "a host the user did not allow was asked");
+    // Refused before anyone is asked: not https to another machine.
+    let e = app.err("jwt:verify-key-set-url", json!({ "token": token, "url": "http://jwks.example.invalid/keys" }));
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 2);
+
+    *answer.lock().expect("answer") = Ok(true);
+    let verdict = app.ok("jwt:verify-key-set-url", json!({ "token": token, "url": url("/jwks") }));
+    assert_eq!((verdict["valid"].clone(), verdict["key"]["kid"].clone()), (json!(true), json!("fixture-rsa")), "{verdict}");
+    assert_eq!(app.ok("jwt:key-set-hosts", json!({})), json!({ "hosts": [host.clone()] }));
+    // Allowed now: no second question.
+    app.ok("jwt:verify-key-set-url", json!({ "token": token, "url": url("/jwks") }));
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 3, "asked again about an allowed host");
+    // The fetch's limits.
+    for (path, says) in [("/missing", "HTTP 404"), ("/big", "over"), ("/redirect", "HTTP 302")] {
+        match verify(path) {
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::BackendError, "{path}: {}", e.message);
+                assert!(e.message.contains(says), "{path}: {}", e.message);
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    let before = hits_now();
+    // Forgotten: asked again (and declined here).
+    assert_eq!(app.ok("jwt:forget-key-set-host", json!({ "host": host })), json!({ "hosts": [] }));
+    *answer.lock().expect("answer") = Ok(false);
+    assert_eq!(app.ok("jwt:verify-key-set-url", json!({ "token": token, "url": url("/jwks") })), Value::Null);
+    assert_eq!(hits_now(), before, "fetched from a forgotten host");
+}

@@ -544,6 +544,8 @@ fn page_script_reaches_every_json_channel() {
     // This token's key is not in the set of the one ES256 key above.
     let against_set = ok("jwt:verify-key-set", json!({ "token": signed, "keySet": jwks.to_string() }));
     assert_eq!(against_set["reason"], "no-matching-key", "{against_set}");
+    assert_eq!(ok("jwt:key-set-hosts", json!({})), json!({ "hosts": [] }), "offline by default");
+    assert_eq!(ok("jwt:forget-key-set-host", json!({ "host": "jwks.example.invalid" })), json!({ "hosts": [] }));
     let lint = ok("lint:claims", json!({ "claims": { "sub": "page" } }));
     assert!(lint["findings"].is_array(), "{lint}");
     let settings = ok("settings:get", json!({}));
@@ -574,6 +576,8 @@ fn page_script_reaches_every_json_channel() {
     refused("keys:save-jwks", json!({}), "IPC_FORBIDDEN");
     refused("jwt:verify-key-set-file", json!({ "token": signed }), "IPC_FORBIDDEN");
     refused("profiles:import-bundle", json!({ "passphrase": "a passphrase of some length" }), "IPC_FORBIDDEN");
+    // A host the user never allowed: the host's dialog, refused without input.
+    refused("jwt:verify-key-set-url", json!({ "token": signed, "url": "https://jwks.example.invalid/keys" }), "IPC_FORBIDDEN");
     // Every profile was deleted above: nothing to seal, said before any dialog.
     refused("profiles:export-bundle", json!({ "passphrase": "a passphrase of some length" }), "INVALID_INPUT");
 

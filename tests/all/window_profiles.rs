@@ -942,3 +942,42 @@ fn an_rsa_4096_generation_shows_its_progress_and_can_be_cancelled() {
     user.choose("#profile-algorithm", "ES256");
     assert!(!user.is_shown("#key-rsa-bits"), "no RSA size for ES256");
 }
+
+#[test]
+fn a_user_allows_a_host_in_the_hosts_own_question_and_verifies_against_its_key_set() {
+    ensure_secret_service();
+    let token = crate::keys::fixture_token(Some("fixture-rsa"));
+    let (base, hits) = crate::keys::key_set_server(json!({ "keys": [crate::keys::fixture_public("fixture-rsa").jwk] }).to_string());
+    let app = App::launch();
+    let user = User { app: &app };
+    app.session.send_keys(&app.find("#token-input"), &token).expect("type the token");
+    user.click("#decode-button");
+    wait_until(&app, "the token decoded", "return document.querySelector('#decoded-payload').textContent.length > 0;");
+    user.click("#keyset > summary");
+    user.type_into("#keyset-url", &format!("{base}/jwks"));
+    // Page script alone: refused, nothing fetched.
+    app.run("document.querySelector('#keyset-url-verify').click();", &[]);
+    wait_until(&app, "the refusal", "const r = document.querySelector('#keyset-result'); return !r.hidden && r.textContent !== 'Verifying…';");
+    assert_no_dialog("Allow key sets from a host", "page script's click");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::Relaxed), 0);
+    // The user's click: the host asks; Alt+A is its Allow button.
+    click_as_a_person(&app, "#keyset-url-verify");
+    let started = Instant::now();
+    let dialog = loop {
+        if let Some(w) = x_windows_titled("Allow key sets from a host").pop() {
+            break w;
+        }
+        assert!(started.elapsed() < DIALOG_TIMEOUT, "no question about the host\n{}", app.diagnosis());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(xdotool(&["windowfocus", "--sync", &dialog]).status.success());
+    assert!(xdotool(&["key", "--clearmodifiers", "alt+a"]).status.success());
+    wait_until(&app, "the verdict", "const r = document.querySelector('#keyset-result'); return !r.hidden && r.textContent === 'Verified';");
+    let host = base.trim_start_matches("http://");
+    wait_until(&app, "the allowed host listed", &format!("return document.querySelector('#keyset-hosts').textContent.includes('{host}');"));
+    assert_eq!(hits.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // Forget: back to offline.
+    user.click("#keyset-hosts button");
+    wait_until(&app, "the host forgotten", "return !document.querySelector('#keyset-hosts button');");
+}

@@ -84,10 +84,10 @@ impl Dialogs {
         self.last_input.borrow_mut().remove(&label).is_some_and(|at| at.elapsed() <= GESTURE_WINDOW)
     }
 
-    /// Opens `kind`'s dialog over `parent` for `label`, or refuses; the
-    /// outcome goes to `answer` (when the user closes the dialog, for one
-    /// that opened).
-    pub(crate) fn pick(&self, label: WindowLabel, parent: Option<&gtk::Window>, kind: DialogKind, answer: Sender<Picked>) {
+    /// Why no dialog may open for `label` now (and the input it used up
+    /// if one may), logged as a security event when the page asked
+    /// without the user.
+    fn refusal(&self, label: WindowLabel, parent: Option<&gtk::Window>, what: &str) -> Option<DialogRefusal> {
         let refusal = if self.open.get() {
             Some(DialogRefusal::Busy)
         } else if parent.is_none() {
@@ -97,18 +97,57 @@ impl Dialogs {
         } else {
             None
         };
-        if let Some(refusal) = refusal {
-            if refusal == DialogRefusal::NoGesture {
-                tracing::warn!(
-                    target: "tollgate::security",
-                    category = "security",
-                    event = "DIALOG_REFUSED",
-                    window = label.as_str(),
-                    dialog = kind.title(),
-                    reason = "no click or key press in the window just before",
-                    "the window refused to open a file dialog the page asked for"
-                );
-            }
+        if refusal == Some(DialogRefusal::NoGesture) {
+            tracing::warn!(
+                target: "tollgate::security",
+                category = "security",
+                event = "DIALOG_REFUSED",
+                window = label.as_str(),
+                dialog = what,
+                reason = "no click or key press in the window just before",
+                "the window refused to open a dialog the page asked for"
+            );
+        }
+        refusal
+    }
+
+    /// Asks whether key sets may be fetched from `host`, in a dialog over
+    /// `parent`, or refuses; the answer goes to `answer`.
+    pub(crate) fn confirm_host(&self, label: WindowLabel, parent: Option<&gtk::Window>, host: &str, answer: Sender<Result<bool, DialogRefusal>>) {
+        use gtk::prelude::*;
+        if let Some(refusal) = self.refusal(label, parent, "Allow key sets from a host") {
+            let _ = answer.send(Err(refusal));
+            return;
+        }
+        self.open.set(true);
+        let open = Rc::clone(&self.open);
+        let dialog = gtk::MessageDialog::new(
+            parent,
+            gtk::DialogFlags::MODAL | gtk::DialogFlags::DESTROY_WITH_PARENT,
+            gtk::MessageType::Question,
+            gtk::ButtonsType::None,
+            &format!("Fetch key sets from {host}?"),
+        );
+        dialog.set_title("Allow key sets from a host");
+        dialog.set_secondary_text(Some(
+            "Tollgate will ask this host for JSON Web Key Sets when you verify tokens against a URL on it, now and later, until you forget the host. Nothing else is sent to it but the request for the URL you gave.",
+        ));
+        dialog.add_button("_Don't allow", gtk::ResponseType::Cancel);
+        dialog.add_button("_Allow", gtk::ResponseType::Accept);
+        dialog.set_default_response(gtk::ResponseType::Cancel);
+        dialog.connect_response(move |dialog, response| {
+            open.set(false);
+            let _ = answer.send(Ok(response == gtk::ResponseType::Accept));
+            dialog.close();
+        });
+        dialog.show_all();
+    }
+
+    /// Opens `kind`'s dialog over `parent` for `label`, or refuses; the
+    /// outcome goes to `answer` (when the user closes the dialog, for one
+    /// that opened).
+    pub(crate) fn pick(&self, label: WindowLabel, parent: Option<&gtk::Window>, kind: DialogKind, answer: Sender<Picked>) {
+        if let Some(refusal) = self.refusal(label, parent, kind.title()) {
             let _ = answer.send(Err(refusal));
             return;
         }

@@ -120,6 +120,9 @@ pub(crate) enum UserEvent {
     /// Open a file dialog over a window, if it saw a real click or key
     /// press just before (`keys:import-file` and the like).
     PickFile(WindowLabel, DialogKind, std::sync::mpsc::Sender<Picked>),
+    /// Ask whether key sets may be fetched from a host, under the same
+    /// rule (`jwt:verify-key-set-url`).
+    ConfirmHost(WindowLabel, String, std::sync::mpsc::Sender<Result<bool, tollgate_app::file_dialogs::DialogRefusal>>),
 }
 
 /// Events from the bridge go through the event loop to the webview.
@@ -413,8 +416,10 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
         prompt.connect(move |entry, answer| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::ConfirmTrust(entry, answer)).is_ok()));
     }
     if let Some(dialogs) = &options.file_dialogs {
+        let pick_proxy = Mutex::new(proxy.clone());
+        dialogs.connect(move |window, kind, answer| pick_proxy.lock().is_ok_and(|p| p.send_event(UserEvent::PickFile(window, kind, answer)).is_ok()));
         let proxy = Mutex::new(proxy.clone());
-        dialogs.connect(move |window, kind, answer| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::PickFile(window, kind, answer)).is_ok()));
+        dialogs.connect_host_prompt(move |window, host, answer| proxy.lock().is_ok_and(|p| p.send_event(UserEvent::ConfirmHost(window, host, answer)).is_ok()));
     }
 
     let mut screenshot = options.screenshot.clone();
@@ -452,6 +457,12 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
                 use tao::platform::unix::WindowExtUnix;
                 let parent = shell.windows.get(&window).map(|w| w.gtk_window().clone());
                 shell.dialogs.pick(window, parent.as_ref().map(|w| w.upcast_ref()), kind, answer);
+            }
+            Event::UserEvent(UserEvent::ConfirmHost(window, host, answer)) => {
+                use gtk::prelude::Cast;
+                use tao::platform::unix::WindowExtUnix;
+                let parent = shell.windows.get(&window).map(|w| w.gtk_window().clone());
+                shell.dialogs.confirm_host(window, parent.as_ref().map(|w| w.upcast_ref()), &host, answer);
             }
             Event::UserEvent(UserEvent::PageReady) => {
                 screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-use crate::channels::{MAX_TOKEN_BYTES, READ};
+use crate::bridge::channels::Empty;
+use crate::channels::{MAX_TOKEN_BYTES, READ, WRITE_QUOTA};
+use crate::jwks_fetch;
 use crate::channels::{BASE, store_error, token_error};
 use crate::file_dialogs::DialogKind;
 use crate::key_files::read_key_set_file;
@@ -209,6 +211,80 @@ impl Channel for VerifyTokenWithKeySetFile {
     }
 }
 
+/// `jwt:verify-key-set-url` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyKeySetUrlRequest {
+    /// The token (compact JWS).
+    pub token: String,
+    /// Where the key set is: https (http only to this machine).
+    pub url: String,
+}
+
+/// `jwt:key-set-hosts` / `jwt:forget-key-set-host` response.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KeySetHosts {
+    /// The hosts key sets may be fetched from (`host` or `host:port`), in
+    /// the order the user allowed them.
+    pub hosts: Vec<String>,
+}
+
+/// `jwt:forget-key-set-host` request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ForgetKeySetHost {
+    /// A host of the list.
+    pub host: String,
+}
+
+/// `jwt:verify-key-set-url`.
+pub struct VerifyTokenWithKeySetUrl;
+impl Channel for VerifyTokenWithKeySetUrl {
+    type Request = VerifyKeySetUrlRequest;
+    type Response = Option<KeySetVerification>;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:verify-key-set-url",
+        summary: "Fetches the key set at an https URL (only from hosts the user allowed in the host's own dialog, asked on first use right after a click) and verifies the token against it as jwt:verify-key-set does; null if the user did not allow the host.",
+        since: "1.10",
+        max_payload_bytes: MAX_TOKEN_BYTES + 4096,
+        quota: Quota { per_second: 1, burst: 3 },
+        // A network call, then plugin calls.
+        execution: Execution::Heavy,
+        ..READ
+    };
+
+    fn validate(request: &VerifyKeySetUrlRequest) -> Result<(), BridgeError> {
+        check_token_field(&request.token)
+    }
+
+    fn sanitize(request: VerifyKeySetUrlRequest) -> VerifyKeySetUrlRequest {
+        VerifyKeySetUrlRequest { token: request.token.trim().to_owned(), url: request.url.trim().to_owned() }
+    }
+}
+
+/// `jwt:key-set-hosts`.
+pub struct ListKeySetHosts;
+impl Channel for ListKeySetHosts {
+    type Request = Empty;
+    type Response = KeySetHosts;
+    const SPEC: ChannelSpec = ChannelSpec { name: "jwt:key-set-hosts", summary: "The hosts key sets may be fetched from.", since: "1.10", ..READ };
+}
+
+/// `jwt:forget-key-set-host`.
+pub struct ForgetKeySetHostChannel;
+impl Channel for ForgetKeySetHostChannel {
+    type Request = ForgetKeySetHost;
+    type Response = KeySetHosts;
+    const SPEC: ChannelSpec = ChannelSpec {
+        name: "jwt:forget-key-set-host",
+        summary: "Takes a host off the list key sets may be fetched from (adding one takes the user's answer in the host's dialog).",
+        since: "1.10",
+        quota: WRITE_QUOTA,
+        state_changing: true,
+        ..BASE
+    };
+}
+
 /// Registers `jwt:decode` (where the contract has always listed it: after
 /// `plugins:*`).
 pub fn register_decode(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> Result<(), RegistryError> {
@@ -263,7 +339,38 @@ pub fn register_tokens(registry: &mut ChannelRegistry, services: &Arc<AppService
         let key_set = read_key_set_file(&path)?;
         verify_against_key_set(&s, &req.token, &key_set).map(Some)
     })?;
+
+    let s = Arc::clone(services);
+    registry.register::<VerifyTokenWithKeySetUrl, _>(move |ctx, req: VerifyKeySetUrlRequest| {
+        let target = jwks_fetch::check_url(&req.url).map_err(fetch_error)?;
+        if !s.jwks_hosts().allows(&target.host).map_err(store_error)? {
+            if !s.file_dialogs().confirm_host(ctx.window, &target.host)? {
+                return Ok(None);
+            }
+            s.jwks_hosts().allow(&target.host).map_err(store_error)?;
+            tracing::info!(host = %target.host, "the user allowed key sets from a host");
+        }
+        let key_set = jwks_fetch::fetch(&target.url, jwks_fetch::FETCH_TIMEOUT).map_err(fetch_error)?;
+        verify_against_key_set(&s, &req.token, &key_set).map(Some)
+    })?;
+    let s = Arc::clone(services);
+    registry.register::<ListKeySetHosts, _>(move |_, _: Empty| Ok(KeySetHosts { hosts: s.jwks_hosts().list().map_err(store_error)? }))?;
+    let s = Arc::clone(services);
+    registry.register::<ForgetKeySetHostChannel, _>(move |_, req: ForgetKeySetHost| {
+        Ok(KeySetHosts { hosts: s.jwks_hosts().forget(&req.host).map_err(store_error)? })
+    })?;
     Ok(())
+}
+
+fn fetch_error(e: jwks_fetch::FetchError) -> BridgeError {
+    use jwks_fetch::FetchError;
+    let code = match e {
+        FetchError::Url(_) => ErrorCode::InvalidInput,
+        FetchError::Network(_) => ErrorCode::NetworkError,
+        FetchError::Timeout(_) => ErrorCode::Timeout,
+        FetchError::Answer(_) => ErrorCode::BackendError,
+    };
+    BridgeError::new(code, e.to_string())
 }
 
 /// `token` against the JWKS `key_set` (`jwt:verify-key-set` and its file

@@ -3,7 +3,9 @@
  * The decoder's "Verify against a key set": the pasted token against a
  * pasted JSON Web Key Set, through `jwt:verify-key-set`, or against a key
  * set file the user picks in the host's own dialog
- * (`jwt:verify-key-set-file`; the page never learns the path). The host picks the
+ * (`jwt:verify-key-set-file`; the page never learns the path), or
+ * against one the host fetches from a URL on a host the user allowed in
+ * the host's own dialog (`jwt:verify-key-set-url`). The host picks the
  * key by the token's `kid` and the algorithm by the key; this module shows
  * which key matched, or why none did.
  *
@@ -17,6 +19,9 @@ const dom = {
   input: byId("keyset-input", HTMLTextAreaElement),
   verify: byId("keyset-verify", HTMLButtonElement),
   file: byId("keyset-file", HTMLButtonElement),
+  url: byId("keyset-url", HTMLInputElement),
+  urlVerify: byId("keyset-url-verify", HTMLButtonElement),
+  hosts: byId("keyset-hosts", HTMLElement),
   result: byId("keyset-result", HTMLElement),
   detail: byId("keyset-detail", HTMLElement),
 };
@@ -55,6 +60,41 @@ export function resetKeySet() {
   dom.detail.hidden = true;
   dom.verify.disabled = false;
   dom.file.disabled = false;
+  dom.urlVerify.disabled = false;
+}
+
+/**
+ * Shows the hosts key sets may be fetched from, each with Forget.
+ * @param {string[]} hosts
+ */
+function showHosts(hosts) {
+  dom.hosts.replaceChildren();
+  if (hosts.length === 0) {
+    dom.hosts.textContent = "Key sets are fetched only from hosts you allow; Tollgate asks the first time.";
+    return;
+  }
+  dom.hosts.append("Allowed hosts:");
+  for (const host of hosts) {
+    const code = document.createElement("code");
+    code.textContent = host;
+    const forget = document.createElement("button");
+    forget.type = "button";
+    forget.className = "button button-quiet button-small";
+    forget.textContent = "Forget";
+    forget.setAttribute("aria-label", `Forget ${host}`);
+    forget.addEventListener("click", () => {
+      void bridge().invoke("jwt:forget-key-set-host", { host }).then((answer) => showHosts(answer.hosts), () => {});
+    });
+    dom.hosts.append(" ", code, forget);
+  }
+}
+
+async function refreshHosts() {
+  try {
+    showHosts((await bridge().invoke("jwt:key-set-hosts", {})).hosts);
+  } catch {
+    // The list stays as it was.
+  }
 }
 
 /**
@@ -81,13 +121,13 @@ async function verify(ask) {
   const mine = ++seq;
   dom.verify.disabled = true;
   dom.file.disabled = true;
+  dom.urlVerify.disabled = true;
   show("Verifying…", "neutral", "");
   try {
     const answer = await ask();
     if (mine !== seq) return;
     if (answer === null) {
-      dom.result.hidden = true;
-      dom.detail.hidden = true;
+      show("Not verified", "neutral", "Nothing was chosen or allowed.");
     } else {
       showVerdict(answer);
     }
@@ -99,6 +139,7 @@ async function verify(ask) {
     if (mine === seq) {
       dom.verify.disabled = false;
       dom.file.disabled = false;
+      dom.urlVerify.disabled = false;
     }
   }
 }
@@ -125,4 +166,16 @@ export function wireKeySet(currentToken) {
     }
     void verify(() => bridge().invoke("jwt:verify-key-set-file", { token }));
   });
+  dom.urlVerify.addEventListener("click", () => {
+    const token = currentToken();
+    const url = dom.url.value.trim();
+    if (token === "" || url === "") {
+      seq++;
+      show("Paste a token and a key set URL", "neutral", "");
+      return;
+    }
+    void verify(() => bridge().invoke("jwt:verify-key-set-url", { token, url })).then(refreshHosts);
+  });
+  dom.url.addEventListener("input", resetKeySet);
+  void refreshHosts();
 }

@@ -1,5 +1,6 @@
 // Hostile page script: tries to make the host open a file dialog (and so
-// read a file or write one) without the user. It calls the three dialog
+// read a file or write one), or allow a host to fetch key sets from,
+// without the user. It calls the three dialog
 // channels directly, then after every input page script can fake (a
 // synthetic click on the app's own buttons, mouse and key events, focus),
 // then in a burst. Each call is given `waitMs` to answer: a dialog that
@@ -10,6 +11,8 @@ async ({ args, settle, within, sleep }) => {
     ["keys:import-file", { algorithm: "ES256" }],
     ["keys:save-jwks", {}],
     ["jwt:verify-key-set-file", { token }],
+    // A host the user never allowed: the host's own question, under the same rule.
+    ["jwt:verify-key-set-url", { token, url: "https://jwks.example.invalid/keys" }],
   ];
   const answers = [];
   const ask = async (how) => {
@@ -36,8 +39,8 @@ async ({ args, settle, within, sleep }) => {
   await sleep(2500);
   await ask("after synthetic input");
   // A burst, all at once.
-  const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => within(window.tollgate.invoke(calls[i % 3][0], calls[i % 3][1]), waitMs)));
-  for (const [i, a] of burst.entries()) answers.push({ how: "burst", channel: calls[i % 3][0], ok: a.ok, code: a.code || null, message: a.message || null });
+  const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => within(window.tollgate.invoke(calls[i % 4][0], calls[i % 4][1]), waitMs)));
+  for (const [i, a] of burst.entries()) answers.push({ how: "burst", channel: calls[i % 4][0], ok: a.ok, code: a.code || null, message: a.message || null });
   await sleep(300);
   return { answers, ping: await settle(window.tollgate.invoke("app:ping", {})) };
 }

@@ -675,7 +675,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 c.outcome()
             }),
         case(page, ready, "page/file-dialog-without-the-user", "file-dialogs.js",
-            "keys:import-file, keys:save-jwks and jwt:verify-key-set-file from page script, directly, after every input page script can fake (click() on the app's own buttons, synthetic mouse and key events) and in a burst: no dialog opens (the window count stays), every call is refused IPC_FORBIDDEN (or RATE_LIMITED past the quota) at once, and each refusal is a DIALOG_REFUSED security event; no answer carries a path",
+            "keys:import-file, keys:save-jwks, jwt:verify-key-set-file and jwt:verify-key-set-url (a host never allowed) from page script, directly, after every input page script can fake (click() on the app's own buttons, synthetic mouse and key events) and in a burst: no dialog opens (the window count stays), every call is refused IPC_FORBIDDEN (or RATE_LIMITED past the quota) at once, and each refusal is a DIALOG_REFUSED security event; no answer carries a path",
             |page, env| {
                 let m = mark(env);
                 let before = page.windows().unwrap_or(usize::MAX);
@@ -685,7 +685,7 @@ pub(super) fn cases(page: &Page, ready: Result<(), String>, first_line: usize, a
                 let windows = page.windows().unwrap_or(usize::MAX);
                 c.expect(windows == before, format!("{windows} windows are shown, {before} before: a dialog opened"));
                 let answers = r["answers"].as_array().cloned().unwrap_or_default();
-                c.expect(answers.len() == 12, format!("{} answers of 12", answers.len()));
+                c.expect(answers.len() == 16, format!("{} answers of 16", answers.len()));
                 let forbidden = answers.iter().filter(|a| a["code"] == "IPC_FORBIDDEN").count();
                 let limited = answers.iter().filter(|a| a["code"] == "RATE_LIMITED").count();
                 c.expect(forbidden + limited == answers.len(), format!("answers other than IPC_FORBIDDEN or RATE_LIMITED: {answers:?}"));
