@@ -77,18 +77,22 @@ pub fn read_key_set_file(path: &Path) -> Result<String, ReadError> {
 }
 
 /// Writes `bytes` to `path` (a file the user picked to save to) whole or
-/// not at all: a temporary file beside it, synced, then renamed over it.
-/// Readable by all (0644): it holds public keys only.
-pub fn write_public_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// not at all, with `mode`: a temporary file beside it, synced, then
+/// renamed over it. Errors say what went wrong, never where (tempfile's
+/// errors name the path).
+pub fn write_whole(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".tollgate-").suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let write = || -> std::io::Result<()> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new().prefix(".tollgate-").suffix(".tmp").tempfile_in(dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(|e| std::io::Error::from(e.kind()))
 }
 
 #[cfg(test)]

@@ -56,7 +56,10 @@ fn profiles_move_to_another_install_in_a_passphrase_bundle_and_sign_the_same_the
     dialogs_answer(&a, Some(bundle.clone()));
     assert_eq!(a.ok("profiles:export-bundle", json!({ "passphrase": PASSPHRASE })), json!({ "saved": true, "profiles": 2 }));
 
-    // Nothing of the profiles is readable in the file.
+    // Nothing of the profiles is readable in the file, and only its owner
+    // may read it.
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&bundle).expect("bundle").permissions()) & 0o777;
+    assert_eq!(mode, 0o600);
     let text = std::fs::read_to_string(&bundle).expect("the bundle");
     for plain in [SECRET, "PRIVATE KEY", "Shared HMAC", "Host-made", "HS256", PASSPHRASE] {
         assert!(!text.contains(plain), "{plain:?} is readable in the bundle");
@@ -158,4 +161,30 @@ fn an_export_touches_no_key_before_the_user_picks_a_place() {
     let e = locked.err("profiles:export-bundle", json!({ "passphrase": PASSPHRASE }));
     assert_eq!(e.code, ErrorCode::KeychainUnavailable, "{}", e.message);
     assert!(!dirs.path().join("never.tollgate-profiles").exists());
+}
+
+/// A bundle someone who knows its passphrase made with a key the app
+/// refuses: that profile is skipped with why, the others are added; and a
+/// place that can't be written is SAVE_FAILED.
+#[test]
+fn a_bundle_profile_with_a_refused_key_is_skipped_and_the_rest_added() {
+    let dirs = tempfile::tempdir().expect("dirs");
+    let weak = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys/rsa1024.pem")).expect("fixture");
+    let profiles = vec![
+        tollgate::app::bundle::BundleProfile::new("weak".into(), tollgate::jwt::Algorithm::RS256, &weak, serde_json::Map::new(), tollgate::store::ExpirationPreset::OneHour, None),
+        tollgate::app::bundle::BundleProfile::new("fine".into(), tollgate::jwt::Algorithm::HS256, SECRET.as_bytes(), serde_json::Map::new(), tollgate::store::ExpirationPreset::OneHour, None),
+    ];
+    let bundle = dirs.path().join("crafted.tollgate-profiles");
+    std::fs::write(&bundle, tollgate::app::bundle::seal(profiles, PASSPHRASE).expect("sealed")).expect("write");
+    let app = AppHarness::at(&dirs.path().join("data"), other_install_keychain("bundle-skip"));
+    dialogs_answer(&app, Some(bundle));
+    let missing = app.err("profiles:import-bundle", json!({}));
+    assert_eq!(missing.code, ErrorCode::ValidationError, "{}", missing.message);
+    let report = app.ok("profiles:import-bundle", json!({ "passphrase": PASSPHRASE }));
+    assert_eq!(report["imported"][0]["name"], "fine", "{report}");
+    assert_eq!(report["skipped"][0]["name"], "weak", "{report}");
+    assert!(report["skipped"][0]["reason"].as_str().is_some_and(|r| r.contains("bits")), "{report}");
+    dialogs_answer(&app, Some(dirs.path().join("no-such-folder/out.tollgate-profiles")));
+    let e = app.err("profiles:export-bundle", json!({ "passphrase": PASSPHRASE }));
+    assert_eq!(e.code, ErrorCode::SaveFailed, "{}", e.message);
 }

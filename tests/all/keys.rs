@@ -495,3 +495,77 @@ fn a_token_verifies_against_a_key_set_fetched_from_a_host_the_user_allowed() {
     assert_eq!(app.ok("jwt:verify-key-set-url", json!({ "token": token, "url": url("/jwks") })), Value::Null);
     assert_eq!(hits_now(), before, "fetched from a forgotten host");
 }
+
+/// The file channels through the dialog queue, in process (the window's
+/// real dialogs are driven in tests/all/window_profiles.rs): what a picked
+/// or dropped file becomes, what is refused and how, what a cancelled
+/// dialog answers, and that no answer or error names the path.
+#[test]
+fn keys_come_from_picked_and_dropped_files_and_the_jwks_goes_where_the_user_says() {
+    use tollgate::app::file_dialogs::DialogRefusal;
+    let app = AppHarness::new();
+    let dir = tempfile::tempdir().expect("the user's files");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys");
+    let pick = |path: Option<std::path::PathBuf>| {
+        app.services.file_dialogs().connect(move |_, _, answer| answer.send(Ok(path.clone())).is_ok());
+    };
+    let no_path = |text: &str| assert!(!text.contains(&*dir.path().to_string_lossy()) && !text.contains("fixtures"), "a path reached the page: {text}");
+
+    pick(Some(fixtures.join("p256.pem")));
+    let read = app.ok("keys:import-file", json!({ "algorithm": "ES256" }));
+    assert!(read["encryptedKey"].as_str().is_some_and(|k| k.starts_with("v1.")), "{read}");
+    no_path(&read.to_string());
+    // A key the reader takes but the algorithm refuses (RSA under 2048 bits).
+    pick(Some(fixtures.join("rsa1024.pem")));
+    let e = app.err("keys:import-file", json!({ "algorithm": "RS256" }));
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert!(e.message.contains("bits"), "{}", e.message);
+    // Not a key for the algorithm; a file that can't be read.
+    pick(Some(fixtures.join("p256.pem")));
+    let e = app.err("keys:import-file", json!({ "algorithm": "EdDSA" }));
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    no_path(&e.message);
+    pick(Some(dir.path().join("gone.pem")));
+    let e = app.err("keys:import-file", json!({ "algorithm": "ES256" }));
+    assert_eq!(e.code, ErrorCode::LoadFailed, "{}", e.message);
+    no_path(&e.message);
+    pick(None);
+    assert_eq!(app.ok("keys:import-file", json!({ "algorithm": "ES256" })), Value::Null, "cancelled");
+    app.services.file_dialogs().connect(|_, _, answer| answer.send(Err(DialogRefusal::Busy)).is_ok());
+    let e = app.err("keys:import-file", json!({ "algorithm": "ES256" }));
+    assert_eq!((e.code, e.details.as_ref().map(|d| d["retryAfterMs"].clone())), (ErrorCode::RateLimited, Some(json!(1000))), "{}", e.message);
+
+    // A dropped file: read once.
+    assert_eq!(app.ok("keys:import-dropped", json!({ "algorithm": "ES256" })), Value::Null, "nothing dropped");
+    app.services.file_dialogs().dropped(tollgate::bridge::WindowLabel::Main, fixtures.join("p256.pem"));
+    let dropped = app.ok("keys:import-dropped", json!({ "algorithm": "ES256" }));
+    assert_eq!(dropped["publicKey"]["thumbprint"], read["publicKey"]["thumbprint"]);
+    assert_eq!(app.ok("keys:import-dropped", json!({ "algorithm": "ES256" })), Value::Null, "read twice");
+
+    // The JWKS where the user says; cancelled; a place that can't be written.
+    save(&app, "file-made", "ES256", read["encryptedKey"].as_str().expect("sealed"));
+    let target = dir.path().join("jwks.json");
+    pick(Some(target.clone()));
+    assert_eq!(app.ok("keys:save-jwks", json!({})), json!({ "saved": true, "keys": 1 }));
+    let set: JwkSet = serde_json::from_slice(&std::fs::read(&target).expect("written")).expect("a JWKS");
+    assert!(set.find(read["publicKey"]["thumbprint"].as_str().expect("kid")).is_some());
+    let mode = std::fs::metadata(&target).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "public keys, readable by all");
+    pick(None);
+    assert_eq!(app.ok("keys:save-jwks", json!({})), json!({ "saved": false, "keys": 0 }));
+    pick(Some(dir.path().join("no-such-folder/jwks.json")));
+    let e = app.err("keys:save-jwks", json!({}));
+    assert_eq!(e.code, ErrorCode::SaveFailed, "{}", e.message);
+    no_path(&e.message);
+
+    // The key set file of the decoder.
+    pick(Some(target));
+    let token = app.ok("jwt:generate", json!({ "profileId": app.ok("profiles:load", json!({}))["profiles"][0]["id"] }));
+    let verdict = app.ok("jwt:verify-key-set-file", json!({ "token": token["raw"] }));
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    pick(None);
+    assert_eq!(app.ok("jwt:verify-key-set-file", json!({ "token": token["raw"] })), Value::Null);
+
+    // Nothing is being generated: nothing to cancel.
+    assert_eq!(app.ok("keys:cancel-generate", json!({})), json!({ "cancelled": false }));
+}

@@ -17,7 +17,7 @@ use crate::channels::crypto::SecretText;
 use crate::channels::{BASE, secrets_error, store_error};
 use crate::file_dialogs::DialogKind;
 use crate::jwt::SigningKey;
-use crate::key_files::{read_capped, write_public_file};
+use crate::key_files::{read_capped, write_whole};
 use crate::secrets::KeyBinding;
 use crate::services::AppServices;
 use crate::store::{ProfileDraft, ProfileId, timestamp};
@@ -129,7 +129,8 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
             return Ok(ExportedBundle { saved: false, profiles: 0 });
         };
         let (bytes, count) = seal_profiles(&s, &chosen, req.passphrase.expose())?;
-        write_public_file(&path, &bytes).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, format!("the bundle could not be written there: {e}")))?;
+        // Sealed, but the user's own: 0600, as the CLI writes it.
+        write_whole(&path, &bytes, 0o600).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, format!("the bundle could not be written there: {e}")))?;
         tracing::info!(profiles = count, "exported a profile bundle where the user chose");
         Ok(ExportedBundle { saved: true, profiles: count })
     })?;
@@ -218,7 +219,7 @@ fn import_one(s: &AppServices, p: &BundleProfile) -> Result<ImportedProfile, Bri
     let key = p.key().map_err(bundle_error)?;
     SigningKey::new(p.algorithm, key.clone()).map_err(|e| BridgeError::new(ErrorCode::InvalidInput, e.to_string()))?;
     let custom_expiration = p.custom_expiration.as_deref().map(timestamp::parse).transpose().map_err(BridgeError::validation)?;
-    let id = ProfileId::random().map_err(|e| BridgeError::new(ErrorCode::InternalError, e.to_string()))?;
+    let id = ProfileId::random().ok().ok_or_else(BridgeError::internal)?;
     let encrypted_key = s.secrets().seal(&key, KeyBinding::profile(p.algorithm, id)).map_err(secrets_error)?;
     let mut name = p.name.clone();
     for attempt in 0..5 {

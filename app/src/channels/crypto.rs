@@ -34,11 +34,6 @@ impl SecretText {
     pub fn expose(&self) -> &str {
         &self.0
     }
-
-    /// A secret the host was given some other way (a passphrase file).
-    pub fn new(text: String) -> Self {
-        Self(Zeroizing::new(text))
-    }
 }
 
 impl fmt::Debug for SecretText {

@@ -18,7 +18,7 @@ use crate::channels::profiles::ProfileRef;
 use crate::channels::{BASE, secrets_error, store_error};
 use crate::jwt::{Algorithm, JwtError, PublicKey, SigningKey};
 use crate::file_dialogs::DialogKind;
-use crate::key_files::{read_key_file, write_public_file};
+use crate::key_files::{read_key_file, write_whole};
 use crate::secrets::KeyBinding;
 use crate::services::AppServices;
 use crate::store::profiles::algorithm_name;
@@ -314,9 +314,10 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
         let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::SaveKeySet)? else {
             return Ok(SavedKeySet { saved: false, keys: 0 });
         };
-        let mut text = serde_json::to_vec_pretty(&set).map_err(|e| BridgeError::new(ErrorCode::InternalError, e.to_string()))?;
+        let mut text = serde_json::to_vec_pretty(&set).ok().ok_or_else(BridgeError::internal)?;
         text.push(b'\n');
-        write_public_file(&path, &text).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, format!("the key set could not be written there: {e}")))?;
+        // Public keys: readable by all.
+        write_whole(&path, &text, 0o644).map_err(|e| BridgeError::new(ErrorCode::SaveFailed, format!("the key set could not be written there: {e}")))?;
         tracing::info!(keys = set.keys.len(), "saved the key set where the user chose");
         Ok(SavedKeySet { saved: true, keys: u32::try_from(set.keys.len()).unwrap_or(u32::MAX) })
     })?;
