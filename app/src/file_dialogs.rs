@@ -92,7 +92,9 @@ impl From<DialogRefusal> for BridgeError {
         let code = match r {
             DialogRefusal::NoGesture => ErrorCode::IpcForbidden,
             DialogRefusal::Busy => ErrorCode::RateLimited,
-            DialogRefusal::NoWindow => ErrorCode::InternalError,
+            // Not the host failing: there is nothing here to ask the user
+            // in (the CLI, a test, the fuzzer), so the call can't be allowed.
+            DialogRefusal::NoWindow => ErrorCode::IpcForbidden,
         };
         let e = BridgeError::new(code, r.to_string());
         if r == DialogRefusal::Busy { e.with_details(serde_json::json!({ "retryAfterMs": 1000 })) } else { e }
@@ -226,6 +228,7 @@ mod tests {
     fn refusals_are_typed_errors_that_name_no_path() {
         let e = BridgeError::from(DialogRefusal::NoGesture);
         assert_eq!(e.code, ErrorCode::IpcForbidden);
+        assert_eq!(BridgeError::from(DialogRefusal::NoWindow).code, ErrorCode::IpcForbidden, "no window is not the host failing");
         let e = BridgeError::from(DialogRefusal::Busy);
         assert_eq!(e.code, ErrorCode::RateLimited);
         assert!(e.to_string().contains("another file dialog"), "{e}");
