@@ -105,9 +105,7 @@ impl AuthConfig {
     pub fn new(backend_url: &str) -> Result<Self, AuthConfigError> {
         let refuse = |reason: &str| AuthConfigError { url: backend_url.to_owned(), reason: reason.to_owned() };
         let mut url = Url::parse(backend_url).map_err(|e| refuse(&format!("not an absolute URL ({e})")))?;
-        let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-            || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-            || url.host_str() == Some("localhost");
+        let loopback = crate::http::is_loopback(&url);
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}

@@ -55,12 +55,9 @@ pub fn check_url(text: &str) -> Result<JwksUrl, FetchError> {
         return Err(refuse(&format!("it is over {MAX_URL_BYTES} bytes")));
     }
     let url = Url::parse(text.trim()).map_err(|e| refuse(&format!("not an absolute URL ({e})")))?;
-    let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-        || url.host_str() == Some("localhost");
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if crate::http::is_loopback(&url) => {}
         "http" => return Err(refuse("http is fetched only from this machine; use https")),
         other => return Err(refuse(&format!("the scheme {:?} (use https)", other.chars().take(16).collect::<String>()))),
     }
@@ -83,14 +80,8 @@ pub fn check_url(text: &str) -> Result<JwksUrl, FetchError> {
 
 /// GETs the key set at `url`: its text, at most the key set's cap.
 pub fn fetch(url: &Url, timeout: Duration) -> Result<String, FetchError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        // A redirect could lead off the host the user allowed.
-        .max_redirects(0)
-        .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    // No redirects: one could lead off the host the user allowed.
+    let agent = crate::http::agent(timeout);
     let transport = |e: ureq::Error| match e {
         ureq::Error::Timeout(_) => FetchError::Timeout(timeout),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => FetchError::Timeout(timeout),

@@ -21,6 +21,7 @@ pub mod bundle;
 pub mod channels;
 pub mod dev_plugins;
 pub mod file_dialogs;
+pub mod http;
 pub mod jwks_fetch;
 pub mod key_files;
 pub mod key_jobs;

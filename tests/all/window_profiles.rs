@@ -629,20 +629,27 @@ fn regex_escape(text: &str) -> String {
     text.chars().flat_map(|c| if "()[]{}.*+?^$|\\".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
 }
 
-/// Waits for the host's dialog titled `title`, types `path` into its
-/// location field and presses Enter.
-fn pick_in_dialog(app: &App, title: &str, path: &Path, saves: bool) {
+/// Waits for a window titled `title` on the X display and gives it the
+/// keyboard focus; its id.
+fn focus_x_window(app: &App, title: &str) -> String {
     let started = Instant::now();
     let window = loop {
         if let Some(w) = x_windows_titled(title).pop() {
             break w;
         }
-        assert!(started.elapsed() < DIALOG_TIMEOUT, "no dialog titled {title:?} within {DIALOG_TIMEOUT:?}\n{}", app.diagnosis());
+        assert!(started.elapsed() < DIALOG_TIMEOUT, "no window titled {title:?} within {DIALOG_TIMEOUT:?}\n{}", app.diagnosis());
         std::thread::sleep(Duration::from_millis(100));
     };
     // GTK takes a moment to map its widgets and take the focus.
     std::thread::sleep(Duration::from_millis(500));
-    assert!(xdotool(&["windowfocus", "--sync", &window]).status.success(), "focus the dialog");
+    assert!(xdotool(&["windowfocus", "--sync", &window]).status.success(), "focus {title:?}");
+    window
+}
+
+/// Waits for the host's dialog titled `title`, types `path` into its
+/// location field and presses Enter.
+fn pick_in_dialog(app: &App, title: &str, path: &Path, saves: bool) {
+    focus_x_window(app, title);
     // Open: Ctrl+L shows the location field. Save: the name field has the
     // focus, with its name selected; a full path there picks the folder too.
     let keys: &[&str] = if saves { &["ctrl+a"] } else { &["ctrl+l"] };
@@ -797,15 +804,7 @@ fn a_key_file_dropped_on_the_window_goes_to_the_host_and_never_to_the_page() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the drag source (python3-gi)");
-    let started = Instant::now();
-    let source_window = loop {
-        if let Some(w) = x_windows_titled("Tollgate drag source").pop() {
-            break w;
-        }
-        assert!(started.elapsed() < DIALOG_TIMEOUT, "the drag source never showed");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    std::thread::sleep(Duration::from_millis(500));
+    let source_window = focus_x_window(&app, "Tollgate drag source");
     let (sx, sy, sw, sh) = x_geometry(&source_window);
     let (from_x, from_y) = (sx + sw / 2, sy + sh / 2);
     let (to_x, to_y) = (mx + mw / 2, my + mh / 2);
@@ -962,16 +961,7 @@ fn a_user_allows_a_host_in_the_hosts_own_question_and_verifies_against_its_key_s
     assert_eq!(hits.load(std::sync::atomic::Ordering::Relaxed), 0);
     // The user's click: the host asks; Alt+A is its Allow button.
     click_as_a_person(&app, "#keyset-url-verify");
-    let started = Instant::now();
-    let dialog = loop {
-        if let Some(w) = x_windows_titled("Allow key sets from a host").pop() {
-            break w;
-        }
-        assert!(started.elapsed() < DIALOG_TIMEOUT, "no question about the host\n{}", app.diagnosis());
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(xdotool(&["windowfocus", "--sync", &dialog]).status.success());
+    focus_x_window(&app, "Allow key sets from a host");
     assert!(xdotool(&["key", "--clearmodifiers", "alt+a"]).status.success());
     wait_until(&app, "the verdict", "const r = document.querySelector('#keyset-result'); return !r.hidden && r.textContent === 'Verified';");
     let host = base.trim_start_matches("http://");

@@ -186,15 +186,8 @@ pub struct BackendClient {
 impl BackendClient {
     /// A client for the backend at `base`, each request bounded by `timeout`.
     pub fn new(base: Url, timeout: Duration) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            // A redirect would carry the bearer token somewhere else.
-            .max_redirects(0)
-            .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Self { base, agent, timeout }
+        // No redirects: one would carry the bearer token somewhere else.
+        Self { base, agent: crate::http::agent(timeout), timeout }
     }
 
     /// The backend's base URL.
