@@ -219,6 +219,7 @@ fn associated_data(header: &Header) -> Result<Vec<u8>, BundleError> {
 /// Seals `profiles` under `passphrase` into a bundle file's bytes.
 pub fn seal(profiles: Vec<BundleProfile>, passphrase: &str) -> Result<Vec<u8>, BundleError> {
     check_passphrase(passphrase)?;
+    let nonce = random::<NONCE_BYTES>()?;
     let header = Header {
         format: FORMAT.into(),
         version: VERSION,
@@ -231,17 +232,16 @@ pub fn seal(profiles: Vec<BundleProfile>, passphrase: &str) -> Result<Vec<u8>, B
             salt: URL_SAFE_NO_PAD.encode(random::<SALT_BYTES>()?),
         },
         cipher: CIPHER.into(),
-        nonce: URL_SAFE_NO_PAD.encode(random::<NONCE_BYTES>()?),
+        nonce: URL_SAFE_NO_PAD.encode(nonce),
     };
     let key = derive(passphrase, &header.kdf)?;
     let plaintext = Zeroizing::new(serde_json::to_vec(&Contents { profiles }).map_err(|e| BundleError::Crypto(e.to_string()))?);
-    let nonce: [u8; NONCE_BYTES] = URL_SAFE_NO_PAD.decode(&header.nonce).ok().and_then(|n| n.try_into().ok()).ok_or_else(|| BundleError::Crypto("nonce".into()))?;
     let aad = associated_data(&header)?;
     let ciphertext = XChaCha20Poly1305::new(&Key::from(*key))
         .encrypt(&XNonce::from(nonce), Payload { msg: &plaintext, aad: &aad })
         .map_err(|_| BundleError::Crypto("the cipher refused the profiles".into()))?;
-    let Header { format, version, kdf, cipher, nonce } = header;
-    let file = File { format, version, kdf, cipher, nonce, ciphertext: URL_SAFE_NO_PAD.encode(ciphertext) };
+    let Header { format, version, kdf, cipher, nonce: nonce_text } = header;
+    let file = File { format, version, kdf, cipher, nonce: nonce_text, ciphertext: URL_SAFE_NO_PAD.encode(ciphertext) };
     let mut out = serde_json::to_vec_pretty(&file).map_err(|e| BundleError::Crypto(e.to_string()))?;
     out.push(b'\n');
     Ok(out)

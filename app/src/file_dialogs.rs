@@ -148,24 +148,14 @@ impl FileDialogs {
     /// own dialog over `window`; a closed dialog or no answer in
     /// [`USER_PICK_TIMEOUT`] is no.
     pub fn confirm_host(&self, window: WindowLabel, host: &str) -> Result<bool, DialogRefusal> {
-        let (tx, rx) = channel();
-        let delivered = self.ask_host.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(|ask| ask(window, host.to_owned(), tx));
-        if !delivered {
-            return Err(DialogRefusal::NoWindow);
-        }
-        rx.recv_timeout(USER_PICK_TIMEOUT).unwrap_or(Ok(false))
+        ask_adapter(&self.ask_host, |ask, tx| ask(window, host.to_owned(), tx), false)
     }
 
     /// The file the user picked in `kind`'s dialog over `window`; `None`
     /// when they cancelled, closed it, or took longer than
     /// [`USER_PICK_TIMEOUT`]. Blocks while the dialog is open.
     pub fn pick(&self, window: WindowLabel, kind: DialogKind) -> Picked {
-        let (tx, rx) = channel();
-        let delivered = self.ask.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(|ask| ask(window, kind, tx));
-        if !delivered {
-            return Err(DialogRefusal::NoWindow);
-        }
-        rx.recv_timeout(USER_PICK_TIMEOUT).unwrap_or(Ok(None))
+        ask_adapter(&self.ask, |ask, tx| ask(window, kind, tx), None)
     }
 
     /// The window adapter: the user dropped one file on `window` (the last
@@ -187,6 +177,23 @@ impl FileDialogs {
             _ => None,
         }
     }
+}
+
+/// Hands a request to the adapter connected in `slot` and waits for its
+/// answer: `NoWindow` when none is connected (or it did not take the
+/// request), `otherwise` when the dialog went away unanswered or the user
+/// took longer than [`USER_PICK_TIMEOUT`].
+fn ask_adapter<A: ?Sized, T>(
+    slot: &Mutex<Option<Box<A>>>,
+    deliver: impl FnOnce(&A, Sender<Result<T, DialogRefusal>>) -> bool,
+    otherwise: T,
+) -> Result<T, DialogRefusal> {
+    let (tx, rx) = channel();
+    let delivered = slot.lock().unwrap_or_else(PoisonError::into_inner).as_deref().is_some_and(|ask| deliver(ask, tx));
+    if !delivered {
+        return Err(DialogRefusal::NoWindow);
+    }
+    rx.recv_timeout(USER_PICK_TIMEOUT).unwrap_or(Ok(otherwise))
 }
 
 #[cfg(test)]

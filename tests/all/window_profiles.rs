@@ -629,6 +629,15 @@ fn regex_escape(text: &str) -> String {
     text.chars().flat_map(|c| if "()[]{}.*+?^$|\\".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
 }
 
+/// The RFC 7638 thumbprint of tests/fixtures/keys/p256.pem: what the
+/// host must show for that key, whichever way it was read.
+fn p256_fixture_thumbprint() -> String {
+    tollgate::jwt::public_key(tollgate::jwt::Algorithm::ES256, fixture("p256.pem").as_bytes(), None)
+        .expect("the fixture's public key")
+        .expect("asymmetric")
+        .thumbprint
+}
+
 /// Waits for a window titled `title` on the X display and gives it the
 /// keyboard focus; its id.
 fn focus_x_window(app: &App, title: &str) -> String {
@@ -697,10 +706,7 @@ fn a_user_imports_a_key_file_saves_the_jwks_and_verifies_against_it_through_the_
     let key_path = files.path().join("signing-key.pem");
     std::fs::write(&key_path, fixture("p256.pem")).expect("write the key file");
     let jwks_path = files.path().join("verifier-jwks.json");
-    let want_thumbprint = tollgate::jwt::public_key(tollgate::jwt::Algorithm::ES256, fixture("p256.pem").as_bytes(), None)
-        .expect("the fixture's public key")
-        .expect("asymmetric")
-        .thumbprint;
+    let want_thumbprint = p256_fixture_thumbprint();
 
     let app = App::launch();
     let user = User { app: &app };
@@ -780,10 +786,7 @@ fn a_key_file_dropped_on_the_window_goes_to_the_host_and_never_to_the_page() {
     let files = tempfile::tempdir().expect("a folder for the user's files");
     let key_path = files.path().join("dropped-key.pem");
     std::fs::write(&key_path, fixture("p256.pem")).expect("write the key file");
-    let want_thumbprint = tollgate::jwt::public_key(tollgate::jwt::Algorithm::ES256, fixture("p256.pem").as_bytes(), None)
-        .expect("the fixture's public key")
-        .expect("asymmetric")
-        .thumbprint;
+    let want_thumbprint = p256_fixture_thumbprint();
     let app = App::launch();
     let user = User { app: &app };
     start_new_profile(&app);

@@ -352,6 +352,14 @@ impl Shell {
         tracing::info!(window = label.as_str(), "window closed");
     }
 
+    /// `label`'s GTK window, for a dialog to sit over; `None` when it is
+    /// not open.
+    fn gtk_window(&self, label: WindowLabel) -> Option<gtk::Window> {
+        use gtk::prelude::Cast;
+        use tao::platform::unix::WindowExtUnix;
+        self.windows.get(&label).map(|w| w.gtk_window().clone().upcast())
+    }
+
     fn label_of(&self, id: WindowId) -> Option<WindowLabel> {
         self.windows.iter().find(|(_, w)| w.id() == id).map(|(label, _)| *label)
     }
@@ -453,16 +461,10 @@ pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowErro
                 ask_to_trust(shell.windows.get(&WindowLabel::Main), &entry, answer);
             }
             Event::UserEvent(UserEvent::PickFile(window, kind, answer)) => {
-                use gtk::prelude::Cast;
-                use tao::platform::unix::WindowExtUnix;
-                let parent = shell.windows.get(&window).map(|w| w.gtk_window().clone());
-                shell.dialogs.pick(window, parent.as_ref().map(|w| w.upcast_ref()), kind, answer);
+                shell.dialogs.pick(window, shell.gtk_window(window).as_ref(), kind, answer);
             }
             Event::UserEvent(UserEvent::ConfirmHost(window, host, answer)) => {
-                use gtk::prelude::Cast;
-                use tao::platform::unix::WindowExtUnix;
-                let parent = shell.windows.get(&window).map(|w| w.gtk_window().clone());
-                shell.dialogs.confirm_host(window, parent.as_ref().map(|w| w.upcast_ref()), &host, answer);
+                shell.dialogs.confirm_host(window, shell.gtk_window(window).as_ref(), &host, answer);
             }
             Event::UserEvent(UserEvent::PageReady) => {
                 screenshot_taken.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -292,19 +292,13 @@ pub fn register(registry: &mut ChannelRegistry, services: &Arc<AppServices>) -> 
     registry.register::<Jwks, _>(move |_, _: Empty| key_set(&s))?;
     let s = Arc::clone(services);
     registry.register::<ImportKeyFile, _>(move |ctx, req: ImportKeyFileRequest| {
-        let Some(path) = s.file_dialogs().pick(ctx.window, DialogKind::OpenKeyFile)? else {
-            return Ok(None);
-        };
-        let material = read_key_file(&path, req.algorithm)?;
-        seal_new_key(&s, req.algorithm, &material).map(Some)
+        let picked = s.file_dialogs().pick(ctx.window, DialogKind::OpenKeyFile)?;
+        picked.map(|path| import_key_file(&s, &path, req.algorithm)).transpose()
     })?;
     let s = Arc::clone(services);
     registry.register::<ImportDroppedKey, _>(move |ctx, req: ImportKeyFileRequest| {
-        let Some(path) = s.file_dialogs().take_dropped(ctx.window) else {
-            return Ok(None);
-        };
-        let material = read_key_file(&path, req.algorithm)?;
-        seal_new_key(&s, req.algorithm, &material).map(Some)
+        let dropped = s.file_dialogs().take_dropped(ctx.window);
+        dropped.map(|path| import_key_file(&s, &path, req.algorithm)).transpose()
     })?;
     let s = Arc::clone(services);
     registry.register::<SaveJwks, _>(move |ctx, _: Empty| {
@@ -354,6 +348,13 @@ fn generate_key(s: &AppServices, ctx: &HandlerContext, req: GenerateKeyRequest) 
             JobError::Failed(m) => BridgeError::new(ErrorCode::InvalidInput, m),
         })?;
     seal_new_key(s, req.algorithm, &material)
+}
+
+/// The key in the file at `path` (picked or dropped by the user), read by
+/// the host, checked and sealed.
+fn import_key_file(s: &AppServices, path: &std::path::Path, alg: Algorithm) -> Result<GeneratedKey, BridgeError> {
+    let material = read_key_file(path, alg)?;
+    seal_new_key(s, alg, &material)
 }
 
 /// A key made or read by the host, checked like a typed one and sealed
