@@ -305,6 +305,8 @@ fn a_user_keeps_hs256_and_rs256_profiles_and_finds_everything_as_left_after_a_re
         assert_eq!(user.shown_json("#generated-header")["alg"], "HS256");
         assert_eq!(user.shown_json("#generated-payload")["sub"], "e2e-user");
 
+        // The editor's header fields made it taller: bring the token into view.
+        app.run("document.querySelector('#generate-button').scrollIntoView({ block: 'start', behavior: 'instant' }); await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));", &[]);
         screenshot(&app, "profiles-token.png");
         user.click("#copy-token");
         wait_until(&app, "the copy button's answer", "return !!document.querySelector('#copy-token').dataset.state;");
