@@ -12,6 +12,7 @@ mod jwt_app;
 mod reload;
 mod isolation;
 mod lint;
+mod paint;
 
 use std::borrow::Cow;
 use std::path::Path;

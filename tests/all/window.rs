@@ -457,6 +457,32 @@ fn a_user_verifies_a_decoded_token_against_a_pasted_key_set() {
     assert!(app.inner_text("#keyset-detail").contains("no key in the set has kid \"fixture-rsa\""));
 }
 
+/// The first screen's calls go out from first-calls.js, before the
+/// stylesheets and modules load, and the modules take their answers
+/// instead of asking again: each crosses once, and none is left untaken.
+#[test]
+fn the_first_screens_calls_are_made_once_before_the_modules_load() {
+    let app = App::launch();
+    let first = ["app:info", "settings:get", "profiles:load", "jwt:key-set-hosts"];
+    let untaken = app.run(
+        "if (typeof tollgateFirstCalls === 'undefined') return 'first-calls.js did not run';
+         return args[0].filter((channel) => tollgateFirstCalls.take(channel) !== undefined);",
+        &[json!(first)],
+    );
+    assert_eq!(untaken, json!([]), "every first call was taken by its module");
+    let crossings = app.crossings();
+    for channel in first {
+        let made = crossings.iter().filter(|c| c["channel"] == channel).count();
+        assert_eq!(made, 1, "{channel} crossed {made} times at start: {crossings:?}");
+    }
+    // Made first: before the host served the page's entry module.
+    let lines = app.log_lines();
+    let position = |wanted: &dyn Fn(&Value) -> bool| lines.iter().position(|l| wanted(&l["fields"]));
+    let main_js = position(&|f| f["message"] == "asset" && f["path"] == "/main.js").expect("main.js served");
+    let first_calls_js = position(&|f| f["message"] == "asset" && f["path"] == "/first-calls.js").expect("first-calls.js served");
+    assert!(first_calls_js < main_js, "first-calls.js is requested before main.js");
+}
+
 #[test]
 fn a_malformed_token_shows_invalid_token() {
     let app = App::launch();

@@ -30,6 +30,19 @@ export function bridge() {
 }
 
 /**
+ * The answer to one of the page's first calls: the call first-calls.js made
+ * while the page was still loading, taken once; or, when that script did
+ * not run or its answer was already taken, the same call made now.
+ * @template {FirstCallChannel} C
+ * @param {C} channel
+ * @returns {Promise<TollgateChannels[C]["response"]>}
+ */
+export function firstCall(channel) {
+  const early = typeof tollgateFirstCalls === "undefined" ? undefined : tollgateFirstCalls.take(channel);
+  return early ?? bridge().invoke(channel, /** @type {TollgateChannels[C]["request"]} */ ({}));
+}
+
+/**
  * Normalizes a rejection. Bridge calls reject with a TollgateError; anything
  * else (a missing bridge, a bug here) is shown the same way.
  * @param {unknown} reason

@@ -6,7 +6,7 @@
  *
  * Trusts: the bridge. What the host answers reaches the DOM as text only.
  */
-import { asShownError, bridge } from "./bridge.js";
+import { asShownError, bridge, firstCall } from "./bridge.js";
 import { byId } from "./dom.js";
 import { rememberTheme, setPageTheme } from "./theme.js";
 /** @import { ThemeChoice } from "./theme.js" */
@@ -21,7 +21,7 @@ const dom = {
 export async function loadAppInfo() {
   const text = dom.status.querySelector(".status-text");
   try {
-    const info = await bridge().invoke("app:info", {});
+    const info = await firstCall("app:info");
     dom.status.dataset.state = "ok";
     const parts = [`v${info.version}`, `contract ${info.contractVersion}`];
     if (info.devtools) parts.push("devtools on");

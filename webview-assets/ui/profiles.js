@@ -9,7 +9,7 @@
  * reach the DOM as text. The key the user types goes to `crypto:encrypt`
  * on Save; the page keeps only the sealed form the host returns.
  */
-import { asShownError, bridge } from "./bridge.js";
+import { asShownError, bridge, firstCall } from "./bridge.js";
 import { h } from "./dom.js";
 import { showBanner } from "./error-banner.js";
 import { applyTheme } from "./header.js";
@@ -34,7 +34,7 @@ import { storedThemeChoice } from "./theme.js";
  */
 async function loadSettings() {
   try {
-    const settings = await bridge().invoke("settings:get", {});
+    const settings = await firstCall("settings:get");
     if (!storedThemeChoice()) applyTheme(settings.theme);
     return settings.lastSelectedProfileId;
   } catch (reason) {

@@ -1,7 +1,8 @@
 //! The cold-start floor `just bench` compares the app with: a bare tao +
 //! wry window on WebKitGTK, in the same process model (one UI process, one
 //! web process), whose page posts one message as soon as its script runs.
-//! Prints `first-message` on stdout when the host receives it, then exits.
+//! Prints `first-message` on stdout when the host receives it, and runs
+//! until it is killed (the bench also waits for its first paint).
 //! Nothing of Tollgate runs here: no plugin engine, no bridge, no sandbox,
 //! no custom scheme. The window has the app window's default size, so the
 //! two first frames paint the same area.
@@ -38,8 +39,10 @@ fn main() -> ExitCode {
     let built = WebViewBuilder::new()
         .with_html(PAGE)
         .with_ipc_handler(|_| {
-            println!("first-message");
-            std::process::exit(0);
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "first-message");
+            let _ = out.flush();
         })
         .build_gtk(vbox);
     let _webview = match built {

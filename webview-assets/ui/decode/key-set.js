@@ -12,7 +12,7 @@
  * Does not trust: the key set and the host's echo of its `kid`; all of it
  * reaches the DOM through `textContent` only.
  */
-import { asShownError, bridge } from "../bridge.js";
+import { asShownError, bridge, firstCall } from "../bridge.js";
 import { byId } from "../dom.js";
 
 const dom = {
@@ -91,7 +91,7 @@ function showHosts(hosts) {
 
 async function refreshHosts() {
   try {
-    showHosts((await bridge().invoke("jwt:key-set-hosts", {})).hosts);
+    showHosts((await firstCall("jwt:key-set-hosts")).hosts);
   } catch {
     // The list stays as it was.
   }

@@ -7,7 +7,7 @@
  * Does not trust: profile names (the user's text, kept by the host); they
  * reach the DOM as text.
  */
-import { asShownError, bridge } from "../bridge.js";
+import { asShownError, bridge, firstCall } from "../bridge.js";
 import { h } from "../dom.js";
 import { showBanner } from "../error-banner.js";
 import { formatLocal } from "../time-format.js";
@@ -27,7 +27,7 @@ const PRESET_LABELS = { "1h": "1 hour", "1d": "1 day", "1w": "1 week", custom: "
 export async function loadProfiles(selectId) {
   pdom.list.setAttribute("aria-busy", "true");
   try {
-    const { profiles } = await bridge().invoke("profiles:load", {});
+    const { profiles } = await firstCall("profiles:load");
     profileState.profiles = profiles;
     showBanner(pdom.loadBanner, null);
   } catch (reason) {
