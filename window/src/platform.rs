@@ -49,15 +49,32 @@ pub const SANDBOX_ENV: &str = "WEBKIT_FORCE_SANDBOX";
 /// needs (run once, `bwrap --unshare-all ... true`). The error says what is
 /// missing; without them a forced sandbox would leave the window blank.
 pub fn renderer_sandbox_available() -> Result<(), String> {
+    sandbox_probe(["xdg-dbus-proxy", "xdg-dbus-proxy"], ["bwrap", "bubblewrap"])
+}
+
+/// [`renderer_sandbox_available`] with the two programs named (each with
+/// its Debian package, for the message).
+fn sandbox_probe([proxy_program, proxy_package]: [&str; 2], [bwrap_program, bwrap_package]: [&str; 2]) -> Result<(), String> {
     use std::process::{Command, Stdio};
-    let run = |program: &str, package: &str, args: &[&str]| {
-        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::null()).output().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{program} is not installed (Debian package {package})"),
-            _ => format!("{program} could not start: {e}"),
+    let start = |program: &str, package: &str, args: &[&str]| {
+        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::NotFound => format!("{program} is not installed (Debian package {package})"),
+                _ => format!("{program} could not start: {e}"),
+            }
         })
     };
-    run("xdg-dbus-proxy", "xdg-dbus-proxy", &["--version"])?;
-    let out = run("bwrap", "bubblewrap", &["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--die-with-parent", "true"])?;
+    // Both at once: each is a process start of a few milliseconds, on the
+    // window's start path.
+    let proxy = start(proxy_program, proxy_package, &["--version"]);
+    let bwrap = start(bwrap_program, bwrap_package, &["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--die-with-parent", "true"]);
+    let finish = |child: Result<std::process::Child, String>, program: &str| {
+        child?.wait_with_output().map_err(|e| format!("{program} could not run: {e}"))
+    };
+    let proxy = finish(proxy, proxy_program);
+    let bwrap = finish(bwrap, bwrap_program);
+    proxy?;
+    let out = bwrap?;
     if out.status.success() {
         Ok(())
     } else {
@@ -246,5 +263,23 @@ mod bus_tests {
         server.join().expect("server");
 
         assert_eq!(probe_bus(&BusSocket::Path(dir.path().join("nothing"))), BusProbe::Unreachable);
+    }
+}
+
+#[cfg(test)]
+mod sandbox_probe_tests {
+    use super::sandbox_probe;
+
+    #[test]
+    fn a_missing_program_or_a_failing_bwrap_says_what_to_install_or_why() {
+        let missing = sandbox_probe(["tollgate-no-such-proxy", "xdg-dbus-proxy"], ["true", "bubblewrap"]);
+        assert_eq!(missing, Err("tollgate-no-such-proxy is not installed (Debian package xdg-dbus-proxy)".to_owned()));
+        let missing = sandbox_probe(["true", "xdg-dbus-proxy"], ["tollgate-no-such-bwrap", "bubblewrap"]);
+        assert_eq!(missing, Err("tollgate-no-such-bwrap is not installed (Debian package bubblewrap)".to_owned()));
+        // `false` takes bwrap's arguments and fails, as a bwrap that can't
+        // make its namespaces does.
+        let refused = sandbox_probe(["true", "xdg-dbus-proxy"], ["false", "bubblewrap"]);
+        assert!(refused.as_ref().is_err_and(|why| why.starts_with("bwrap can't make its namespaces here")), "{refused:?}");
+        assert_eq!(sandbox_probe(["true", "xdg-dbus-proxy"], ["true", "bubblewrap"]), Ok(()));
     }
 }
