@@ -439,6 +439,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
     let cache_dir = if cli.no_cache { None } else { cli.cache_dir.clone().or_else(EngineOptions::default_cache_dir) };
     let engine = PluginEngine::new(EngineOptions { cache_dir: cache_dir.clone(), ..EngineOptions::default() })?;
+    tracing::debug!(event = "startup", phase = "plugin engine", "plugin engine started");
     // The same quarantine list as the app's: a plugin that failed a
     // key-carrying call in the window is refused keys here too.
     let quarantine = match default_data_dir(cli.data_dir.clone()) {
@@ -806,25 +807,59 @@ fn open_window(
     let data_dir = default_data_dir(data_dir).ok_or_else(|| {
         usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
     })?;
+    // WebKit keeps the window's web data under it, and its sandbox aborts
+    // the whole process when that folder can't be made: check it first.
+    let web_data = data_dir.join("webkit");
+    std::fs::create_dir_all(&web_data).map_err(|e| CliError {
+        code: "DATA_DIR_UNUSABLE",
+        message: format!("the data directory {} can't hold the window's data: {e}", data_dir.display()),
+        exit_status: 1,
+    })?;
     let auth = AuthService::new(auth);
-    let (bridge, services) = app_bridge(engine, &data_dir, auth.clone())?;
-    watch_dev_plugins(&dev.plugins, &services, &bridge);
-    // Keeps the installation token fresh and notices when an unreachable
-    // sign-in service is back, while the window is open.
-    if let Err(e) = auth.start_refresh_checks(tollgate::auth::REFRESH_CHECK_INTERVAL) {
-        tracing::warn!(error = %e, "could not start the background token refresh");
-    }
-    let options = WindowOptions {
-        data_dir,
-        assets: dev.assets.map_or(AssetSource::Embedded, AssetSource::Directory),
-        screenshot,
-        allow_automation,
-        opener: Some(std::sync::Arc::clone(services.window_opener())),
-        trust_prompt: Some(std::sync::Arc::clone(services.trust_prompt())),
-        file_dialogs: Some(std::sync::Arc::clone(services.file_dialogs())),
-        observer: None,
+    // The services and the bridge (the built-in plugins loaded, the stores
+    // opened: ~10 ms) are made on a thread while GTK starts on this one;
+    // the window waits for them only once GTK is up.
+    let parts = {
+        let (engine, data_dir, auth) = (engine.clone(), data_dir.clone(), auth.clone());
+        std::thread::Builder::new()
+            .name("tollgate-start".to_owned())
+            .spawn(move || app_bridge(&engine, &data_dir, auth))
+            .map_err(|e| CliError { code: "APP_START_FAILED", message: format!("could not start a thread: {e}"), exit_status: 1 })?
     };
-    tollgate::app::window::run(bridge, options).map_err(|e| {
+    // A failure making them keeps its own code (a plugin's, a store's).
+    let mut failed = None;
+    let ran = tollgate::app::window::run_when_ready(|| {
+        let built = parts.join().unwrap_or_else(|_| {
+            Err(CliError { code: "APP_START_FAILED", message: "the start-up thread panicked".to_owned(), exit_status: 1 })
+        });
+        let (bridge, services) = built.map_err(|e| {
+            let message = e.message.clone();
+            failed = Some(e);
+            WindowError::App(message)
+        })?;
+        tracing::debug!(event = "startup", phase = "bridge built", "bridge built");
+        watch_dev_plugins(&dev.plugins, &services, &bridge);
+        // Keeps the installation token fresh and notices when an unreachable
+        // sign-in service is back, while the window is open.
+        if let Err(e) = auth.start_refresh_checks(tollgate::auth::REFRESH_CHECK_INTERVAL) {
+            tracing::warn!(error = %e, "could not start the background token refresh");
+        }
+        let options = WindowOptions {
+            data_dir,
+            assets: dev.assets.map_or(AssetSource::Embedded, AssetSource::Directory),
+            screenshot,
+            allow_automation,
+            opener: Some(std::sync::Arc::clone(services.window_opener())),
+            trust_prompt: Some(std::sync::Arc::clone(services.trust_prompt())),
+            file_dialogs: Some(std::sync::Arc::clone(services.file_dialogs())),
+            observer: None,
+        };
+        Ok((bridge, options))
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    ran.map_err(|e| {
         let code = match e {
             WindowError::NoDisplay => "NO_DISPLAY",
             _ => "WINDOW_FAILED",

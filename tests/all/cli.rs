@@ -55,6 +55,19 @@ fn errors_go_to_stderr_with_their_code_and_a_failing_status() {
 }
 
 #[test]
+fn the_window_refuses_a_data_directory_it_cannot_use_before_webkit_aborts() {
+    // A path under a file: no folder can be made there. WebKit's sandbox
+    // used to abort the whole process on it (a GLib ERROR, no code).
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").expect("write");
+    let data_dir = file.join("data");
+    let out = tollgate(&["--data-dir", data_dir.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error: DATA_DIR_UNUSABLE: the data directory"), "{}", stderr(&out));
+}
+
+#[test]
 fn plugin_inspect_names_every_refused_import() {
     let out = tollgate(&["plugin", "inspect", "--json", artifacts::FILESYSTEM_READER_WASM_PATH]);
     assert!(out.status.success(), "{}", stderr(&out));

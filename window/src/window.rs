@@ -228,6 +228,7 @@ impl Shell {
                 .with_resizable(false),
         };
         let window = builder.build(target).map_err(|e| WindowError::Window(e.to_string()))?;
+        tracing::debug!(event = "startup", phase = "window built", window = label.as_str(), "window built");
 
         let secret = self.bridge.issue_secret(label).map_err(|e| WindowError::Random(e.to_string()))?;
         if let Some(observer) = &self.observer {
@@ -368,10 +369,21 @@ impl Shell {
 /// Opens the main window over `bridge` and runs until it closes (or an
 /// observer's driver quits). Call on the main thread, once per process.
 pub fn run(bridge: Arc<Bridge>, options: WindowOptions) -> Result<(), WindowError> {
+    run_when_ready(move || Ok((bridge, options)))
+}
+
+/// [`run`], with the bridge and the options still being made (on another
+/// thread, say): GTK starts first, then `ready` is called for them. The
+/// app's start overlaps its plugin engine and services with GTK's own
+/// start this way. An error from `ready` ends the run before any window
+/// opens.
+pub fn run_when_ready(ready: impl FnOnce() -> Result<(Arc<Bridge>, WindowOptions), WindowError>) -> Result<(), WindowError> {
     if !has_display() {
         return Err(WindowError::NoDisplay);
     }
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    tracing::debug!(event = "startup", phase = "gtk", "GTK started");
+    let (bridge, options) = ready()?;
     let proxy = event_loop.create_proxy();
     bridge.events().set_sink(Arc::new(ProxySink(Mutex::new(proxy.clone()))));
 
