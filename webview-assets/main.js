@@ -43,7 +43,9 @@
  *   format.js (times and names in words).
  *
  * Each card's state lives in the module that owns it (profiles/state.js,
- * auth/state.js, decode.js); nothing is put on window.
+ * auth/state.js, decode.js); nothing is put on window. (first-calls.js,
+ * which runs before this, puts one frozen object there: the first screen's
+ * calls, made while the page loads, that ui/bridge.js firstCall takes.)
  */
 import { startAuth, wireAuthEvents } from "./ui/auth.js";
 import { wireCopyButtons } from "./ui/copy.js";
