@@ -773,9 +773,9 @@ fn a_user_imports_a_key_file_saves_the_jwks_and_verifies_against_it_through_the_
 }
 
 /// The app's main window on the X display: the largest window titled
-/// "Tollgate". Not the last one xdotool lists: a popup WebKit or GTK made
-/// for the window (a `<select>`'s list, 445×45) can carry the same title,
-/// and a click aimed through it lands elsewhere in the page.
+/// "Tollgate". Not the last one xdotool lists: another window can carry
+/// the same title (a 445×45 one was seen, a popup made for the window; not
+/// identified), and a click aimed through it lands elsewhere in the page.
 fn main_x_window() -> Option<String> {
     x_windows_titled("Tollgate").into_iter().max_by_key(|w| {
         let (_, _, width, height) = x_geometry(w);
