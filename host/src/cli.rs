@@ -807,14 +807,6 @@ fn open_window(
     let data_dir = default_data_dir(data_dir).ok_or_else(|| {
         usage("NO_DATA_DIR", "no data directory: set XDG_DATA_HOME or HOME, or pass --data-dir")
     })?;
-    // WebKit keeps the window's web data under it, and its sandbox aborts
-    // the whole process when that folder can't be made: check it first.
-    let web_data = data_dir.join("webkit");
-    std::fs::create_dir_all(&web_data).map_err(|e| CliError {
-        code: "DATA_DIR_UNUSABLE",
-        message: format!("the data directory {} can't hold the window's data: {e}", data_dir.display()),
-        exit_status: 1,
-    })?;
     let auth = AuthService::new(auth);
     // The services and the bridge (the built-in plugins loaded, the stores
     // opened: ~10 ms) are made on a thread while GTK starts on this one;
@@ -862,6 +854,7 @@ fn open_window(
     ran.map_err(|e| {
         let code = match e {
             WindowError::NoDisplay => "NO_DISPLAY",
+            WindowError::DataDir(_) => "DATA_DIR_UNUSABLE",
             _ => "WINDOW_FAILED",
         };
         CliError { code, message: e.to_string(), exit_status: 1 }

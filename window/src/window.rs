@@ -93,6 +93,9 @@ pub enum WindowError {
     /// The OS random generator failed (the bridge secret).
     #[error("could not generate the bridge secret: {0}")]
     Random(String),
+    /// The data directory can't hold WebKit's data (`<data>/webkit`).
+    #[error("the data directory {0}")]
+    DataDir(String),
     /// The app behind the window (services, bridge, the audit's driver)
     /// could not start.
     #[error("could not start the app: {0}")]
@@ -387,7 +390,12 @@ pub fn run_when_ready(ready: impl FnOnce() -> Result<(Arc<Bridge>, WindowOptions
     let proxy = event_loop.create_proxy();
     bridge.events().set_sink(Arc::new(ProxySink(Mutex::new(proxy.clone()))));
 
-    let mut web_context = WebContext::new(Some(options.data_dir.join("webkit")));
+    // WebKit's sandbox binds this folder into the web process and aborts
+    // the whole process (a GLib ERROR, no code) when it can't be made.
+    let web_data = options.data_dir.join("webkit");
+    std::fs::create_dir_all(&web_data)
+        .map_err(|e| WindowError::DataDir(format!("{} can't hold the window's data: {e}", options.data_dir.display())))?;
+    let mut web_context = WebContext::new(Some(web_data));
     if options.allow_automation {
         web_context.set_allows_automation(true);
     }
