@@ -9,6 +9,7 @@ use std::{env, fs};
 /// Guests to build: (cargo package, constant name, manifest directory).
 const GUESTS: &[(&str, &str, &str)] = &[
     ("jwt-signer", "JWT_SIGNER", "jwt-signer"),
+    ("jwt-signer-v0-2", "JWT_SIGNER_V0_2", "jwt-signer-v0-2"),
     ("jwt-signer-v0-1", "JWT_SIGNER_V0_1", "jwt-signer-v0-1"),
     ("claims-linter", "CLAIMS_LINTER", "claims-linter"),
     ("claims-linter-hostile", "HOSTILE_LINTER", "claims-linter-hostile"),

@@ -1,6 +1,6 @@
 // Generated from the Rust channel and event declarations (bridge/src, app/src/channels).
 // Do not edit: run `just contract` after changing a declaration.
-// Bridge contract version 1.10.
+// Bridge contract version 1.11.
 
 type AlgorithmName = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -667,6 +667,12 @@ kid: string | null,
  */
 typ: string | null, 
 /**
+ * Since schema 3: custom header fields its tokens carry after `kid`,
+ * in name order (the rules of `jwt::ExtraHeader`: at most 16, no
+ * registered JOSE name, 2 KiB in all).
+ */
+headerFields: Record<string, unknown>, 
+/**
  * When it was created (ISO 8601, UTC).
  */
 createdAt: string, 
@@ -730,7 +736,14 @@ kid?: string | null,
  * Since 1.10: the tokens' `typ` (printable ASCII, at most 64 bytes);
  * `null` for `JWT`; absent keeps what the profile has.
  */
-typ?: string | null, };
+typ?: string | null, 
+/**
+ * Since 1.11: the tokens' custom header fields (a JSON object, at
+ * most 16 fields and 2 KiB; no registered JOSE name such as `alg`,
+ * `crit`, `b64`, `jku`, `x5c`); `{}` for none; absent keeps what the
+ * profile has.
+ */
+headerFields?: Record<string, unknown>, };
 
 type ProfileList = { 
 /**

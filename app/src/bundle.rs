@@ -96,6 +96,10 @@ pub struct BundleProfile {
     /// Its tokens' `typ`, when it sets one.
     #[serde(default)]
     pub typ: Option<String>,
+    /// Its tokens' custom header fields (left out when none, so a bundle
+    /// without any still opens in a version before them).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub header_fields: Map<String, Value>,
 }
 
 impl std::fmt::Debug for BundleProfile {
@@ -114,12 +118,12 @@ impl BundleProfile {
         expiration_preset: ExpirationPreset,
         custom_expiration: Option<String>,
     ) -> Self {
-        Self { name, algorithm, key: Zeroizing::new(URL_SAFE_NO_PAD.encode(key)), payload, expiration_preset, custom_expiration, kid: None, typ: None }
+        Self { name, algorithm, key: Zeroizing::new(URL_SAFE_NO_PAD.encode(key)), payload, expiration_preset, custom_expiration, kid: None, typ: None, header_fields: Map::new() }
     }
 
-    /// The same with the profile's `kid` and `typ`.
-    pub fn with_header(self, kid: Option<String>, typ: Option<String>) -> Self {
-        Self { kid, typ, ..self }
+    /// The same with the profile's `kid`, `typ` and custom header fields.
+    pub fn with_header(self, kid: Option<String>, typ: Option<String>, header_fields: Map<String, Value>) -> Self {
+        Self { kid, typ, header_fields, ..self }
     }
 
     /// The key's bytes.

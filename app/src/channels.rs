@@ -155,7 +155,7 @@ pub(crate) fn secrets_error(e: SecretsError) -> BridgeError {
 pub(crate) fn token_error(e: TokenError) -> BridgeError {
     match e {
         TokenError::Secrets(e) => secrets_error(e),
-        TokenError::ExpirationPassed | TokenError::InvalidClaims(_) => BridgeError::validation(e.to_string()),
+        TokenError::ExpirationPassed | TokenError::InvalidClaims(_) | TokenError::InvalidHeader(_) => BridgeError::validation(e.to_string()),
         TokenError::KeyUnusable(_) | TokenError::Signing(_) => BridgeError::new(ErrorCode::SigningFailed, e.to_string()),
         TokenError::Plugin(_) => BridgeError::new(ErrorCode::PluginError, e.to_string()),
         TokenError::Quarantined(_) => BridgeError::new(ErrorCode::PluginQuarantined, e.to_string()),

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use crate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use crate::jwt::{Algorithm, ExtraHeader, JwtError, JwtSigner, SignRequest, SigningKey};
 use crate::runtime::PluginError;
 use crate::secrets::{KeyBinding, Secrets, SecretsError};
 use crate::store::{Profile, timestamp};
@@ -79,6 +79,10 @@ pub enum TokenError {
     /// The claims, with overrides, `iat` and `exp`, break the signer's rules.
     #[error("{0}")]
     InvalidClaims(String),
+    /// The profile's custom header fields can't be signed (the signer's
+    /// contract is older than `tollgate:jwt@0.3`, or a rule refuses one).
+    #[error("the profile's custom header fields can't be used: {0}")]
+    InvalidHeader(String),
     /// The stored key opens but does not suit the algorithm any more.
     #[error("the profile's key can't be used for {0}; enter the key again")]
     KeyUnusable(Algorithm),
@@ -101,7 +105,7 @@ impl TokenError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Secrets(e) => e.code(),
-            Self::ExpirationPassed | Self::InvalidClaims(_) => "VALIDATION_ERROR",
+            Self::ExpirationPassed | Self::InvalidClaims(_) | Self::InvalidHeader(_) => "VALIDATION_ERROR",
             Self::KeyUnusable(_) | Self::Signing(_) => "SIGNING_FAILED",
             Self::Plugin(_) => "PLUGIN_ERROR",
             Self::Quarantined(_) => "PLUGIN_QUARANTINED",
@@ -216,11 +220,14 @@ pub fn generate(
         Some(kid) => Some(kid.clone()),
         None => key.public_key(None).ok().flatten().map(|public| public.thumbprint),
     };
-    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid, typ: profile.typ.clone() });
+    // Checked when saved; checked again, as a stored file may be older.
+    let extra = ExtraHeader::from_object(profile.header_fields.clone()).map_err(|e| TokenError::InvalidHeader(header_reason(e)))?;
+    let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid, typ: profile.typ.clone(), extra });
     // The key is wiped here, before anything else is done with the answer.
     drop(key);
     let raw = signed.map_err(|e| match e {
         JwtError::InvalidClaims(m) => TokenError::InvalidClaims(format!("the claims can't be signed: {m}")),
+        e @ JwtError::InvalidHeader(_) => TokenError::InvalidHeader(header_reason(e)),
         JwtError::Plugin(q @ PluginError::Quarantined { .. }) => TokenError::Quarantined(q.to_string()),
         other => {
             tracing::warn!(code = other.code(), "jwt:generate: signing failed");
@@ -235,6 +242,14 @@ pub fn generate(
     let payload = json_segment(payload)?;
     let signature = signature.to_owned();
     Ok(GeneratedToken { raw, header, payload, signature, generated_at: timestamp::format(now) })
+}
+
+/// The reason of an `InvalidHeader`, without its "invalid header:" prefix.
+fn header_reason(e: JwtError) -> String {
+    match e {
+        JwtError::InvalidHeader(m) => m,
+        other => other.to_string(),
+    }
 }
 
 fn json_segment(segment: &str) -> Result<Value, TokenError> {

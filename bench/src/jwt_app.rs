@@ -170,6 +170,7 @@ fn create_profiles(services: &AppServices, keyring_home: Option<tempfile::TempDi
             custom_expiration: None,
             kid: None,
             typ: None,
+            header_fields: Default::default(),
         };
         services.profiles().save(draft, timestamp::now()).map_err(|e| format!("save profile {i}: {e}"))?;
         ids.push(id);

@@ -71,13 +71,13 @@ fn bench_sign(signer: &JwtSigner, alg: Algorithm, material: &[u8], iters: u32) -
     let claims = json!({"sub": "bench", "name": "Ada Lovelace", "iat": 1_700_000_000u64, "exp": 4_000_000_000u64, "roles": ["a", "b"]});
     let header = Header::new(alg.to_jsonwebtoken());
     // Warm both paths up (and check they agree) before timing.
-    let guest = signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("guest sign");
+    let guest = signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None, extra: Default::default() }).expect("guest sign");
     let native = jsonwebtoken::encode(&header, &claims, &native_key).expect("native sign");
     assert_eq!(guest, native, "{alg}: guest and native tokens differ");
     let (mut guest_us, mut native_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let g = time_us(iters, || {
-            signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("guest sign");
+            signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None, extra: Default::default() }).expect("guest sign");
         });
         let n = time_us(iters, || {
             jsonwebtoken::encode(&header, &claims.clone(), &native_key).expect("native sign");
@@ -96,7 +96,7 @@ fn latencies_us(signer: &JwtSigner, calls: usize) -> Vec<f64> {
     let mut out: Vec<f64> = (0..calls)
         .map(|_| {
             let started = Instant::now();
-            signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("sign");
+            signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None, extra: Default::default() }).expect("sign");
             started.elapsed().as_secs_f64() * 1e6
         })
         .collect();
@@ -119,7 +119,7 @@ fn byte_equality(signer: &JwtSigner) -> Value {
         let key = SigningKey::new(alg, Zeroizing::new(material.clone())).expect("bench key");
         let canonical = tollgate_jwt_canonical::CanonicalSigner::new(alg.to_jsonwebtoken(), &material).expect("canonical key");
         let claims = json!({"sub": "bench", "exp": 4_000_000_000u64});
-        let token = signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("guest sign");
+        let token = signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None, extra: Default::default() }).expect("guest sign");
         let (message, signature) = token.rsplit_once('.').expect("three segments");
         let public = match alg {
             Algorithm::HS256 => jsonwebtoken::DecodingKey::from_secret(&material),
@@ -135,7 +135,7 @@ fn byte_equality(signer: &JwtSigner) -> Value {
                 assert!(jsonwebtoken::crypto::verify(signature, message.as_bytes(), &public, alg.to_jsonwebtoken()).expect("verify"));
             }));
             guest_us.push(time_us(iters / 5, || {
-                signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None }).expect("guest sign");
+                signer.sign(SignRequest { key: &key, claims: claims.clone(), kid: None, typ: None, extra: Default::default() }).expect("guest sign");
             }));
         }
         let (sign_us, verify_us, guest_us) = (median(sign_us), median(verify_us), median(guest_us));
@@ -231,7 +231,7 @@ fn bench_worker(in_process: &JwtSigner, cache_dir: &Path) -> Value {
             std::thread::sleep(std::time::Duration::from_millis(20));
             let started = Instant::now();
             let key = SigningKey::new(Algorithm::HS256, Zeroizing::new(b"benchmark-hmac-secret-0123456789abcdef".to_vec())).expect("key");
-            let sign = || worker.sign(SignRequest { key: &key, claims: json!({"n": 1}), kid: None, typ: None });
+            let sign = || worker.sign(SignRequest { key: &key, claims: json!({"n": 1}), kid: None, typ: None, extra: Default::default() });
             let first = sign();
             assert!(first.is_err(), "the killed worker answered");
             sign().expect("the next call works");

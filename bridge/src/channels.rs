@@ -12,7 +12,7 @@ use crate::sender::WindowLabel;
 /// removes or alters a channel, event or error code must raise the major;
 /// an addition raises the minor. The contract test enforces it against the
 /// checked-in snapshot.
-pub const CONTRACT_VERSION: &str = "1.10";
+pub const CONTRACT_VERSION: &str = "1.11";
 
 /// Every window.
 pub const ALL_WINDOWS: &[WindowLabel] = WindowLabel::ALL;

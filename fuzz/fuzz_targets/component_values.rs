@@ -80,7 +80,7 @@ fuzz_target!(
             }
         }
         1 => {
-            let request = SignRequest { key: &guests.key, claims: json!({ "x": hex }), kid: None, typ: None };
+            let request = SignRequest { key: &guests.key, claims: json!({ "x": hex }), kid: None, typ: None, extra: Default::default() };
             match guests.signer.sign(request) {
                 Ok(_) => panic!("the echo guest can't know the signature, yet its token passed"),
                 Err(e) => check_jwt_error(&e),

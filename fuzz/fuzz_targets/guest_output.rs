@@ -32,7 +32,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 use tollgate::jwt::backend::{GuestAnswer, GuestError, RawDecoded, SignerBackend};
-use tollgate::jwt::{Algorithm, AnswerSchedule, JwtSigner, SignRequest, SigningKey};
+use tollgate::jwt::{Algorithm, AnswerSchedule, ExtraHeader, JwtSigner, SignRequest, SigningKey};
 use tollgate::lint::{
     FindingCode, MAX_FINDINGS, MAX_MESSAGE_BYTES, MAX_PATH_BYTES, Severity, UncheckedFinding, verify_linter_output,
 };
@@ -85,7 +85,10 @@ impl SignerBackend for ScriptedSigner {
     fn clock(&self) -> Arc<dyn HostClock> {
         Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW)))
     }
-    fn sign(&self, _: Algorithm, _: &[u8], _: Option<&str>, _: Option<&str>, _: &str) -> GuestAnswer<String> {
+    fn takes_extra_header(&self) -> bool {
+        true
+    }
+    fn sign(&self, _: Algorithm, _: &[u8], _: Option<&str>, _: Option<&str>, _: &ExtraHeader, _: &str) -> GuestAnswer<String> {
         self.text()
     }
     fn decode(&self, _: &str) -> GuestAnswer<RawDecoded> {
@@ -142,7 +145,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn sign(answer: &str) {
-    let request = SignRequest { key: key(), claims: sign_claims(), kid: None, typ: None };
+    let request = SignRequest { key: key(), claims: sign_claims(), kid: None, typ: None, extra: Default::default() };
     if let Ok(token) = signer(answer).sign(request) {
         assert_eq!(token, expected_token(), "the host accepted a token the key did not make");
     }

@@ -179,7 +179,7 @@ enum PluginCommand {
         /// The plugin's name (lowercase letters, digits, `-`).
         name: String,
         /// The world to implement.
-        #[arg(long, default_value = "tollgate:jwt/jwt-signer@0.2.0")]
+        #[arg(long, default_value = "tollgate:jwt/jwt-signer@0.3.0")]
         world: String,
         /// Where to put the crate.
         #[arg(long, default_value = "guest-plugins")]
@@ -488,7 +488,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let key = SigningKey::new(alg, material)?;
             let claims = parse_claims(&claims)?;
             let signer = builtin(&engine)?;
-            println!("{}", signer.sign(SignRequest { key: &key, claims, kid, typ })?);
+            println!("{}", signer.sign(SignRequest { key: &key, claims, kid, typ, extra: Default::default() })?);
             Ok(())
         }
         Command::Jwt(JwtCommand::Decode { token }) => {
@@ -654,6 +654,7 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
                 custom_expiration: existing.custom_expiration,
                 kid: existing.kid,
                 typ: existing.typ,
+                header_fields: existing.header_fields,
             }
         }
         None => {
@@ -670,6 +671,7 @@ fn keys_import(engine: &PluginEngine, data_dir: &Path, file: &Path, alg: &str, n
                 custom_expiration: None,
                 kid: None,
                 typ: None,
+                header_fields: serde_json::Map::new(),
             }
         }
     };
@@ -1222,7 +1224,7 @@ fn call(signer: &JwtSigner, function: &str, args: &Value) -> Result<Value, CliEr
             let claims = args.get("claims").cloned().ok_or_else(|| usage("INVALID_ARGS", "`claims` is required"))?;
             let header = args.get("header");
             let field = |name| header.and_then(|h| h.get(name)).and_then(Value::as_str).map(str::to_owned);
-            let token = signer.sign(SignRequest { key: &key, claims, kid: field("kid"), typ: field("typ") })?;
+            let token = signer.sign(SignRequest { key: &key, claims, kid: field("kid"), typ: field("typ"), extra: Default::default() })?;
             Ok(json!({ "token": token }))
         }
         "decode" => Ok(decoded_json(&signer.decode(str_arg(args, "token")?)?)),

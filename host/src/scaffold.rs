@@ -18,7 +18,7 @@ use crate::runtime::policy::HostPolicy;
 use crate::runtime::{Manifest, component_sha256};
 
 /// The JWT package's WIT, as the host serves it.
-const JWT_WIT: &str = include_str!("../../wit/jwt@0.2/jwt.wit");
+const JWT_WIT: &str = include_str!("../../wit/jwt@0.3/jwt.wit");
 /// The linter package's WIT.
 const LINT_WIT: &str = include_str!("../../wit/lint@0.1/lint.wit");
 /// The first-party claims linter: the template of a `claims-linter` plugin.
@@ -83,10 +83,10 @@ struct Template {
 }
 
 const TEMPLATES: &[Template] = &[Template {
-    world: "tollgate:jwt/jwt-signer@0.2.0",
+    world: "tollgate:jwt/jwt-signer@0.3.0",
     wit: &[("wit/jwt.wit", JWT_WIT), ("wit/deps/host/host.wit", HOST_WIT)],
     source: SIGNER_SOURCE,
-    source_wit_path: "\"../../wit/jwt@0.2\"",
+    source_wit_path: "\"../../wit/jwt@0.3\"",
     deps: &[
         ("jsonwebtoken", r#"{ version = "11.1", default-features = false, features = ["use_pem", "rust_crypto"] }"#),
         ("serde_json", r#"{ version = "1", features = ["raw_value"] }"#),

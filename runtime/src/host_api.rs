@@ -201,6 +201,9 @@ impl logging::Host for PluginState {
 
 /// The shared JWT types have no functions; nothing to implement.
 impl types::Host for PluginState {}
+/// The same for `tollgate:jwt@0.2`, whose host interfaces are the top
+/// level's own (`bindings::since_v0_2` reuses them).
+impl crate::bindings::since_v0_2::tollgate::jwt::types::Host for PluginState {}
 
 /// `logging.enabled` (since 0.2): whether `log` at `level` would write a
 /// record now (not withheld, under the call's quota, passing the filter).

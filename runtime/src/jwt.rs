@@ -6,6 +6,7 @@ mod algorithm;
 pub mod backend;
 pub mod generate;
 mod error;
+pub mod header;
 mod import;
 mod key;
 pub mod quarantine;
@@ -14,6 +15,7 @@ mod verify_output;
 
 pub use algorithm::Algorithm;
 pub use error::JwtError;
+pub use header::ExtraHeader;
 pub use generate::{KeySetKey, MAX_KEY_SET_BYTES, PublicKey, generate, jwks, key_set, public_key};
 pub use import::private_key_from_file;
 pub use key::SigningKey;

@@ -54,7 +54,9 @@ pub fn write_new_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::
 /// The generated world types callers name (e.g. `Plugin<JwtSignerWorld>`).
 pub mod worlds {
     pub use super::bindings::JwtSigner as JwtSignerWorld;
-    /// The signer world of the previous minor (`tollgate:jwt/jwt-signer@0.1.0`).
+    /// The signer world of the previous minor (`tollgate:jwt/jwt-signer@0.2.0`).
+    pub use super::bindings::since_v0_2::JwtSigner as JwtSignerWorldV0_2;
+    /// The signer world of the minor before (`tollgate:jwt/jwt-signer@0.1.0`).
     pub use super::bindings::since_v0_1::JwtSigner as JwtSignerWorldV0_1;
     pub use super::bindings::ClaimsLinter as ClaimsLinterWorld;
 }

@@ -10,7 +10,7 @@ use governor::{DefaultDirectRateLimiter, Quota as GovernorQuota, RateLimiter};
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
-use crate::bindings::{ClaimsLinter, ClaimsLinterPre, JwtSigner, JwtSignerPre, since_v0_1};
+use crate::bindings::{ClaimsLinter, ClaimsLinterPre, JwtSigner, JwtSignerPre, since_v0_1, since_v0_2};
 use crate::engine::{
     MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, MAX_TABLE_ELEMENTS,
 };
@@ -38,7 +38,7 @@ pub trait WorldBindings: Sized + Send + 'static {
 }
 
 impl WorldBindings for JwtSigner {
-    const WORLD: &'static str = "tollgate:jwt/jwt-signer@0.2.0";
+    const WORLD: &'static str = "tollgate:jwt/jwt-signer@0.3.0";
     type Pre = JwtSignerPre<PluginState>;
 
     fn add_host_interfaces(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
@@ -54,7 +54,26 @@ impl WorldBindings for JwtSigner {
     }
 }
 
-/// The signer world of the previous minor (`tollgate:jwt@0.1`, host API
+/// The signer world of the previous minor (`tollgate:jwt@0.2`, host API
+/// 0.2), served beside the current one.
+impl WorldBindings for since_v0_2::JwtSigner {
+    const WORLD: &'static str = "tollgate:jwt/jwt-signer@0.2.0";
+    type Pre = since_v0_2::JwtSignerPre<PluginState>;
+
+    fn add_host_interfaces(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+        since_v0_2::JwtSigner::add_to_linker::<PluginState, HasSelf<PluginState>>(linker, |s| s)
+    }
+
+    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+        since_v0_2::JwtSignerPre::new(pre)
+    }
+
+    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+}
+
+/// The signer world of the minor before (`tollgate:jwt@0.1`, host API
 /// 0.1), served beside the current one.
 impl WorldBindings for since_v0_1::JwtSigner {
     const WORLD: &'static str = "tollgate:jwt/jwt-signer@0.1.0";

@@ -57,12 +57,19 @@ pub struct WorldSpec {
 pub const WORLDS: &[WorldSpec] = &[
     // The current signer world (the default of `plugin inspect`).
     WorldSpec {
+        name: "tollgate:jwt/jwt-signer@0.3.0",
+        host_imports: &["tollgate:host/logging@0.2.0", "tollgate:host/clock@0.2.0", "tollgate:jwt/types@0.3.0"],
+        export_interface: "tollgate:jwt/signer",
+        exports: &["sign", "decode", "verify"],
+    },
+    // The previous minors, served beside it: guests built against them load
+    // (without custom header fields, which 0.3 added).
+    WorldSpec {
         name: "tollgate:jwt/jwt-signer@0.2.0",
         host_imports: &["tollgate:host/logging@0.2.0", "tollgate:host/clock@0.2.0", "tollgate:jwt/types@0.2.0"],
         export_interface: "tollgate:jwt/signer",
         exports: &["sign", "decode", "verify"],
     },
-    // The previous minor, served beside it: guests built against it load.
     WorldSpec {
         name: "tollgate:jwt/jwt-signer@0.1.0",
         host_imports: &["tollgate:host/logging@0.1.0", "tollgate:host/clock@0.1.0", "tollgate:jwt/types@0.1.0"],

@@ -24,14 +24,14 @@ fn every_smuggling_signer_output_is_rejected() {
     ];
     for behaviour in cases {
         let claims = json!({"sub": "x", "hostile": behaviour});
-        let err = signer.sign(SignRequest { key: &key, claims, kid: None, typ: None }).expect_err(behaviour);
+        let err = signer.sign(SignRequest { key: &key, claims, kid: None, typ: None, extra: Default::default() }).expect_err(behaviour);
         assert_eq!(err.code(), "PLUGIN_OUTPUT_REJECTED", "{behaviour}: {err}");
         let hex: String = HMAC_SECRET.iter().map(|b| format!("{b:02x}")).collect();
         assert!(!err.to_string().contains(&hex), "{behaviour}: the error quotes the key");
         // A refused answer quarantines the plugin; trusted again, the same
         // plugin signs honestly when not asked to misbehave.
         crate::common::assert_quarantined_then_trusted(&signer, || {
-            signer.sign(SignRequest { key: &key, claims: json!({"sub": "x"}), kid: None, typ: None })
+            signer.sign(SignRequest { key: &key, claims: json!({"sub": "x"}), kid: None, typ: None, extra: Default::default() })
         });
     }
 }
@@ -41,7 +41,7 @@ fn a_signer_error_that_carries_the_key_reaches_nobody() {
     let signer = JwtSigner::from_plugin(misbehaving());
     let key = signing_key(Algorithm::HS256);
     let claims = json!({"hostile": "error-with-key"});
-    let err = signer.sign(SignRequest { key: &key, claims, kid: None, typ: None }).expect_err("fails");
+    let err = signer.sign(SignRequest { key: &key, claims, kid: None, typ: None, extra: Default::default() }).expect_err("fails");
     assert_eq!(err.code(), "SIGNING_FAILED");
     let hex: String = HMAC_SECRET.iter().map(|b| format!("{b:02x}")).collect();
     assert!(!format!("{err} {err:?}").contains(&hex), "the guest's message reached the caller");
@@ -52,7 +52,7 @@ fn lying_decode_and_verify_answers_are_rejected() {
     let honest = crate::common::signer();
     let key = signing_key(Algorithm::HS256);
     let token = honest
-        .sign(SignRequest { key: &key, claims: json!({"exp": 4_000_000_000u64}), kid: None, typ: None })
+        .sign(SignRequest { key: &key, claims: json!({"exp": 4_000_000_000u64}), kid: None, typ: None, extra: Default::default() })
         .expect("sign");
     let liar = JwtSigner::from_plugin(misbehaving());
     assert_eq!(liar.decode(&token).expect_err("lies").code(), "PLUGIN_OUTPUT_REJECTED");

@@ -46,13 +46,13 @@ fn honest_claims() -> Value {
 fn raw_token(alg: Algorithm, private: &[u8], claims: &Value) -> String {
     let text = serde_json::to_string(claims).expect("json");
     leaky_plugin()
-        .sign(alg, private, None, None, &text)
+        .sign(alg, private, None, None, &Default::default(), &text)
         .expect("the runtime answers")
         .unwrap_or_else(|e| panic!("{alg}: the guest refused: {e:?}"))
 }
 
 fn sign(signer: &JwtSigner, key: &SigningKey, claims: Value) -> Result<String, JwtError> {
-    signer.sign(SignRequest { key, claims, kid: None, typ: None })
+    signer.sign(SignRequest { key, claims, kid: None, typ: None, extra: Default::default() })
 }
 
 #[test]

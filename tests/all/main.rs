@@ -13,6 +13,7 @@ mod dev_reload;
 mod docs;
 mod doctor;
 mod harness;
+mod header_fields;
 mod hostile_output;
 mod keychain;
 mod keys;

@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use tollgate::bridge::ErrorCode;
 use tollgate::jwt::Algorithm;
@@ -199,6 +201,7 @@ fn the_fifty_first_profile_is_refused() {
             custom_expiration: None,
             kid: None,
             typ: None,
+            header_fields: Default::default(),
         };
         app.services.profiles().save(draft, now).expect("saved");
     }
@@ -483,23 +486,24 @@ fn relative_time_claims_are_signed_as_numeric_dates() {
     assert!(refused.message.contains("`nbf` is \"tomorrow\""), "{}", refused.message);
 }
 
-/// Schema version 2 added `kid` and `typ`: a version 1 file reads as it is
-/// and is written back as version 2 on the next save; a file from a newer
-/// version is left alone.
+/// Schema version 2 added `kid` and `typ`, version 3 `headerFields`: a
+/// version 1 file reads as it is and is written back as the current version
+/// on the next save; a file from a newer version is left alone.
 #[test]
-fn a_version_1_profiles_file_reads_and_is_written_back_as_version_2() {
+fn a_version_1_profiles_file_reads_and_is_written_back_as_the_current_version() {
     let app = AppHarness::new();
     let sealed = app.encrypt("HS256", "an-hmac-secret-of-32-bytes-or-more!!");
     let saved = app.ok("profiles:save", json!({ "name": "from v1", "algorithm": "HS256", "encryptedKey": sealed, "payload": {}, "expirationPreset": "1h" }));
     let path = app.data_dir.join("profiles.json");
     let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
-    assert_eq!(file["schemaVersion"], 2);
-    // The same profile as version 1 wrote it: no kid, no typ.
+    assert_eq!(file["schemaVersion"], 3);
+    // The same profile as version 1 wrote it: no kid, no typ, no headerFields.
     file["schemaVersion"] = 1.into();
     for p in file["profiles"].as_array_mut().expect("profiles") {
         let p = p.as_object_mut().expect("object");
         p.remove("kid");
         p.remove("typ");
+        p.remove("headerFields");
     }
     std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("json")).expect("write");
     let reopened = AppHarness::at(&app.data_dir, crate::harness::real_keychain());
@@ -508,13 +512,53 @@ fn a_version_1_profiles_file_reads_and_is_written_back_as_version_2() {
     assert_eq!(listed["profiles"][0]["kid"], Value::Null);
     reopened.ok("profiles:save", json!({ "id": saved["id"], "name": "from v1", "algorithm": "HS256", "encryptedKey": listed["profiles"][0]["encryptedKey"], "payload": {}, "expirationPreset": "1h", "typ": "JWT+x" }));
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
-    assert_eq!((written["schemaVersion"].clone(), written["profiles"][0]["typ"].clone()), (json!(2), json!("JWT+x")));
+    assert_eq!((written["schemaVersion"].clone(), written["profiles"][0]["typ"].clone()), (json!(3), json!("JWT+x")));
+    assert_eq!(written["profiles"][0]["headerFields"], json!({}));
     // A newer version's file: refused, and left byte for byte.
     let mut newer = written;
-    newer["schemaVersion"] = 3.into();
+    newer["schemaVersion"] = 4.into();
     let text = serde_json::to_vec_pretty(&newer).expect("json");
     std::fs::write(&path, &text).expect("write");
     let later = AppHarness::at(&app.data_dir, crate::harness::real_keychain());
     assert_eq!(later.err("profiles:load", json!({})).code, ErrorCode::LoadFailed);
     assert_eq!(std::fs::read(&path).expect("read"), text, "the newer file was changed");
+}
+
+/// A profile's custom header fields: saved, signed into every token after
+/// `kid` in name order, kept when a save leaves them out, cleared by `{}`;
+/// a registered JOSE name, too many fields or too many bytes is refused
+/// naming `headerFields`, and nothing is saved.
+#[test]
+fn custom_header_fields_are_saved_signed_and_refused_by_the_header_rules() {
+    let app = AppHarness::new();
+    let input = with(profile_input(&app, "headers"), "headerFields", json!({ "zone": "eu-1", "tenant": { "id": 7 } }));
+    let saved = app.ok("profiles:save", input.clone());
+    assert_eq!(saved["headerFields"], json!({ "tenant": { "id": 7 }, "zone": "eu-1" }));
+    let token = app.ok("jwt:generate", json!({ "profileId": saved["id"] }));
+    let header = token["raw"].as_str().and_then(|t| t.split('.').next()).expect("header segment");
+    let header = String::from_utf8(URL_SAFE_NO_PAD.decode(header).expect("base64url")).expect("utf-8");
+    assert_eq!(header, r#"{"typ":"JWT","alg":"HS256","tenant":{"id":7},"zone":"eu-1"}"#);
+
+    // Left out of a save: kept. `{}`: cleared.
+    let update = with(without(input, "headerFields"), "id", saved["id"].clone());
+    let update = with(update, "encryptedKey", saved["encryptedKey"].clone());
+    assert_eq!(app.ok("profiles:save", update.clone())["headerFields"]["zone"], "eu-1");
+    assert_eq!(app.ok("profiles:save", with(update.clone(), "headerFields", json!({})))["headerFields"], json!({}));
+
+    let too_many: Map<String, Value> = (0..17).map(|i| (format!("f{i}"), json!(i))).collect();
+    for (fields, says) in [
+        (json!({ "crit": ["exp"] }), "`crit`"),
+        (json!({ "ALG": "none" }), "`ALG`"),
+        (json!({ "jku": "https://attacker.example/keys" }), "`jku`"),
+        (json!({ "b64": false }), "`b64`"),
+        (Value::Object(too_many), "at most 16"),
+        (json!({ "big": "x".repeat(2100) }), "at most 2048"),
+        (json!({ "with space": 1 }), "printable ASCII"),
+    ] {
+        let err = app.err("profiles:save", with(update.clone(), "headerFields", fields.clone()));
+        assert_eq!(err.code, ErrorCode::ValidationError, "{fields}");
+        assert!(err.message.contains("headerFields") && err.message.contains(says), "{fields}: {}", err.message);
+    }
+    let listed = app.ok("profiles:load", json!({}));
+    assert_eq!(listed["profiles"][0]["headerFields"], json!({}), "a refused save changed the profile");
 }

@@ -38,7 +38,7 @@ fn a_guest_that_logs_or_prints_the_key_is_withheld() {
     let log = captured(|| {
         for behaviour in ["log-key", "stdout-key"] {
             let claims = json!({"sub": "x", "hostile": behaviour});
-            signer.sign(SignRequest { key: &key, claims, kid: None, typ: None }).expect("signs honestly after trying to leak");
+            signer.sign(SignRequest { key: &key, claims, kid: None, typ: None, extra: Default::default() }).expect("signs honestly after trying to leak");
         }
     });
     assert!(log.contains("guest output withheld"), "the capture saw nothing: {log}");
@@ -54,12 +54,12 @@ fn signing_and_verifying_with_every_algorithm_logs_no_key_material() {
         for alg in Algorithm::ALL {
             let key = signing_key(alg);
             let token = signer
-                .sign(SignRequest { key: &key, claims: json!({"exp": 4_000_000_000u64}), kid: None, typ: None })
+                .sign(SignRequest { key: &key, claims: json!({"exp": 4_000_000_000u64}), kid: None, typ: None, extra: Default::default() })
                 .expect("sign");
             signer.verify(&token, &keys_for(alg).1, &[alg], 0).expect("verify");
             // A failing verify and a failing sign log too.
             let _ = signer.verify(&token, b"wrong-wrong-wrong-wrong-wrong-wrong!", &[Algorithm::HS256], 0);
-            let _ = signer.sign(SignRequest { key: &key, claims: json!([1]), kid: None, typ: None });
+            let _ = signer.sign(SignRequest { key: &key, claims: json!([1]), kid: None, typ: None, extra: Default::default() });
         }
     });
     assert!(log.contains("plugin call"), "the capture saw no plugin call: {log}");

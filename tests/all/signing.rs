@@ -42,7 +42,7 @@ fn every_algorithm_signs_in_the_guest_and_verifies_natively_and_in_the_guest() {
         let key = signing_key(alg);
         let (private, public) = keys_for(alg);
         let token = signer
-            .sign(SignRequest { key: &key, claims: claims(), kid: Some("key-1".into()), typ: None })
+            .sign(SignRequest { key: &key, claims: claims(), kid: Some("key-1".into()), typ: None, extra: Default::default() })
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
 
         // Natively, with jsonwebtoken's own full validation.
@@ -84,7 +84,7 @@ fn every_algorithm_signs_in_the_guest_and_verifies_natively_and_in_the_guest() {
 fn verify_refuses_wrong_keys_algorithms_and_times() {
     let signer = signer();
     let key = signing_key(Algorithm::HS256);
-    let token = signer.sign(SignRequest { key: &key, claims: json!({"exp": 2_000, "nbf": 1_000}), kid: None, typ: None }).expect("sign");
+    let token = signer.sign(SignRequest { key: &key, claims: json!({"exp": 2_000, "nbf": 1_000}), kid: None, typ: None, extra: Default::default() }).expect("sign");
     let at = |secs: u64| JwtSigner::from_plugin(
         crate::common::load(
             tollgate::guest_artifacts::JWT_SIGNER_WASM_PATH,
@@ -116,7 +116,7 @@ fn tokens_with_alg_none_string_exp_or_no_exp_are_refused() {
     assert_eq!(err.code(), "ALGORITHM_NONE");
 
     let key = signing_key(Algorithm::HS256);
-    let sign = |claims| signer.sign(SignRequest { key: &key, claims, kid: None, typ: None }).expect("sign");
+    let sign = |claims| signer.sign(SignRequest { key: &key, claims, kid: None, typ: None, extra: Default::default() }).expect("sign");
     let string_exp = sign(json!({"exp": "4000000000"}));
     let err = signer.verify(&string_exp, crate::common::HMAC_SECRET, &[Algorithm::HS256], 0).expect_err("string exp");
     assert_eq!(err.code(), "INVALID_CLAIM_TYPE");
@@ -129,7 +129,7 @@ fn tokens_with_alg_none_string_exp_or_no_exp_are_refused() {
 fn decode_through_the_guest_matches_the_token() {
     let signer = signer();
     let key = signing_key(Algorithm::ES256);
-    let token = signer.sign(SignRequest { key: &key, claims: claims(), kid: None, typ: Some("at+jwt".into()) }).expect("sign");
+    let token = signer.sign(SignRequest { key: &key, claims: claims(), kid: None, typ: Some("at+jwt".into()), extra: Default::default() }).expect("sign");
     let decoded = signer.decode(&token).expect("decode");
     let header: Value = serde_json::from_str(&decoded.header).expect("json");
     assert_eq!(header, json!({"alg": "ES256", "typ": "at+jwt"}));
@@ -162,7 +162,7 @@ fn bad_input_gets_typed_errors_before_the_guest_is_called() {
     let signer = signer();
     let k = signing_key(Algorithm::HS256);
     for claims in [json!([1, 2]), json!("claims"), json!(null)] {
-        let err = signer.sign(SignRequest { key: &k, claims, kid: None, typ: None }).expect_err("not object");
+        let err = signer.sign(SignRequest { key: &k, claims, kid: None, typ: None, extra: Default::default() }).expect_err("not object");
         assert_eq!(err.code(), "INVALID_CLAIMS");
     }
 }

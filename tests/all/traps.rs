@@ -17,7 +17,7 @@ fn sign(signer: &JwtSigner, behaviour: Option<&str>) -> Result<String, tollgate:
         Some(b) => json!({"sub": "x", "hostile": b}),
         None => json!({"sub": "x"}),
     };
-    signer.sign(SignRequest { key: &key, claims, kid: None, typ: None })
+    signer.sign(SignRequest { key: &key, claims, kid: None, typ: None, extra: Default::default() })
 }
 
 fn assert_trap_then_recovery(reuse: InstanceReuse, behaviour: &str, code: &str) {

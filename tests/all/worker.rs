@@ -153,7 +153,7 @@ fn misbehaving_plugin() -> WorkerPlugin {
 
 fn sign(signer: &JwtSigner, behaviour: &str) -> Result<String, tollgate::jwt::JwtError> {
     let key = signing_key(Algorithm::HS256);
-    signer.sign(SignRequest { key: &key, claims: json!({"sub": "w", "hostile": behaviour}), kid: None, typ: None })
+    signer.sign(SignRequest { key: &key, claims: json!({"sub": "w", "hostile": behaviour}), kid: None, typ: None, extra: Default::default() })
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn signing_through_the_worker_gives_the_in_process_token() {
     let local = crate::common::signer();
     for alg in [Algorithm::HS256, Algorithm::RS256, Algorithm::EdDSA] {
         let key = signing_key(alg);
-        let request = || SignRequest { key: &key, claims: json!({"sub": "w", "exp": 4_000_000_000u64}), kid: None, typ: None };
+        let request = || SignRequest { key: &key, claims: json!({"sub": "w", "exp": 4_000_000_000u64}), kid: None, typ: None, extra: Default::default() };
         let remote = signer.sign(request()).unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(remote, local.sign(request()).expect("local"), "{alg}");
         let claims = signer.verify(&remote, &crate::common::keys_for(alg).1, &[alg], 0).expect("verify in worker");

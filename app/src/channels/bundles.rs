@@ -191,7 +191,7 @@ fn seal_profiles(s: &AppServices, chosen: &[crate::store::Profile], passphrase: 
         let key = s.secrets().open(&p.encrypted_key, KeyBinding::profile(p.algorithm, p.id)).map_err(secrets_error)?;
         profiles.push(
             BundleProfile::new(p.name.clone(), p.algorithm, &key, p.payload.clone(), p.expiration_preset, p.custom_expiration.map(timestamp::format))
-                .with_header(p.kid.clone(), p.typ.clone()),
+                .with_header(p.kid.clone(), p.typ.clone(), p.header_fields.clone()),
         );
     }
     let count = u32::try_from(profiles.len()).unwrap_or(u32::MAX);
@@ -234,6 +234,7 @@ fn import_one(s: &AppServices, p: &BundleProfile) -> Result<ImportedProfile, Bri
             custom_expiration,
             kid: p.kid.clone(),
             typ: p.typ.clone(),
+            header_fields: p.header_fields.clone(),
         };
         match s.profiles().save(draft, timestamp::now()) {
             Ok(saved) => return Ok(ImportedProfile { id: saved.id, name: saved.name }),

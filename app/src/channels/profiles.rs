@@ -83,6 +83,13 @@ pub struct ProfileInput {
     #[serde(default, deserialize_with = "present")]
     #[ts(optional, type = "string | null")]
     pub typ: Option<Option<String>>,
+    /// Since 1.11: the tokens' custom header fields (a JSON object, at
+    /// most 16 fields and 2 KiB; no registered JOSE name such as `alg`,
+    /// `crit`, `b64`, `jku`, `x5c`); `{}` for none; absent keeps what the
+    /// profile has.
+    #[serde(default)]
+    #[ts(optional, type = "Record<string, unknown>")]
+    pub header_fields: Option<Map<String, Value>>,
 }
 
 /// A field that was sent, as `Some` of its value (`null` too), so absent
@@ -189,6 +196,7 @@ fn save_profile(s: &AppServices, input: ProfileInput) -> Result<Profile, BridgeE
         custom_expiration: input.custom_expiration,
         kid: input.kid.unwrap_or_else(|| existing.as_ref().and_then(|p| p.kid.clone())),
         typ: input.typ.unwrap_or_else(|| existing.as_ref().and_then(|p| p.typ.clone())),
+        header_fields: input.header_fields.unwrap_or_else(|| existing.as_ref().map(|p| p.header_fields.clone()).unwrap_or_default()),
     };
     s.profiles().save(draft, timestamp::now()).map_err(store_error)
 }

@@ -21,7 +21,7 @@ use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::{GeneralSecurityProfile, skeleton};
 use uuid::Uuid;
 
-use crate::jwt::Algorithm;
+use crate::jwt::{Algorithm, ExtraHeader, JwtError};
 use crate::store::atomic_file::AtomicFile;
 use crate::store::{StoreError, timestamp};
 
@@ -30,8 +30,10 @@ pub const PROFILES_FILE: &str = "profiles.json";
 /// The format version this build writes. Version 2 added each profile's
 /// optional `kid` and `typ`; version 1 files read as they are (and are
 /// written back as version 2 on the next save). A version 1 build leaves a
-/// version 2 file alone ("written by a newer version").
-pub const PROFILES_SCHEMA_VERSION: u32 = 2;
+/// version 2 file alone ("written by a newer version"). Version 3 added
+/// `headerFields` (custom header fields); version 1 and 2 files read with
+/// none.
+pub const PROFILES_SCHEMA_VERSION: u32 = 3;
 /// The oldest format version this build reads.
 pub const PROFILES_OLDEST_SCHEMA_VERSION: u32 = 1;
 /// The longest `kid` and `typ` a profile may set: the signer's limits.
@@ -149,6 +151,12 @@ pub struct Profile {
     /// The `typ` its tokens carry; null: `JWT`.
     #[serde(default)]
     pub typ: Option<String>,
+    /// Since schema 3: custom header fields its tokens carry after `kid`,
+    /// in name order (the rules of `jwt::ExtraHeader`: at most 16, no
+    /// registered JOSE name, 2 KiB in all).
+    #[serde(default)]
+    #[ts(type = "Record<string, unknown>")]
+    pub header_fields: Map<String, Value>,
     /// When it was created (ISO 8601, UTC).
     #[serde(with = "timestamp::rfc3339")]
     #[ts(type = "string")]
@@ -183,6 +191,8 @@ pub struct ProfileDraft {
     pub kid: Option<String>,
     /// The tokens' `typ`, or `None` for `JWT`.
     pub typ: Option<String>,
+    /// The tokens' custom header fields.
+    pub header_fields: Map<String, Value>,
 }
 
 /// Checks a `kid` or `typ` header value: not empty, within `max` bytes,
@@ -201,14 +211,24 @@ pub fn check_header_value(field: &'static str, value: &str, max: usize) -> Resul
     Ok(())
 }
 
-fn check_header(kid: Option<&str>, typ: Option<&str>) -> Result<(), StoreError> {
+fn check_header(kid: Option<&str>, typ: Option<&str>, fields: &Map<String, Value>) -> Result<(), StoreError> {
     if let Some(kid) = kid {
         check_header_value("kid", kid, MAX_KID_BYTES)?;
     }
     if let Some(typ) = typ {
         check_header_value("typ", typ, MAX_TYP_BYTES)?;
     }
-    Ok(())
+    check_header_fields(fields)
+}
+
+/// Checks custom header fields by the signer's own rules
+/// (`jwt::ExtraHeader`), so a profile saves only fields that can be signed.
+pub fn check_header_fields(fields: &Map<String, Value>) -> Result<(), StoreError> {
+    match ExtraHeader::from_object(fields.clone()) {
+        Ok(_) => Ok(()),
+        Err(JwtError::InvalidHeader(reason)) => Err(StoreError::invalid("headerFields", reason)),
+        Err(other) => Err(StoreError::invalid("headerFields", other.to_string())),
+    }
 }
 
 /// Checks a name and returns it trimmed and in NFC. Refuses control
@@ -312,7 +332,7 @@ fn check_stored(profiles: &[Profile]) -> Result<(), String> {
         }
         check_encrypted_key(&p.encrypted_key).map_err(|e| at(e.to_string()))?;
         check_payload(&p.payload).map_err(|e| at(e.to_string()))?;
-        check_header(p.kid.as_deref(), p.typ.as_deref()).map_err(|e| at(e.to_string()))?;
+        check_header(p.kid.as_deref(), p.typ.as_deref(), &p.header_fields).map_err(|e| at(e.to_string()))?;
         if (p.expiration_preset == ExpirationPreset::Custom) != p.custom_expiration.is_some() {
             return Err(at("customExpiration must be set for the custom preset and only then".into()));
         }
@@ -390,7 +410,7 @@ impl ProfileStore {
         let name = check_name(&draft.name)?;
         check_encrypted_key(&draft.encrypted_key)?;
         check_payload(&draft.payload)?;
-        check_header(draft.kid.as_deref(), draft.typ.as_deref())?;
+        check_header(draft.kid.as_deref(), draft.typ.as_deref(), &draft.header_fields)?;
         let custom_expiration = check_expiration(draft.expiration_preset, draft.custom_expiration, now)?;
         self.with_loaded(|profiles| {
             let existing = profiles.iter().position(|p| p.id == draft.id);
@@ -415,6 +435,7 @@ impl ProfileStore {
                 custom_expiration,
                 kid: draft.kid,
                 typ: draft.typ,
+                header_fields: draft.header_fields,
                 created_at,
                 updated_at: now,
             };
@@ -473,6 +494,7 @@ mod tests {
             custom_expiration: None,
             kid: None,
             typ: None,
+            header_fields: Map::new(),
         }
     }
 

@@ -9,16 +9,24 @@
 // The generated bindings use `unsafe` for the canonical ABI; the code
 // written here uses none.
 mod bindings {
-    #[cfg(not(feature = "host-api-v0-1"))]
+    #[cfg(not(any(feature = "host-api-v0-1", feature = "host-api-v0-2")))]
+    wit_bindgen::generate!({
+        path: "../../wit/jwt@0.3",
+        world: "tollgate:jwt/jwt-signer@0.3.0",
+        generate_all,
+        pub_export_macro: true,
+    });
+    // scaffold: cut-start
+    // The same signer against the previous minors (guest-plugins/jwt-signer-v0-2
+    // and -v0-1 build this file with a feature on): proves the host still
+    // serves them.
+    #[cfg(feature = "host-api-v0-2")]
     wit_bindgen::generate!({
         path: "../../wit/jwt@0.2",
         world: "tollgate:jwt/jwt-signer@0.2.0",
         generate_all,
         pub_export_macro: true,
     });
-    // scaffold: cut-start
-    // The same signer against the previous minor (guest-plugins/jwt-signer-v0-1
-    // builds this file with the feature on): proves the host still serves it.
     #[cfg(feature = "host-api-v0-1")]
     wit_bindgen::generate!({
         path: "../../wit/jwt@0.1",
@@ -64,6 +72,15 @@ impl Guest for Signer {
         jwt_header.kid = header.kid;
         if let Some(typ) = header.typ {
             jwt_header.typ = Some(typ);
+        }
+        // scaffold: cut-start
+        #[cfg(not(any(feature = "host-api-v0-1", feature = "host-api-v0-2")))]
+        // scaffold: cut-end
+        for (name, value) in header.extra {
+            // The host checked the names; the value is JSON text it wrote.
+            let value: serde_json::Value = serde_json::from_str(&value)
+                .map_err(|_| JwtError::InvalidHeader(format!("the value of `{name}` is not JSON")))?;
+            jwt_header.extras.insert(name, value);
         }
         let header_json = serde_json::to_vec(&jwt_header)
             .map_err(|_| JwtError::InvalidHeader("the header does not serialize".into()))?;

@@ -126,7 +126,7 @@ impl PlantedKey {
     }
 
     fn sign(&self, signer: &JwtSigner, claims: Value) -> Result<String, JwtError> {
-        signer.sign(SignRequest { key: &self.key, claims, kid: None, typ: None })
+        signer.sign(SignRequest { key: &self.key, claims, kid: None, typ: None, extra: Default::default() })
     }
 }
 

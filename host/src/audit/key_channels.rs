@@ -146,13 +146,13 @@ fn claims(leak: &str) -> Value {
 }
 
 fn sign(signer: &JwtSigner, key: &SigningKey, claims: Value) -> Result<String, JwtError> {
-    signer.sign(SignRequest { key, claims, kid: None, typ: None })
+    signer.sign(SignRequest { key, claims, kid: None, typ: None, extra: Default::default() })
 }
 
 /// The leaky guest's own token for `claims`, past every host check.
 fn raw_token(env: &AuditEnv, fresh: &FreshKey, claims: &Value) -> Result<String, String> {
     let text = serde_json::to_string(claims).map_err(|e| e.to_string())?;
-    let answer = leaky_plugin(env)?.sign(fresh.key.algorithm(), &fresh.private, None, None, &text);
+    let answer = leaky_plugin(env)?.sign(fresh.key.algorithm(), &fresh.private, None, None, &Default::default(), &text);
     match answer {
         Ok(Ok(token)) => Ok(token),
         Ok(Err(e)) => Err(format!("the leaky guest refused: {e:?}")),

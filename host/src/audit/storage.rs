@@ -19,7 +19,7 @@ use crate::audit::{Area, AuditEnv, Case, Outcome};
 use crate::bridge::ErrorCode;
 use crate::jwt::Algorithm;
 use crate::secrets::{Keychain, KeychainError};
-use crate::store::profiles::PROFILES_FILE;
+use crate::store::profiles::{PROFILES_FILE, PROFILES_SCHEMA_VERSION};
 use crate::store::settings::SETTINGS_FILE;
 use crate::store::{ExpirationPreset, ProfileDraft, ProfileId, ProfileStore, SettingsStore, SettingsUpdate, Theme, WindowBounds, timestamp};
 
@@ -72,6 +72,7 @@ pub fn save_loop(dir: &Path) {
             custom_expiration: None,
             kid: None,
             typ: None,
+            header_fields: Default::default(),
         };
         if let Err(e) = profiles.save(draft, timestamp::now()) {
             return eprintln!("save {n} of profiles.json failed: {e}");
@@ -212,7 +213,7 @@ fn newer_version(env: &AuditEnv) -> Outcome {
     let dir = env.scratch().join("newer");
     let _ = std::fs::create_dir_all(&dir);
     // One past the version this build writes.
-    let newer = r#"{"schemaVersion": 3, "profiles": [], "folders": []}"#;
+    let newer = format!(r#"{{"schemaVersion": {}, "profiles": [], "folders": []}}"#, PROFILES_SCHEMA_VERSION + 1);
     let app = match AuditApp::at(env, &dir, audit_keychain("master-key")) {
         Ok(app) => app,
         Err(e) => return Outcome::fail(e),
@@ -222,7 +223,7 @@ fn newer_version(env: &AuditEnv) -> Outcome {
         Ok(v) => v["encryptedKey"].clone(),
         Err((code, m)) => return Outcome::fail(format!("crypto:encrypt: {}: {m}", code.as_str())),
     };
-    if let Err(e) = std::fs::write(dir.join(PROFILES_FILE), newer) {
+    if let Err(e) = std::fs::write(dir.join(PROFILES_FILE), &newer) {
         return Outcome::fail(e.to_string());
     }
     let load = app.json("profiles:load", &json!({}));
@@ -405,7 +406,7 @@ pub fn cases() -> Vec<Case> {
         Case::new(
             "storage/newer-version-file",
             Area::Storage,
-            "profiles.json with schemaVersion 3 (this build writes 2)",
+            "profiles.json with a schemaVersion one past the one this build writes",
             "LOAD_FAILED on load and on save; the file is never written over or moved",
             newer_version,
         ),

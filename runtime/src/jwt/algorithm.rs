@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::jwt::JwtError;
+use crate::bindings::since_v0_2::tollgate::jwt::types::Algorithm as WitAlgorithmV0_2;
 use crate::bindings::since_v0_1::tollgate::jwt::types::Algorithm as WitAlgorithmV0_1;
 use crate::bindings::tollgate::jwt::types::Algorithm as WitAlgorithm;
 
@@ -130,6 +131,7 @@ impl Algorithm {
     }
 
     wit_algorithm!(to_wit, WitAlgorithm);
+    wit_algorithm!(to_wit_v0_2, WitAlgorithmV0_2);
     wit_algorithm!(to_wit_v0_1, WitAlgorithmV0_1);
 }
 

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::jwt::Algorithm;
+use crate::jwt::{Algorithm, ExtraHeader};
 use crate::bindings::JwtSigner as SignerWorld;
+use crate::bindings::since_v0_2::JwtSigner as SignerWorldV0_2;
+use crate::bindings::since_v0_2::tollgate::jwt::types as types_v0_2;
 use crate::bindings::since_v0_1::JwtSigner as SignerWorldV0_1;
 use crate::bindings::since_v0_1::tollgate::jwt::types as types_v0_1;
 use crate::bindings::tollgate::jwt::types;
@@ -57,6 +59,7 @@ macro_rules! guest_error_from {
     };
 }
 guest_error_from!(types);
+guest_error_from!(types_v0_2);
 guest_error_from!(types_v0_1);
 
 /// The guest's decoded parts, raw.
@@ -98,8 +101,11 @@ pub trait SignerBackend: Send + Sync {
     }
     /// The clock the host's own checks use.
     fn clock(&self) -> Arc<dyn HostClock>;
+    /// Whether the guest's contract carries custom header fields
+    /// (`tollgate:jwt@0.3` and later).
+    fn takes_extra_header(&self) -> bool;
     /// `sign`; the call carries key material.
-    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String>;
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, extra: &ExtraHeader, claims: &str) -> GuestAnswer<String>;
     /// `decode`.
     fn decode(&self, token: &str) -> GuestAnswer<RawDecoded>;
     /// `verify`; the call carries key material.
@@ -125,8 +131,11 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
     fn clock(&self) -> Arc<dyn HostClock> {
         (**self).clock()
     }
-    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
-        (**self).sign(alg, key, kid, typ, claims)
+    fn takes_extra_header(&self) -> bool {
+        (**self).takes_extra_header()
+    }
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, extra: &ExtraHeader, claims: &str) -> GuestAnswer<String> {
+        (**self).sign(alg, key, kid, typ, extra, claims)
     }
     fn decode(&self, token: &str) -> GuestAnswer<RawDecoded> {
         (**self).decode(token)
@@ -138,7 +147,7 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
 
 /// A signer guest of one WIT version, run in this process.
 macro_rules! in_process_backend {
-    ($world:ty, $types:ident, $to_wit:ident) => {
+    ($world:ty, $types:ident, $to_wit:ident, |$extra:ident| $header:expr) => {
         impl SignerBackend for Plugin<$world> {
             fn plugin_name(&self) -> &str {
                 &self.manifest().name
@@ -156,8 +165,13 @@ macro_rules! in_process_backend {
                 Plugin::clock(self).clone()
             }
 
-            fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
-                let header = $types::HeaderFields { kid: kid.map(str::to_owned), typ: typ.map(str::to_owned) };
+            fn takes_extra_header(&self) -> bool {
+                <$world as crate::WorldBindings>::WORLD == SignerWorld::WORLD
+            }
+
+            fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, $extra: &ExtraHeader, claims: &str) -> GuestAnswer<String> {
+                let (kid, typ) = (kid.map(str::to_owned), typ.map(str::to_owned));
+                let header: $types::HeaderFields = $header(kid, typ)?;
                 let key = zeroize::Zeroizing::new(key.to_vec());
                 let answer = self.call("sign", true, |b, store| {
                     b.tollgate_jwt_signer().call_sign(store, alg.$to_wit(), &key, &header, claims)
@@ -183,16 +197,36 @@ macro_rules! in_process_backend {
         }
     };
 }
-in_process_backend!(SignerWorld, types, to_wit);
-in_process_backend!(SignerWorldV0_1, types_v0_1, to_wit_v0_1);
+in_process_backend!(SignerWorld, types, to_wit, |extra| |kid, typ| {
+    Ok::<_, PluginError>(types::HeaderFields { kid, typ, extra: extra.to_wit() })
+});
+in_process_backend!(SignerWorldV0_2, types_v0_2, to_wit_v0_2, |extra| |kid, typ| older_header(extra)
+    .map(|()| types_v0_2::HeaderFields { kid, typ }));
+in_process_backend!(SignerWorldV0_1, types_v0_1, to_wit_v0_1, |extra| |kid, typ| older_header(extra)
+    .map(|()| types_v0_1::HeaderFields { kid, typ }));
+
+/// A contract before 0.3 has no place for custom header fields: a call
+/// that has some fails here rather than sign without them. (`JwtSigner`
+/// refuses them earlier with `INVALID_HEADER`; this is the backstop.)
+fn older_header(extra: &ExtraHeader) -> Result<(), PluginError> {
+    if extra.is_empty() {
+        Ok(())
+    } else {
+        Err(PluginError::Runtime("this signer's contract is older than tollgate:jwt@0.3 and cannot carry custom header fields".into()))
+    }
+}
 
 /// Loads a signer plugin built against any served version of the signer
 /// world, in this process: the manifest's `world` picks the bindings (the
-/// current `tollgate:jwt/jwt-signer@0.2.0`, or `@0.1.0`, the previous
-/// minor). With `verified`, the manifest must record the component's
+/// current `tollgate:jwt/jwt-signer@0.3.0`, or `@0.2.0` and `@0.1.0`, the
+/// previous minors). With `verified`, the manifest must record the component's
 /// SHA-256. The one place that maps a world version to its bindings.
 pub fn load_signer_backend(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Box<dyn SignerBackend>, PluginError> {
     let manifest = Manifest::parse(&source.manifest, engine.policy())?;
+    if manifest.world == SignerWorldV0_2::WORLD {
+        let plugin: Plugin<SignerWorldV0_2> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
+        return Ok(Box::new(plugin));
+    }
     if manifest.world == SignerWorldV0_1::WORLD {
         let plugin: Plugin<SignerWorldV0_1> = if verified { engine.load_verified(source)? } else { engine.load(source)? };
         return Ok(Box::new(plugin));

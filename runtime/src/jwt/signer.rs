@@ -26,7 +26,7 @@ use serde_json::Value;
 use tollgate_guest_artifacts as guest_artifacts;
 use crate::jwt::verify_output::{check_signer_output, signing_input, split_token, verify_natively, MAX_TOKEN_BYTES};
 use crate::jwt::quarantine::{PluginQuarantine, QuarantineEntry};
-use crate::jwt::{Algorithm, JwtError, SigningKey};
+use crate::jwt::{Algorithm, ExtraHeader, JwtError, SigningKey};
 use crate::jwt::backend::{GuestError, SignerBackend, load_signer_backend};
 use crate::bindings::JwtSigner as SignerWorld;
 use crate::{Plugin, PluginEngine, PluginError, PluginSource, unix_seconds};
@@ -45,6 +45,9 @@ pub struct SignRequest<'a> {
     pub kid: Option<String>,
     /// `typ` header field (`JWT` when absent).
     pub typ: Option<String>,
+    /// Custom header fields, after `kid` (since `tollgate:jwt@0.3`; a
+    /// signer of an older minor is refused them with `INVALID_HEADER`).
+    pub extra: ExtraHeader,
 }
 
 /// A token split for display. Nothing here is verified.
@@ -153,7 +156,8 @@ impl JwtSigner {
 
     /// Loads a signer plugin built against any served version of the signer
     /// world (the manifest's `world` picks the bindings: the current
-    /// `tollgate:jwt/jwt-signer@0.2.0`, or `@0.1.0`, the previous minor).
+    /// `tollgate:jwt/jwt-signer@0.3.0`, or `@0.2.0` and `@0.1.0`, the
+    /// previous minors).
     /// With `verified`, the manifest must record the component's SHA-256.
     pub fn load(engine: &PluginEngine, source: &PluginSource<'_>, verified: bool) -> Result<Self, PluginError> {
         Ok(Self::from_backend(load_signer_backend(engine, source, verified)?))
@@ -214,13 +218,20 @@ impl JwtSigner {
         // checked for its algorithm when `SigningKey` was made; the claims
         // and header fields here.
         let (message, claims_text) =
-            signing_input(alg, request.kid.as_deref(), request.typ.as_deref(), request.claims)?;
+            signing_input(alg, request.kid.as_deref(), request.typ.as_deref(), &request.extra, request.claims)?;
+        if !request.extra.is_empty() && !self.backend.takes_extra_header() {
+            return Err(JwtError::InvalidHeader(format!(
+                "the signer `{}` implements an older contract than tollgate:jwt@0.3 and cannot set custom header fields; \
+                 remove them from the profile or use a signer built against 0.3",
+                self.backend.plugin_name()
+            )));
+        }
         self.refuse_if_quarantined()?;
         self.backend.prepare()?;
         let started = Instant::now();
         let expected = request.key.canonical().token(&message).map_err(|_| JwtError::SigningFailed)?;
         let native = started.elapsed();
-        let answer = self.backend.sign(alg, request.key.material(), request.kid.as_deref(), request.typ.as_deref(), &claims_text);
+        let answer = self.backend.sign(alg, request.key.material(), request.kid.as_deref(), request.typ.as_deref(), &request.extra, &claims_text);
         let outcome = match answer {
             Err(e) if e.is_guest_failure() => Err(Unexplained::Failure(e)),
             Err(e) => Ok(Err(JwtError::Plugin(e))),

@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq as _;
 use serde_json::{Map, Value};
 
 use crate::jwt::key::verifying_key_for;
-use crate::jwt::{Algorithm, JwtError, SigningKey};
+use crate::jwt::{Algorithm, ExtraHeader, JwtError, SigningKey};
 
 /// The largest token accepted in or out. Claims are capped at 64 KiB, which
 /// base64url makes about 86 KiB; the rest is header and signature.
@@ -85,6 +85,7 @@ pub(crate) fn signing_input(
     alg: Algorithm,
     kid: Option<&str>,
     typ: Option<&str>,
+    extra: &ExtraHeader,
     claims: Value,
 ) -> Result<(String, String), JwtError> {
     if !claims.is_object() {
@@ -108,6 +109,11 @@ pub(crate) fn signing_input(
     header.kid = kid.map(str::to_owned);
     if let Some(typ) = typ {
         header.typ = Some(typ.to_owned());
+    }
+    // Checked when `extra` was made: no name jsonwebtoken's `Header` has a
+    // field for, so each lands once, after `kid`, in name order.
+    for (name, value) in extra.fields() {
+        header.extras.insert(name.clone(), canonical(value.clone()));
     }
     let header_json = serde_json::to_vec(&header).map_err(|e| JwtError::InvalidHeader(e.to_string()))?;
     let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header_json), URL_SAFE_NO_PAD.encode(&claims_text));
@@ -292,12 +298,26 @@ mod tests {
     #[test]
     fn signing_input_refuses_non_objects_oversized_claims_and_bad_header_fields() {
         for claims in [json!([1]), json!("x"), json!(null), json!(3)] {
-            assert_eq!(signing_input(Algorithm::HS256, None, None, claims).expect_err("not object").code(), "INVALID_CLAIMS");
+            assert_eq!(signing_input(Algorithm::HS256, None, None, &ExtraHeader::none(), claims).expect_err("not object").code(), "INVALID_CLAIMS");
         }
         let big = json!({"x": "a".repeat(MAX_CLAIMS_BYTES)});
-        assert_eq!(signing_input(Algorithm::HS256, None, None, big).expect_err("big").code(), "INVALID_CLAIMS");
-        let err = signing_input(Algorithm::HS256, Some("a\nb"), None, json!({})).expect_err("kid");
+        assert_eq!(signing_input(Algorithm::HS256, None, None, &ExtraHeader::none(), big).expect_err("big").code(), "INVALID_CLAIMS");
+        let err = signing_input(Algorithm::HS256, Some("a\nb"), None, &ExtraHeader::none(), json!({})).expect_err("kid");
         assert_eq!(err.code(), "INVALID_HEADER");
+    }
+
+    #[test]
+    fn custom_header_fields_follow_kid_in_name_order() {
+        let extra = ExtraHeader::new(
+            [("zone", json!("eu")), ("a", json!({"y": 1, "x": [true]}))].into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        )
+        .expect("allowed");
+        let (message, _) = signing_input(Algorithm::HS256, Some("k"), None, &extra, json!({})).expect("input");
+        let header = URL_SAFE_NO_PAD.decode(message.split('.').next().expect("header")).expect("base64url");
+        assert_eq!(
+            String::from_utf8(header).expect("utf-8"),
+            r#"{"typ":"JWT","alg":"HS256","kid":"k","a":{"x":[true],"y":1},"zone":"eu"}"#
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::jwt::Algorithm;
+use crate::jwt::{Algorithm, ExtraHeader};
 use crate::jwt::backend::{GuestAnswer, RawDecoded, SignerBackend};
 use crate::{HostClock, PluginError, SystemClock};
 use crate::worker::frame::{MAX_FRAME_BYTES, read_frame, spin_until_readable, write_frame};
@@ -46,10 +46,21 @@ const MAX_STDERR_LINE: usize = 1024;
 
 /// The host's own reading of a plugin the worker will load: its SHA-256
 /// (the quarantine's key and the worker's pin) and its manifest's deadline
-/// (the answer schedule's overrun hold).
-fn identity(source: &crate::PluginSource<'_>) -> Result<(String, u64), PluginError> {
+/// (the answer schedule's overrun hold), and whether its world carries
+/// custom header fields.
+struct Identity {
+    sha256: String,
+    deadline_ms: u64,
+    extra_header: bool,
+}
+
+fn identity(source: &crate::PluginSource<'_>) -> Result<Identity, PluginError> {
     let manifest = crate::Manifest::parse(&source.manifest, &crate::HostPolicy::default())?;
-    Ok((crate::component_sha256(&source.wasm), manifest.limits.deadline_ms))
+    Ok(Identity {
+        sha256: crate::component_sha256(&source.wasm),
+        deadline_ms: manifest.limits.deadline_ms,
+        extra_header: manifest.world == <crate::bindings::JwtSigner as crate::WorldBindings>::WORLD,
+    })
 }
 
 /// The level a line of a worker's stderr was written at, so the host logs
@@ -181,6 +192,8 @@ pub struct WorkerSigner {
     sha256: String,
     /// The deadline in its manifest.
     deadline: Duration,
+    /// Whether its world carries custom header fields.
+    extra_header: bool,
 }
 
 impl WorkerSigner {
@@ -188,14 +201,14 @@ impl WorkerSigner {
     /// named by path is read and hashed here, and the worker is told that
     /// hash: it refuses the file if it reads otherwise when it loads it.
     pub fn new(mut options: WorkerOptions) -> Result<Self, PluginError> {
-        let (sha256, deadline_ms) = match &options.plugin.wasm {
+        let identity = match &options.plugin.wasm {
             None => identity(&crate::jwt::JwtSigner::builtin_source())?,
             Some(path) => identity(&crate::PluginSource::from_files(path, options.plugin.manifest.as_deref())?)?,
         };
         if options.plugin.wasm.is_some() {
-            options.plugin.sha256 = Some(sha256.clone());
+            options.plugin.sha256 = Some(identity.sha256.clone());
         }
-        Self::bind(options, None, sha256, deadline_ms)
+        Self::bind(options, None, identity)
     }
 
     /// A worker for a plugin the host has already read and checked: its
@@ -204,7 +217,7 @@ impl WorkerSigner {
     /// Nothing that changes the plugin's own folder afterwards reaches the
     /// worker, on its first start or any restart.
     pub fn from_source(mut options: WorkerOptions, source: &crate::PluginSource<'_>) -> Result<Self, PluginError> {
-        let (sha256, deadline_ms) = identity(source)?;
+        let identity = identity(source)?;
         let dir = tempfile::Builder::new()
             .prefix("tollgate-worker-plugin-")
             .tempdir()
@@ -215,11 +228,11 @@ impl WorkerSigner {
             crate::write_new_private_file(path, bytes)
                 .map_err(|e| PluginError::WorkerStart(format!("cannot write the plugin's private copy {}: {e}", path.display())))?;
         }
-        options.plugin = WorkerPlugin { wasm: Some(wasm), manifest: Some(manifest_path), sha256: Some(sha256.clone()) };
-        Self::bind(options, Some(dir), sha256, deadline_ms)
+        options.plugin = WorkerPlugin { wasm: Some(wasm), manifest: Some(manifest_path), sha256: Some(identity.sha256.clone()) };
+        Self::bind(options, Some(dir), identity)
     }
 
-    fn bind(options: WorkerOptions, private_copy: Option<tempfile::TempDir>, sha256: String, deadline_ms: u64) -> Result<Self, PluginError> {
+    fn bind(options: WorkerOptions, private_copy: Option<tempfile::TempDir>, identity: Identity) -> Result<Self, PluginError> {
         let server = HandshakeServer::bind(options.handshake)
             .map_err(|e| PluginError::WorkerStart(format!("cannot listen: {e}")))?;
         Ok(Self {
@@ -230,8 +243,9 @@ impl WorkerSigner {
             state: Mutex::new(State::default()),
             pid: AtomicU32::new(0),
             clock: Arc::new(SystemClock),
-            sha256,
-            deadline: Duration::from_millis(deadline_ms),
+            sha256: identity.sha256,
+            deadline: Duration::from_millis(identity.deadline_ms),
+            extra_header: identity.extra_header,
         })
     }
 
@@ -437,12 +451,17 @@ impl SignerBackend for WorkerSigner {
         self.clock.clone()
     }
 
-    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, claims: &str) -> GuestAnswer<String> {
+    fn takes_extra_header(&self) -> bool {
+        self.extra_header
+    }
+
+    fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, extra: &ExtraHeader, claims: &str) -> GuestAnswer<String> {
         self.text(SignerCall::Sign {
             alg: alg.name().to_owned(),
             key: Secret(STANDARD.encode(key)),
             kid: kid.map(str::to_owned),
             typ: typ.map(str::to_owned),
+            extra: extra.clone(),
             claims: claims.to_owned(),
         })
     }

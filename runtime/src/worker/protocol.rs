@@ -78,6 +78,9 @@ pub enum SignerCall {
         kid: Option<String>,
         /// `typ`.
         typ: Option<String>,
+        /// Custom header fields, checked again as they are read.
+        #[serde(default)]
+        extra: crate::jwt::ExtraHeader,
         /// The canonical claims text.
         claims: String,
     },

@@ -170,11 +170,11 @@ fn bad_request(message: &str) -> CallOutcome {
 fn execute(signer: &dyn SignerBackend, call: SignerCall) -> CallOutcome {
     let text = |value| CallOutcome::Text { value };
     match call {
-        SignerCall::Sign { alg, key, kid, typ, claims } => {
+        SignerCall::Sign { alg, key, kid, typ, extra, claims } => {
             let (Ok(alg), Ok(key)) = (alg.parse::<Algorithm>(), STANDARD.decode(&key.0).map(zeroize::Zeroizing::new)) else {
                 return bad_request("bad algorithm or key encoding");
             };
-            outcome(signer.sign(alg, &key, kid.as_deref(), typ.as_deref(), &claims), text)
+            outcome(signer.sign(alg, &key, kid.as_deref(), typ.as_deref(), &extra, &claims), text)
         }
         SignerCall::Decode { token } => outcome(SignerBackend::decode(signer, &token), |parts| CallOutcome::Decoded { parts }),
         SignerCall::Verify { token, key, allowed, leeway } => {

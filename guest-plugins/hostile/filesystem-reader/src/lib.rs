@@ -2,8 +2,8 @@
 //! `wasi:filesystem`. The host must refuse it at load, naming that import.
 
 wit_bindgen::generate!({
-    path: "../../../wit/jwt@0.2",
-    world: "tollgate:jwt/jwt-signer@0.2.0",
+    path: "../../../wit/jwt@0.3",
+    world: "tollgate:jwt/jwt-signer@0.3.0",
     generate_all,
 });
 

@@ -27,8 +27,8 @@
 //! `decode` and `verify` are honest (the first-party signer's).
 
 wit_bindgen::generate!({
-    path: "../../../wit/jwt@0.2",
-    world: "tollgate:jwt/jwt-signer@0.2.0",
+    path: "../../../wit/jwt@0.3",
+    world: "tollgate:jwt/jwt-signer@0.3.0",
     generate_all,
 });
 

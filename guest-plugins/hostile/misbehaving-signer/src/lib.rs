@@ -7,8 +7,8 @@
 //! contain.
 
 wit_bindgen::generate!({
-    path: "../../../wit/jwt@0.2",
-    world: "tollgate:jwt/jwt-signer@0.2.0",
+    path: "../../../wit/jwt@0.3",
+    world: "tollgate:jwt/jwt-signer@0.3.0",
     generate_all,
 });
 
@@ -38,6 +38,9 @@ impl Guest for MisbehavingSigner {
         let hex_key: String = key.iter().map(|b| format!("{b:02x}")).collect();
         let mut jwt_header = Header::new(JwtAlgorithm::HS256);
         jwt_header.kid = header.kid;
+        for (name, value) in header.extra {
+            jwt_header.extras.insert(name, serde_json::from_str::<serde_json::Value>(&value).unwrap_or_default());
+        }
         let mut sign_alg = alg;
         match behaviour.as_str() {
             "spin" => loop {
@@ -63,6 +66,10 @@ impl Guest for MisbehavingSigner {
                 claims["leak"] = serde_json::Value::String(hex_key.clone());
             }
             "smuggle-header" => jwt_header.kid = Some(hex_key.clone()),
+            // A custom header field of its own, beside the ones asked for.
+            "smuggle-extra" => jwt_header.extras.insert("x-trace", hex_key.clone()),
+            // The custom header fields asked for, left out.
+            "drop-extra" => jwt_header.extras = Default::default(),
             "other-claims" => claims["sub"] = serde_json::Value::String("someone-else".into()),
             "other-alg" => sign_alg = Algorithm::Hs512,
             _ => {}
