@@ -885,7 +885,7 @@ fn a_user_moves_profiles_in_a_passphrase_bundle_through_the_hosts_dialogs() {
 }
 
 #[test]
-fn a_user_sets_the_tokens_kid_and_typ_in_the_editor() {
+fn a_user_sets_the_tokens_kid_typ_and_custom_header_fields_in_the_editor() {
     ensure_secret_service();
     let app = App::launch();
     let user = User { app: &app };
@@ -895,11 +895,22 @@ fn a_user_sets_the_tokens_kid_and_typ_in_the_editor() {
     user.type_into("#profile-claims", r#"{"sub": "kid", "aud": "tollgate-e2e"}"#);
     user.type_into("#profile-kid", "shared-2026");
     user.type_into("#profile-typ", "at+jwt");
+    user.type_into("#profile-header-fields", r#"{"x-tenant": "eu-1", "ver": 2}"#);
     user.click("#profile-save");
     user.wait_editing("Named kid");
     let token = user.generate(None);
     let header = jsonwebtoken::decode_header(&token).expect("a header");
     assert_eq!((header.kid.as_deref(), header.typ.as_deref()), (Some("shared-2026"), Some("at+jwt")));
+    assert_eq!(header.extras.get::<String>("x-tenant").expect("x-tenant"), Some("eu-1".to_owned()));
+    assert_eq!(header.extras.get::<u32>("ver").expect("ver"), Some(2));
+    // A field that would change how a verifier reads the token is refused,
+    // next to the field, and the saved fields stay.
+    user.clear("#profile-header-fields");
+    user.type_into("#profile-header-fields", r#"{"crit": ["exp"]}"#);
+    user.click("#profile-save");
+    wait_until(&app, "crit refused", "return !document.querySelector('#profile-header-error').hidden;");
+    assert!(app.text("#profile-header-error").contains("`crit` is refused"), "{}", app.text("#profile-header-error"));
+    user.clear("#profile-header-fields");
     // A kid a verifier would misread is refused, next to the field.
     user.clear("#profile-kid");
     user.type_into("#profile-kid", "bad\u{e9}kid");
@@ -914,6 +925,7 @@ fn a_user_sets_the_tokens_kid_and_typ_in_the_editor() {
     let token = user.generate(Some(&token));
     let header = jsonwebtoken::decode_header(&token).expect("a header");
     assert_eq!((header.kid, header.typ.as_deref()), (None, Some("JWT")));
+    assert!(header.extras.inner().is_empty(), "{:?}", header.extras);
 }
 
 #[test]

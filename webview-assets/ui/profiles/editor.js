@@ -65,6 +65,7 @@ export function editProfile(profile) {
   pdom.key.value = "";
   pdom.kid.value = profile?.kid ?? "";
   pdom.typ.value = profile?.typ ?? "";
+  pdom.headerFields.value = profile && Object.keys(profile.headerFields).length > 0 ? JSON.stringify(profile.headerFields, null, 2) : "";
   setEncoding("text");
   pdom.claims.value = profile ? JSON.stringify(profile.payload, null, 2) : "";
   pdom.del.hidden = profile === null;

@@ -38,6 +38,7 @@ export const pdom = {
   key: byId("profile-key", HTMLTextAreaElement),
   kid: byId("profile-kid", HTMLInputElement),
   typ: byId("profile-typ", HTMLInputElement),
+  headerFields: byId("profile-header-fields", HTMLTextAreaElement),
   keyHint: byId("profile-key-hint", HTMLElement),
   keyKeep: byId("key-keep", HTMLButtonElement),
   keyMake: byId("key-make", HTMLButtonElement),

@@ -134,6 +134,25 @@ export function parseClaims() {
 }
 
 /**
+ * Parses the custom header fields textarea. Empty means `{}`. The host
+ * checks the names and sizes; this only says when it is not an object.
+ * @returns {{ ok: true, value: Record<string, unknown> } | { ok: false, message: string }}
+ */
+export function parseHeaderFields() {
+  const text = pdom.headerFields.value.trim();
+  if (text === "") return { ok: true, value: {} };
+  try {
+    const value = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return { ok: false, message: "Custom header fields must be a JSON object: { \"name\": value, … }" };
+    }
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, message: `Custom header fields: ${describeJsonError(text, e instanceof Error ? e.message : String(e))}` };
+  }
+}
+
+/**
  * Turns the engine's message into one with a line and column when it
  * gives a character position.
  * @param {string} text
@@ -188,7 +207,7 @@ export function editorFieldFor(path) {
     case "encryptedKey": case "key": return "key";
     case "payload": return "claims";
     case "expirationPreset": case "customExpiration": return "expiry";
-    case "kid": case "typ": return "header";
+    case "kid": case "typ": case "headerFields": return "header";
     default: return null;
   }
 }
@@ -217,6 +236,8 @@ export function isDirty() {
   }
   if (pdom.key.value !== "" || profileState.madeKey !== null) return true;
   if (headerValue(pdom.kid) !== p.kid || headerValue(pdom.typ) !== p.typ) return true;
+  const fields = parseHeaderFields();
+  if (!fields.ok || JSON.stringify(fields.value) !== JSON.stringify(p.headerFields)) return true;
   const parsed = parseClaims();
   return !parsed.ok || JSON.stringify(parsed.value) !== JSON.stringify(p.payload);
 }
@@ -257,6 +278,11 @@ export function checkForm() {
   }
   if ((profileState.selected === null || profileState.replacingKey) && pdom.key.value.trim() === "" && !madeKeyFits()) {
     setFieldError("key", isHmac(pdom.algorithm.value) ? "Enter the HMAC secret, or generate one in Tollgate." : "Paste the private key (PEM), or generate one in Tollgate.");
+    ok = false;
+  }
+  const fields = parseHeaderFields();
+  if (!fields.ok) {
+    setFieldError("header", fields.message);
     ok = false;
   }
   if (pdom.expiry.value === "custom") {

@@ -22,6 +22,7 @@ import {
   keyEncoding,
   madeKeyFits,
   parseClaims,
+  parseHeaderFields,
   setBusy,
   setFieldError,
   syncKeyField,
@@ -48,6 +49,8 @@ export async function saveProfile() {
   }
   const parsed = parseClaims();
   if (!parsed.ok) return null;
+  const headerFields = parseHeaderFields();
+  if (!headerFields.ok) return null;
   const algorithm = pdom.algorithm.value;
   const preset = pdom.expiry.value;
   if (!isAlgorithm(algorithm) || !isPreset(preset)) return null;
@@ -79,6 +82,7 @@ export async function saveProfile() {
       customExpiration: preset === "custom" ? customIso() : null,
       kid: headerValue(pdom.kid),
       typ: headerValue(pdom.typ),
+      headerFields: headerFields.value,
     };
     if (profileState.selected) input.id = profileState.selected.id;
     const stored = await bridge().invoke("profiles:save", input);
