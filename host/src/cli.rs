@@ -17,7 +17,7 @@ use tollgate::scaffold;
 use tollgate::jwt::quarantine::PluginQuarantine;
 use tollgate::store::plugin_quarantine;
 use tollgate::bridge::contract::Contract;
-use tollgate::jwt::{Algorithm, JwtError, JwtSigner, SignRequest, SigningKey};
+use tollgate::jwt::{Algorithm, ExtraHeader, JwtError, JwtSigner, SignRequest, SigningKey};
 use tollgate::runtime::policy::{WORLDS, WorldSpec};
 use tollgate::runtime::{EngineOptions, PluginEngine, PluginError, PluginSource};
 use tollgate::worker::{WorkerOptions, WorkerSigner, default_worker_program};
@@ -349,6 +349,10 @@ enum JwtCommand {
         /// `typ` header field (default JWT).
         #[arg(long)]
         typ: Option<String>,
+        /// Custom header fields, a JSON object (after `kid`, in name order;
+        /// at most 16 and 2 KiB, no registered JOSE name such as `crit`).
+        #[arg(long)]
+        header_fields: Option<String>,
     },
     /// Split a token into header, payload and signature (no verification).
     Decode {
@@ -482,13 +486,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("{out}");
             Ok(())
         }
-        Command::Jwt(JwtCommand::Sign { alg, key_file, claims, kid, typ }) => {
+        Command::Jwt(JwtCommand::Sign { alg, key_file, claims, kid, typ, header_fields }) => {
             let alg: Algorithm = alg.parse()?;
             let material = read_key_file(&key_file, alg)?;
             let key = SigningKey::new(alg, material)?;
             let claims = parse_claims(&claims)?;
+            let extra = match header_fields {
+                None => ExtraHeader::none(),
+                Some(text) => extra_header(serde_json::from_str(&text).map_err(|e| JwtError::InvalidHeader(format!("--header-fields is not JSON: {e}")))?)?,
+            };
             let signer = builtin(&engine)?;
-            println!("{}", signer.sign(SignRequest { key: &key, claims, kid, typ, extra: Default::default() })?);
+            println!("{}", signer.sign(SignRequest { key: &key, claims, kid, typ, extra })?);
             Ok(())
         }
         Command::Jwt(JwtCommand::Decode { token }) => {
@@ -898,6 +906,14 @@ fn decoded_json(d: &tollgate::jwt::DecodedToken) -> Value {
     json!({ "header": parse(&d.header), "payload": parse(&d.payload), "signature": d.signature })
 }
 
+/// Custom header fields from a JSON value, which must be an object.
+fn extra_header(fields: Value) -> Result<ExtraHeader, CliError> {
+    match fields {
+        Value::Object(fields) => Ok(ExtraHeader::from_object(fields)?),
+        _ => Err(JwtError::InvalidHeader("custom header fields must be a JSON object".into()).into()),
+    }
+}
+
 fn parse_claims(text: &str) -> Result<Value, CliError> {
     let claims: Value = serde_json::from_str(text).map_err(|e| CliError::from(JwtError::InvalidClaims(format!("not JSON: {e}"))))?;
     if !claims.is_object() {
@@ -1224,7 +1240,11 @@ fn call(signer: &JwtSigner, function: &str, args: &Value) -> Result<Value, CliEr
             let claims = args.get("claims").cloned().ok_or_else(|| usage("INVALID_ARGS", "`claims` is required"))?;
             let header = args.get("header");
             let field = |name| header.and_then(|h| h.get(name)).and_then(Value::as_str).map(str::to_owned);
-            let token = signer.sign(SignRequest { key: &key, claims, kid: field("kid"), typ: field("typ"), extra: Default::default() })?;
+            let extra = match header.and_then(|h| h.get("fields")) {
+                None => ExtraHeader::none(),
+                Some(fields) => extra_header(fields.clone())?,
+            };
+            let token = signer.sign(SignRequest { key: &key, claims, kid: field("kid"), typ: field("typ"), extra })?;
             Ok(json!({ "token": token }))
         }
         "decode" => Ok(decoded_json(&signer.decode(str_arg(args, "token")?)?)),

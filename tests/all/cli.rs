@@ -23,7 +23,8 @@ fn jwt_sign_then_decode_round_trips() {
     let dir = tempfile::tempdir().expect("dir");
     let key = dir.path().join("secret");
     std::fs::write(&key, "a-secret-for-the-cli-test-of-32-bytes-or-more\n").expect("write");
-    let out = tollgate(&["jwt", "sign", "--alg", "HS384", "--key-file", key.to_str().expect("utf8"), "--claims", r#"{"sub":"cli"}"#, "--kid", "k9"]);
+    let key = key.to_str().expect("utf8");
+    let out = tollgate(&["jwt", "sign", "--alg", "HS384", "--key-file", key, "--claims", r#"{"sub":"cli"}"#, "--kid", "k9", "--header-fields", r#"{"x-env":"ci"}"#]);
     assert!(out.status.success(), "{}", stderr(&out));
     let token = String::from_utf8(out.stdout).expect("utf8");
     let out = tollgate(&["jwt", "decode", token.trim()]);
@@ -31,7 +32,12 @@ fn jwt_sign_then_decode_round_trips() {
     let decoded: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(decoded["header"]["alg"], "HS384");
     assert_eq!(decoded["header"]["kid"], "k9");
+    assert_eq!(decoded["header"]["x-env"], "ci");
     assert_eq!(decoded["payload"]["sub"], "cli");
+    // A registered name is refused with its code, and nothing is printed.
+    let out = tollgate(&["jwt", "sign", "--alg", "HS384", "--key-file", key, "--claims", "{}", "--header-fields", r#"{"jku":"https://x.example"}"#]);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error: INVALID_HEADER: ") && stderr(&out).contains("`jku`"), "{}", stderr(&out));
 }
 
 #[test]
