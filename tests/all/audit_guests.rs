@@ -34,6 +34,7 @@ const REQUIRED: &[&str] = &[
     "guest/reenter-host-from-post-return",
     "guest/smuggle-key-in-claims",
     "guest/smuggle-key-in-header",
+    "guest/smuggle-key-in-custom-header-field",
     "guest/smuggle-key-in-padding",
     "guest/smuggle-key-in-signature-length",
     "guest/smuggle-key-in-trailing-bits",

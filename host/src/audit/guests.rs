@@ -738,6 +738,12 @@ fn smuggling_cases() -> Vec<Case> {
             "PLUGIN_OUTPUT_REJECTED (the header differs from the one asked for), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
         ),
         smuggling_behaviour(
+            "guest/smuggle-key-in-custom-header-field",
+            "smuggle-extra",
+            DIFFER,
+            "PLUGIN_OUTPUT_REJECTED (a custom header field nobody asked for, `x-trace` holding the key: the header differs from the one asked for), the key in no error; the plugin is quarantined (the next sign is refused PLUGIN_QUARANTINED) and, trusted again, the next call on the same plugin signs",
+        ),
+        smuggling_behaviour(
             "guest/smuggle-key-in-signature-length",
             "smuggle-signature",
             "signatures by this key are 32 bytes",
