@@ -278,7 +278,9 @@ fn lib_rs(name: &str, t: &Template) -> String {
                 cutting = false;
                 return false;
             }
-            !cutting && mark != "#[cfg(not(feature = \"host-api-v0-1\"))]"
+            // The current version's own `cfg` (on when no older one is).
+            let own_cfg = mark.starts_with("#[cfg(") && mark.contains("host-api-v0-");
+            !cutting && !own_cfg
         })
         .collect();
     let header = format!(
@@ -407,7 +409,7 @@ mod tests {
         assert!(!made.workspace_member);
         let lib = std::fs::read_to_string(made.dir.join("src/lib.rs")).expect("lib.rs");
         assert!(lib.contains("path: \"wit\"") && !lib.contains("../../wit"));
-        assert!(!lib.contains("host-api-v0-1") && !lib.contains("scaffold: cut"), "older-version bindings are not scaffolded");
+        assert!(!lib.contains("host-api-v0-") && !lib.contains("scaffold: cut"), "older-version bindings are not scaffolded");
         for f in ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "tollgate.toml", "calls.json", "wit/jwt.wit", "wit/deps/host/host.wit"] {
             assert!(made.dir.join(f).is_file(), "{f}");
         }

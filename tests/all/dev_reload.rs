@@ -77,7 +77,7 @@ fn a_rebuilt_plugin_swaps_in_while_calls_go_on_and_a_bad_one_leaves_the_old_serv
         write_package(pkg.path(), &signer, None);
         match settle(&mut package, &app) {
             ReloadOutcome::Reloaded(r) => {
-                assert_eq!((r.name.as_str(), r.world.as_str()), ("jwt-signer", "tollgate:jwt/jwt-signer@0.2.0"));
+                assert_eq!((r.name.as_str(), r.world.as_str()), ("jwt-signer", "tollgate:jwt/jwt-signer@0.3.0"));
                 assert_eq!(r.sha256, tollgate::runtime::component_sha256(&signer));
             }
             other => panic!("{other:?}"),

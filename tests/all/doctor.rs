@@ -187,7 +187,7 @@ fn version_names_the_commit_wasmtime_webkitgtk_and_the_contract() {
     if let Some(head) = head.ok().filter(|h| h.status.success()) {
         assert_eq!(field("commit"), text(&head.stdout).trim());
     }
-    assert!(field("wit worlds").contains("tollgate:jwt/jwt-signer@0.2.0"), "{stdout}");
+    assert!(field("wit worlds").contains("tollgate:jwt/jwt-signer@0.3.0"), "{stdout}");
     // `-V` stays the short form.
     let short = tollgate().arg("-V").output().expect("run");
     assert_eq!(text(&short.stdout).trim(), format!("tollgate {}", env!("CARGO_PKG_VERSION")));

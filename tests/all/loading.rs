@@ -75,7 +75,7 @@ fn manifests_with_unknown_keys_or_over_policy_limits_are_refused() {
     assert_eq!(err.code(), "MANIFEST_OVER_POLICY");
     assert!(err.to_string().contains("100000"), "{err}");
 
-    let other_world = artifacts::JWT_SIGNER_MANIFEST.replace("jwt-signer@0.2.0", "jwt-signer@0.9.0");
+    let other_world = artifacts::JWT_SIGNER_MANIFEST.replace("jwt-signer@0.3.0", "jwt-signer@0.9.0");
     let err = engine().load::<JwtSignerWorld>(&source(wasm(), &other_world)).err().expect("world");
     assert_eq!(err.code(), "MANIFEST_UNKNOWN_WORLD");
 }

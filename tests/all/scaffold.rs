@@ -29,7 +29,7 @@ fn guest_target() -> PathBuf {
 
 #[test]
 fn a_scaffolded_plugin_builds_packs_and_passes_its_test_with_no_edits() {
-    let package = scaffold_build_and_test("scaffold-e2e", "tollgate:jwt/jwt-signer@0.2.0", 4);
+    let package = scaffold_build_and_test("scaffold-e2e", "tollgate:jwt/jwt-signer@0.3.0", 4);
 
     // One byte changed after packing: refused at load, both hashes named.
     let packed_wasm = package.path.join("scaffold-e2e.wasm");
