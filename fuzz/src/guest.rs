@@ -17,7 +17,7 @@ use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
 use wit_parser::Resolve;
 
 const HOST_WIT: &str = include_str!("../../wit/host@0.2/host.wit");
-const JWT_WIT: &str = include_str!("../../wit/jwt@0.2/jwt.wit");
+const JWT_WIT: &str = include_str!("../../wit/jwt@0.3/jwt.wit");
 const LINT_WIT: &str = include_str!("../../wit/lint@0.1/lint.wit");
 
 /// The part of the core module every world shares: memory, a bump
@@ -78,18 +78,19 @@ const COMMON_WAT: &str = r#"
     (i32.const 0))
 "#;
 
-/// The signer's exports (`tollgate:jwt/signer@0.2.0`): `sign` answers from
+/// The signer's exports (`tollgate:jwt/signer@0.3.0`): `sign` answers from
 /// its claims text, `decode` and `verify` from the token.
 const SIGNER_EXPORTS_WAT: &str = r#"
-  (func (export "tollgate:jwt/signer@0.2.0#sign")
+  (func (export "tollgate:jwt/signer@0.3.0#sign")
     (param $alg i32) (param $key i32) (param $key_len i32)
     (param $kid_some i32) (param $kid i32) (param $kid_len i32)
     (param $typ_some i32) (param $typ i32) (param $typ_len i32)
+    (param $extra i32) (param $extra_len i32)
     (param $claims i32) (param $claims_len i32) (result i32)
     (call $answer (local.get $claims) (local.get $claims_len)))
-  (func (export "tollgate:jwt/signer@0.2.0#decode") (param $token i32) (param $len i32) (result i32)
+  (func (export "tollgate:jwt/signer@0.3.0#decode") (param $token i32) (param $len i32) (result i32)
     (call $answer (local.get $token) (local.get $len)))
-  (func (export "tollgate:jwt/signer@0.2.0#verify")
+  (func (export "tollgate:jwt/signer@0.3.0#verify")
     (param $token i32) (param $len i32) (param $key i32) (param $key_len i32)
     (param $allowed i32) (param $allowed_len i32) (param $leeway i32) (result i32)
     (call $answer (local.get $token) (local.get $len)))
@@ -106,7 +107,7 @@ const LINTER_EXPORTS_WAT: &str = r#"
 /// A world the echo guest can implement.
 #[derive(Debug, Clone, Copy)]
 pub enum EchoWorld {
-    /// `tollgate:jwt/jwt-signer@0.2.0`.
+    /// `tollgate:jwt/jwt-signer@0.3.0`.
     Signer,
     /// `tollgate:lint/claims-linter@0.1.0`.
     Linter,
@@ -124,7 +125,7 @@ impl EchoWorld {
         let (package, world, exports) = match self {
             Self::Signer => {
                 resolve.push_str("host.wit", HOST_WIT).expect("wit/host@0.2 parses");
-                (resolve.push_str("jwt.wit", JWT_WIT).expect("wit/jwt@0.2 parses"), "jwt-signer", SIGNER_EXPORTS_WAT)
+                (resolve.push_str("jwt.wit", JWT_WIT).expect("wit/jwt@0.3 parses"), "jwt-signer", SIGNER_EXPORTS_WAT)
             }
             Self::Linter => (resolve.push_str("lint.wit", LINT_WIT).expect("wit/lint@0.1 parses"), "claims-linter", LINTER_EXPORTS_WAT),
         };
