@@ -72,6 +72,18 @@ pub fn keys_for(alg: Algorithm) -> (Vec<u8>, Vec<u8>) {
     (key_bytes(private), key_bytes(public))
 }
 
+/// jsonwebtoken's own key for verifying `alg` with the public half from
+/// [`keys_for`]: the independent verifier.
+pub fn native_decoding_key(alg: Algorithm, public: &[u8]) -> jsonwebtoken::DecodingKey {
+    use jsonwebtoken::DecodingKey;
+    match alg {
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => DecodingKey::from_secret(public),
+        Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(public).expect("ec pub"),
+        Algorithm::EdDSA => DecodingKey::from_ed_pem(public).expect("ed pub"),
+        _ => DecodingKey::from_rsa_pem(public).expect("rsa pub"),
+    }
+}
+
 /// A checked signing key for `alg`.
 pub fn signing_key(alg: Algorithm) -> SigningKey {
     SigningKey::new(alg, Zeroizing::new(keys_for(alg).0)).expect("test key is valid")

@@ -8,14 +8,14 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use serde_json::{Value, json};
 use tollgate::guest_artifacts as artifacts;
 use tollgate::jwt::{Algorithm, ExtraHeader, JwtSigner, SignRequest};
 use tollgate::runtime::PluginSource;
 use tollgate::worker::{WorkerOptions, WorkerPlugin, WorkerSigner};
 
-use crate::common::{HMAC_SECRET, engine, keys_for, misbehaving, signer, signing_key};
+use crate::common::{HMAC_SECRET, engine, keys_for, misbehaving, native_decoding_key, signer, signing_key};
 
 fn extra() -> ExtraHeader {
     ExtraHeader::from_object(json!({"zone": "eu-1", "ver": 2, "ctx": {"b": [1, 2], "a": null}}).as_object().expect("object").clone())
@@ -29,15 +29,6 @@ fn claims() -> Value {
 fn header_text(token: &str) -> String {
     let segment = token.split('.').next().expect("header segment");
     String::from_utf8(URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("utf-8")
-}
-
-fn public_key(alg: Algorithm, public: &[u8]) -> DecodingKey {
-    match alg {
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => DecodingKey::from_secret(public),
-        Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(public).expect("ec pub"),
-        Algorithm::EdDSA => DecodingKey::from_ed_pem(public).expect("ed pub"),
-        _ => DecodingKey::from_rsa_pem(public).expect("rsa pub"),
-    }
 }
 
 #[test]
@@ -54,7 +45,7 @@ fn every_algorithm_signs_custom_header_fields_after_kid_and_a_native_verifier_re
             "{alg}"
         );
         // jsonwebtoken, natively, with its full validation.
-        let data = jsonwebtoken::decode::<Value>(&token, &public_key(alg, &keys_for(alg).1), &Validation::new(alg.to_jsonwebtoken()))
+        let data = jsonwebtoken::decode::<Value>(&token, &native_decoding_key(alg, &keys_for(alg).1), &Validation::new(alg.to_jsonwebtoken()))
             .unwrap_or_else(|e| panic!("{alg}: native verify: {e}"));
         assert_eq!(data.header.extras.get::<String>("zone").expect("zone"), Some("eu-1".to_owned()), "{alg}");
         assert_eq!(data.header.extras.get::<u32>("ver").expect("ver"), Some(2), "{alg}");

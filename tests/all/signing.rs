@@ -6,24 +6,15 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 use tollgate::jwt::{Algorithm, JwtSigner, SignRequest};
 use tollgate::runtime::FixedClock;
 
-use crate::common::{keys_for, signer, signing_key};
+use crate::common::{keys_for, native_decoding_key, signer, signing_key};
 
 fn claims() -> Value {
     json!({"sub": "user-1", "name": "Ada", "roles": ["admin", "dev"], "exp": 4_000_000_000u64, "iat": 1_700_000_000u64, "nested": {"b": 1, "a": 2}})
-}
-
-fn native_decoding_key(alg: Algorithm, public: &[u8]) -> DecodingKey {
-    match alg {
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => DecodingKey::from_secret(public),
-        Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(public).expect("ec pub"),
-        Algorithm::EdDSA => DecodingKey::from_ed_pem(public).expect("ed pub"),
-        _ => DecodingKey::from_rsa_pem(public).expect("rsa pub"),
-    }
 }
 
 fn native_encoding_key(alg: Algorithm, private: &[u8]) -> EncodingKey {

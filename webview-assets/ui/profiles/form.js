@@ -120,17 +120,7 @@ export function toLocalInput(iso) {
  * @returns {{ ok: true, value: Record<string, unknown> } | { ok: false, message: string }}
  */
 export function parseClaims() {
-  const text = pdom.claims.value.trim();
-  if (text === "") return { ok: true, value: {} };
-  try {
-    const value = JSON.parse(text);
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return { ok: false, message: "Claims must be a JSON object: { \"name\": value, … }" };
-    }
-    return { ok: true, value };
-  } catch (e) {
-    return { ok: false, message: describeJsonError(text, e instanceof Error ? e.message : String(e)) };
-  }
+  return parseObject(pdom.claims, "Claims", "");
 }
 
 /**
@@ -139,16 +129,27 @@ export function parseClaims() {
  * @returns {{ ok: true, value: Record<string, unknown> } | { ok: false, message: string }}
  */
 export function parseHeaderFields() {
-  const text = pdom.headerFields.value.trim();
+  return parseObject(pdom.headerFields, "Custom header fields", "Custom header fields: ");
+}
+
+/**
+ * A textarea's JSON object. Empty means `{}`.
+ * @param {HTMLTextAreaElement} input
+ * @param {string} what what the object is, to start the "must be an object" message
+ * @param {string} prefix put before a parse error's message
+ * @returns {{ ok: true, value: Record<string, unknown> } | { ok: false, message: string }}
+ */
+function parseObject(input, what, prefix) {
+  const text = input.value.trim();
   if (text === "") return { ok: true, value: {} };
   try {
     const value = JSON.parse(text);
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return { ok: false, message: "Custom header fields must be a JSON object: { \"name\": value, … }" };
+      return { ok: false, message: `${what} must be a JSON object: { "name": value, … }` };
     }
     return { ok: true, value };
   } catch (e) {
-    return { ok: false, message: `Custom header fields: ${describeJsonError(text, e instanceof Error ? e.message : String(e))}` };
+    return { ok: false, message: prefix + describeJsonError(text, e instanceof Error ? e.message : String(e)) };
   }
 }
 
