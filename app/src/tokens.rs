@@ -79,9 +79,10 @@ pub enum TokenError {
     /// The claims, with overrides, `iat` and `exp`, break the signer's rules.
     #[error("{0}")]
     InvalidClaims(String),
-    /// The profile's custom header fields can't be signed (the signer's
-    /// contract is older than `tollgate:jwt@0.3`, or a rule refuses one).
-    #[error("the profile's custom header fields can't be used: {0}")]
+    /// The profile's header can't be signed: a rule refuses a field, or
+    /// the signer's contract is older than `tollgate:jwt@0.3` and the
+    /// profile has custom header fields.
+    #[error("the profile's header can't be signed: {0}")]
     InvalidHeader(String),
     /// The stored key opens but does not suit the algorithm any more.
     #[error("the profile's key can't be used for {0}; enter the key again")]
@@ -212,6 +213,9 @@ pub fn generate(
     claims.insert("iat".into(), Value::from(iat));
     claims.insert("exp".into(), Value::from(exp));
 
+    // Checked when saved; checked again before the key is opened, as a
+    // stored file may be older.
+    let extra = ExtraHeader::from_object(profile.header_fields.clone()).map_err(|e| TokenError::InvalidHeader(header_reason(e)))?;
     let key = signing_key(secrets, profile)?;
     // The profile's kid, else the key's RFC 7638 thumbprint: the kid its
     // JWK carries in keys:jwks either way, so a verifier picks the key by
@@ -220,8 +224,6 @@ pub fn generate(
         Some(kid) => Some(kid.clone()),
         None => key.public_key(None).ok().flatten().map(|public| public.thumbprint),
     };
-    // Checked when saved; checked again, as a stored file may be older.
-    let extra = ExtraHeader::from_object(profile.header_fields.clone()).map_err(|e| TokenError::InvalidHeader(header_reason(e)))?;
     let signed = signer.sign(SignRequest { key: &key, claims: Value::Object(claims), kid, typ: profile.typ.clone(), extra });
     // The key is wiped here, before anything else is done with the answer.
     drop(key);

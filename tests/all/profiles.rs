@@ -554,6 +554,10 @@ fn custom_header_fields_are_saved_signed_and_refused_by_the_header_rules() {
         (Value::Object(too_many), "at most 16"),
         (json!({ "big": "x".repeat(2100) }), "at most 2048"),
         (json!({ "with space": 1 }), "printable ASCII"),
+        // A float may not come back byte for byte from the signer's JSON
+        // round trip, and an honest signer would be quarantined for it.
+        (json!({ "x": 1.000_000_000_000_000_1e-307 }), "not an integer"),
+        (json!({ "aud": "api" }), "`aud`"),
     ] {
         let err = app.err("profiles:save", with(update.clone(), "headerFields", fields.clone()));
         assert_eq!(err.code, ErrorCode::ValidationError, "{fields}");

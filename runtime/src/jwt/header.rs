@@ -5,10 +5,11 @@
 //! A header field can change how a verifier reads the token: `crit` makes
 //! it refuse fields it does not know, `b64: false` (RFC 7797) changes what
 //! was signed, `jku`/`jwk`/`x5u`/`x5c` point a careless verifier at a key
-//! of the token's choosing, `enc`/`zip` make it read as a JWE. So every
-//! name in the IANA "JSON Web Signature and Encryption Header Parameters"
-//! registry that changes processing is refused, in any letter case, and
-//! the rest are bounded in count and size.
+//! of the token's choosing, `enc`/`zip` make it read as a JWE. So the
+//! names of [`RESERVED_HEADER_NAMES`] (taken from the IANA "JSON Web
+//! Signature and Encryption Header Parameters" registry) are refused, in
+//! any letter case; numbers must be integers (see `check_value`); and the
+//! rest are bounded in count and size.
 
 use std::collections::BTreeMap;
 
@@ -29,10 +30,13 @@ pub const MAX_EXTRA_HEADER_BYTES: usize = 2048;
 
 /// Registered header parameters a custom field may not use (compared
 /// without letter case): the ones the host sets itself (`alg`, `typ`,
-/// `kid`) and every one that changes how a verifier processes the token.
+/// `kid`); the JWS and JWE ones that change how a verifier processes the
+/// token; the claims RFC 7519 section 5.3 lets a header repeat (`iss`,
+/// `sub`, `aud`: some verifiers read them there); and OpenID Federation's
+/// trust chains, which pick the keys a verifier trusts.
 pub const RESERVED_HEADER_NAMES: &[&str] = &[
     "alg", "typ", "kid", "cty", "crit", "b64", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#s256", "enc", "zip", "epk", "apu",
-    "apv", "iv", "tag", "p2s", "p2c", "ppt", "url", "nonce", "svt",
+    "apv", "iv", "tag", "p2s", "p2c", "ppt", "url", "nonce", "svt", "iss", "sub", "aud", "trust_chain", "peer_trust_chain",
 ];
 
 /// Checked custom header fields, in name order (the order the header
@@ -49,8 +53,9 @@ impl ExtraHeader {
 
     /// Checks `fields` against every rule: at most
     /// [`MAX_EXTRA_HEADER_FIELDS`]; each name 1-64 bytes of printable
-    /// ASCII and not in [`RESERVED_HEADER_NAMES`] (in any case); all of
-    /// them within [`MAX_EXTRA_HEADER_BYTES`] as compact JSON.
+    /// ASCII and not in [`RESERVED_HEADER_NAMES`] (in any case); every
+    /// number in the values an integer (see [`check_value`]); all of them
+    /// within [`MAX_EXTRA_HEADER_BYTES`] as compact JSON.
     pub fn new(fields: BTreeMap<String, Value>) -> Result<Self, JwtError> {
         if fields.len() > MAX_EXTRA_HEADER_FIELDS {
             return Err(JwtError::InvalidHeader(format!(
@@ -58,8 +63,9 @@ impl ExtraHeader {
                 fields.len()
             )));
         }
-        for name in fields.keys() {
+        for (name, value) in &fields {
             check_name(name)?;
+            check_value(name, value)?;
         }
         let header = Self(fields);
         let bytes = header.json_len();
@@ -123,6 +129,23 @@ fn compact(value: &Value) -> String {
     serde_json::to_string(&crate::jwt::verify_output::canonical(value.clone())).unwrap_or_default()
 }
 
+/// Numbers must be integers. The signer re-reads each value's JSON text
+/// and writes it again, and a fraction or an exponent does not survive
+/// every parser's round trip byte for byte (serde_json without
+/// `float_roundtrip` reads `1.0000000000000001e-307` as `1e-307`): the
+/// header would differ from the host's, and an honest signer would be
+/// quarantined. An integer prints the same from any parser.
+fn check_value(name: &str, value: &Value) -> Result<(), JwtError> {
+    match value {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Err(JwtError::InvalidHeader(format!(
+            "the custom header field `{name}` holds a number that is not an integer; write it as a string"
+        ))),
+        Value::Array(items) => items.iter().try_for_each(|v| check_value(name, v)),
+        Value::Object(map) => map.values().try_for_each(|v| check_value(name, v)),
+        _ => Ok(()),
+    }
+}
+
 fn check_name(name: &str) -> Result<(), JwtError> {
     if name.is_empty() || name.len() > MAX_EXTRA_HEADER_NAME_BYTES {
         return Err(JwtError::InvalidHeader(format!(
@@ -169,7 +192,7 @@ mod tests {
 
     #[test]
     fn registered_names_are_refused_in_any_case() {
-        for name in ["alg", "ALG", "crit", "Crit", "b64", "jku", "jwk", "x5u", "x5c", "x5t#S256", "enc", "zip", "kid", "typ"] {
+        for name in ["alg", "ALG", "crit", "Crit", "b64", "jku", "jwk", "x5u", "x5c", "x5t#S256", "enc", "zip", "kid", "typ", "aud", "Iss", "trust_chain"] {
             let err = ExtraHeader::new(fields(json!({ name: true }))).expect_err(name);
             assert_eq!(err.code(), "INVALID_HEADER", "{name}");
             assert!(err.to_string().contains(name), "{name}: {err}");
@@ -195,6 +218,15 @@ mod tests {
         let over = "x".repeat(MAX_EXTRA_HEADER_BYTES - 5);
         let err = ExtraHeader::new(fields(json!({ "v": over }))).expect_err("over");
         assert!(err.to_string().contains(&format!("{}", MAX_EXTRA_HEADER_BYTES + 1)), "{err}");
+    }
+
+    #[test]
+    fn numbers_must_be_integers_at_any_depth() {
+        for value in [json!(1.5), json!(1e-307), json!([1, 2.0]), json!({"a": {"b": -0.5}})] {
+            let err = ExtraHeader::new(fields(json!({ "x": value }))).expect_err("not an integer");
+            assert!(err.to_string().contains("not an integer"), "{err}");
+        }
+        assert!(ExtraHeader::new(fields(json!({ "x": [1, -2, u64::MAX, {"n": i64::MIN}] }))).is_ok());
     }
 
     #[test]
