@@ -40,6 +40,7 @@ const REQUIRED: &[&str] = &[
     "jwt/missing-exp",
     "jwt/leeway-edge",
     "jwt/iat-in-the-future",
+    "jwt/custom-header-fields-a-verifier-acts-on",
     "storage/crash-mid-write",
     "storage/corrupted-files",
     "storage/full-disk",

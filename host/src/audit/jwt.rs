@@ -11,7 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
+use crate::audit::audit_keychain;
+use crate::audit::bridge::AuditApp;
 use crate::audit::{Area, AuditEnv, Case, Outcome};
+use crate::bridge::ErrorCode;
 use crate::guest_artifacts::{JWT_SIGNER_MANIFEST, JWT_SIGNER_WASM};
 use crate::jwt::{Algorithm, JwtError, JwtSigner};
 use crate::runtime::worlds::JwtSignerWorld;
@@ -251,5 +254,64 @@ pub fn cases() -> Vec<Case> {
                 expect_codes(env, &key, vec![("swapped payload", parts.join("."), vec![Algorithm::HS256], 0, Some("INVALID_SIGNATURE"))])
             },
         ),
+        Case::new(
+            "jwt/custom-header-fields-a-verifier-acts-on",
+            Area::Jwt,
+            "profiles:save with headerFields crit, b64: false, jku, x5c, ALG, aud, a float, 17 fields, 2.1 KiB",
+            "VALIDATION_ERROR naming headerFields for each, and no profile saved; an ordinary field saves and is signed into the token after kid",
+            custom_header_fields,
+        ),
     ]
+}
+
+/// A page (or a bundle, or the CLI: the same check) asking for header
+/// fields that change how a verifier reads a token.
+fn custom_header_fields(env: &AuditEnv) -> Outcome {
+    let dir = env.scratch().join("header-fields");
+    let _ = std::fs::create_dir_all(&dir);
+    let app = match AuditApp::at(env, &dir, audit_keychain("master-key")) {
+        Ok(app) => app,
+        Err(e) => return Outcome::fail(e),
+    };
+    let sealed = match app.json("crypto:encrypt", &json!({"algorithm": "HS256", "key": "a-secret-for-the-header-field-audit-0123"})) {
+        Ok(v) => v["encryptedKey"].clone(),
+        Err((code, m)) => return Outcome::fail(format!("crypto:encrypt: {}: {m}", code.as_str())),
+    };
+    let save = |name: &str, fields: Value| {
+        app.json(
+            "profiles:save",
+            &json!({"name": name, "algorithm": "HS256", "encryptedKey": sealed, "payload": {}, "expirationPreset": "1h", "headerFields": fields}),
+        )
+    };
+    let many: serde_json::Map<String, Value> = (0..17).map(|i| (format!("f{i}"), json!(i))).collect();
+    let hostile = [
+        ("crit", json!({"crit": ["exp"]})),
+        ("b64", json!({"b64": false})),
+        ("jku", json!({"jku": "https://attacker.example/jwks"})),
+        ("x5c", json!({"x5c": ["MIIB"]})),
+        ("ALG", json!({"ALG": "none"})),
+        ("aud", json!({"aud": "another-api"})),
+        ("a float", json!({"x": 1.000_000_000_000_000_1e-307})),
+        ("17 fields", Value::Object(many)),
+        ("2.1 KiB", json!({"big": "x".repeat(2100)})),
+    ];
+    let mut wrong = Vec::new();
+    for (what, fields) in hostile {
+        match save(what, fields) {
+            Err((ErrorCode::ValidationError, m)) if m.contains("headerFields") => {}
+            Err((code, m)) => wrong.push(format!("{what}: {}: {m}", code.as_str())),
+            Ok(_) => wrong.push(format!("{what}: saved")),
+        }
+    }
+    let saved = app.json("profiles:load", &json!({})).map(|v| v["profiles"].as_array().map_or(0, Vec::len)).unwrap_or(usize::MAX);
+    // The honest control: saved, and in the token after kid.
+    let header = save("ordinary", json!({"x-tenant": "eu-1"}))
+        .and_then(|p| app.json("jwt:generate", &json!({"profileId": p["id"]})))
+        .map(|t| t["header"].clone());
+    let signed = matches!(&header, Ok(h) if h["x-tenant"] == "eu-1");
+    Outcome::check(
+        wrong.is_empty() && saved == 0 && signed,
+        format!("refused as they must be: {}; profiles saved by them: {saved}; the ordinary field signed: {signed} ({header:?})",
+            if wrong.is_empty() { "all nine".to_owned() } else { wrong.join("; ") }),
+    )
 }
