@@ -16,7 +16,7 @@ use crate::guest_artifacts;
 use crate::jwt::JwtSigner;
 use crate::lint::ClaimsLinter;
 use crate::runtime::policy::HostPolicy;
-use crate::runtime::worlds::{ClaimsLinterWorld, JwtSignerWorld, JwtSignerWorldV0_1, JwtSignerWorldV0_2};
+use crate::runtime::worlds::ClaimsLinterWorld;
 use crate::runtime::{Manifest, PluginEngine, PluginError, PluginSource, WorldBindings};
 use crate::runtime::worker::{WorkerOptions, WorkerSigner, default_worker_program};
 use crate::secrets::{Keychain, OsKeychain, Secrets};
@@ -195,8 +195,7 @@ impl AppServices {
             Signer(JwtSigner),
             Linter(Box<ClaimsLinter>),
         }
-        let signer_worlds = [JwtSignerWorld::WORLD, JwtSignerWorldV0_2::WORLD, JwtSignerWorldV0_1::WORLD];
-        let loaded = if signer_worlds.contains(&manifest.world.as_str()) {
+        let loaded = if crate::jwt::backend::is_signer_world(&manifest.world) {
             // Every check (hash, world, imports, limits) runs here, in the
             // host, with its typed error; the worker then runs the same
             // bytes (the compiled code comes from the shared cache).

@@ -147,7 +147,7 @@ impl<B: SignerBackend + ?Sized> SignerBackend for Arc<B> {
 
 /// A signer guest of one WIT version, run in this process.
 macro_rules! in_process_backend {
-    ($world:ty, $types:ident, $to_wit:ident, |$extra:ident| $header:expr) => {
+    ($world:ty, $types:ident, $to_wit:ident, $header:ident) => {
         impl SignerBackend for Plugin<$world> {
             fn plugin_name(&self) -> &str {
                 &self.manifest().name
@@ -166,12 +166,11 @@ macro_rules! in_process_backend {
             }
 
             fn takes_extra_header(&self) -> bool {
-                <$world as crate::WorldBindings>::WORLD == SignerWorld::WORLD
+                world_takes_extra_header(<$world as crate::WorldBindings>::WORLD)
             }
 
-            fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, $extra: &ExtraHeader, claims: &str) -> GuestAnswer<String> {
-                let (kid, typ) = (kid.map(str::to_owned), typ.map(str::to_owned));
-                let header: $types::HeaderFields = $header(kid, typ)?;
+            fn sign(&self, alg: Algorithm, key: &[u8], kid: Option<&str>, typ: Option<&str>, extra: &ExtraHeader, claims: &str) -> GuestAnswer<String> {
+                let header = $header(kid.map(str::to_owned), typ.map(str::to_owned), extra)?;
                 let key = zeroize::Zeroizing::new(key.to_vec());
                 let answer = self.call("sign", true, |b, store| {
                     b.tollgate_jwt_signer().call_sign(store, alg.$to_wit(), &key, &header, claims)
@@ -197,13 +196,33 @@ macro_rules! in_process_backend {
         }
     };
 }
-in_process_backend!(SignerWorld, types, to_wit, |extra| |kid, typ| {
-    Ok::<_, PluginError>(types::HeaderFields { kid, typ, extra: extra.to_wit() })
-});
-in_process_backend!(SignerWorldV0_2, types_v0_2, to_wit_v0_2, |extra| |kid, typ| older_header(extra)
-    .map(|()| types_v0_2::HeaderFields { kid, typ }));
-in_process_backend!(SignerWorldV0_1, types_v0_1, to_wit_v0_1, |extra| |kid, typ| older_header(extra)
-    .map(|()| types_v0_1::HeaderFields { kid, typ }));
+in_process_backend!(SignerWorld, types, to_wit, header_v0_3);
+in_process_backend!(SignerWorldV0_2, types_v0_2, to_wit_v0_2, header_v0_2);
+in_process_backend!(SignerWorldV0_1, types_v0_1, to_wit_v0_1, header_v0_1);
+
+/// Whether a signer world's contract carries custom header fields: only
+/// the current one, `tollgate:jwt@0.3`. The one place that says so, for
+/// the in-process backends and the worker's.
+pub(crate) fn world_takes_extra_header(world: &str) -> bool {
+    world == SignerWorld::WORLD
+}
+
+/// Whether `world` is a signer world this host serves (any version).
+pub fn is_signer_world(world: &str) -> bool {
+    crate::policy::WorldSpec::find(world).is_some_and(|w| w.export_interface == "tollgate:jwt/signer")
+}
+
+fn header_v0_3(kid: Option<String>, typ: Option<String>, extra: &ExtraHeader) -> Result<types::HeaderFields, PluginError> {
+    Ok(types::HeaderFields { kid, typ, extra: extra.to_wit() })
+}
+
+fn header_v0_2(kid: Option<String>, typ: Option<String>, extra: &ExtraHeader) -> Result<types_v0_2::HeaderFields, PluginError> {
+    older_header(extra).map(|()| types_v0_2::HeaderFields { kid, typ })
+}
+
+fn header_v0_1(kid: Option<String>, typ: Option<String>, extra: &ExtraHeader) -> Result<types_v0_1::HeaderFields, PluginError> {
+    older_header(extra).map(|()| types_v0_1::HeaderFields { kid, typ })
+}
 
 /// A contract before 0.3 has no place for custom header fields: a call
 /// that has some fails here rather than sign without them. (`JwtSigner`

@@ -59,7 +59,7 @@ fn identity(source: &crate::PluginSource<'_>) -> Result<Identity, PluginError> {
     Ok(Identity {
         sha256: crate::component_sha256(&source.wasm),
         deadline_ms: manifest.limits.deadline_ms,
-        extra_header: manifest.world == <crate::bindings::JwtSigner as crate::WorldBindings>::WORLD,
+        extra_header: crate::jwt::backend::world_takes_extra_header(&manifest.world),
     })
 }
 
